@@ -1,0 +1,247 @@
+"""The ``hybridvision`` command: ``hybridvision <verb> <pipeline> [options]``.
+
+Verbs: ``list``, ``train``, ``predict``, ``bench``. Every pipeline's ``predict`` shares
+``--input --output --checkpoint --device --threads --overwrite --dry-run`` and adds its own
+options. Errors in what the user gave (files, configs, names) are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+errors = Console(stderr=True)
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError, TypeError)
+
+
+def friendly(func: Callable) -> Callable:
+    """Turn an error in the user's input into ``error: <message>`` and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except USER_ERRORS as error:
+            message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+            errors.print(f"[red]error:[/red] {message}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def set_threads(threads: Optional[int]) -> None:
+    import torch
+
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked but no CUDA device is available")
+    return "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+
+
+# -- list ------------------------------------------------------------------------------------
+def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over names, e.g. 'hybrid_*'")) -> None:
+    """Registered backbones: sizes, spatial dims, parameters (3D, 4 input channels)."""
+    from hybridvision.backbones import BACKBONES, build_backbone, count_parameters
+
+    table = Table(title="backbones (hybridvision.backbones.BACKBONES)")
+    for column in ("name", "family", "dims", "params 2D / 3D (in=4)", "description"):
+        table.add_column(column)
+    for name in BACKBONES.names(pattern):
+        entry = BACKBONES.entry(name)
+        support = entry.metadata["support"]
+        if name.startswith("timm:"):
+            params = "any timm model"
+        else:
+            counts = [
+                f"{count_parameters(build_backbone(name, in_channels=4, spatial_dims=d)) / 1e6:.2f}M"
+                for d in support.spatial_dims
+            ]
+            params = " / ".join(counts)
+        dims = ", ".join(f"{d}D" for d in support.spatial_dims)
+        table.add_row(name, entry.metadata["family"], dims, params, entry.metadata["description"])
+    console.print(table)
+
+
+def list_pipelines() -> None:
+    """Registered task pipelines."""
+    from hybridvision.pipelines import PIPELINES
+
+    table = Table(title="pipelines")
+    table.add_column("name")
+    table.add_column("description")
+    for name in PIPELINES.names():
+        table.add_row(name, PIPELINES.entry(name).factory.description)
+    if not PIPELINES.names():
+        console.print("no pipelines are registered yet")
+        return
+    console.print(table)
+
+
+def list_checkpoints() -> None:
+    """Shipped checkpoints with what they were trained on and the metrics they reached."""
+    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints
+
+    paths = shipped_checkpoints()
+    if not paths:
+        console.print("no shipped checkpoints yet (train one: hybridvision train --config FILE)")
+        return
+    table = Table(title="shipped checkpoints")
+    for column in ("pipeline", "name", "backbone", "params", "size", "metrics", "trained"):
+        table.add_column(column)
+    for path in paths:
+        meta = read_metadata(path)
+        prov = meta.get("provenance", {})
+        backbone = meta["config"].get("model", {}).get("backbone", {}).get("name", "-")
+        metrics = ", ".join(f"{k}={v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k)
+        trained = f"{prov.get('steps', '?')} steps, seed {prov.get('seed', '?')}, {str(prov.get('commit', ''))[:10]}"
+        table.add_row(
+            meta["pipeline"], path.stem, backbone, f"{prov.get('parameters', 0) / 1e6:.2f}M",
+            f"{path.stat().st_size / 2**20:.1f} MB", metrics, trained,
+        )
+    console.print(table)
+
+
+# -- train -----------------------------------------------------------------------------------
+def train_command(
+    config: Path = typer.Option(..., "--config", "-c", help="run config YAML (configs/<task>/<name>.yaml)"),
+    overrides: list[str] = typer.Option([], "--set", help="override a key: --set train.max_steps=100"),
+    output: Path = typer.Option(None, "--output", "-o", help="run folder (default runs/<task>-<config name>)"),
+    resume: Path = typer.Option(None, "--resume", help="Lightning checkpoint to resume from (RUN/checkpoints/last.ckpt)"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch"),
+) -> None:
+    """Train a pipeline from a config; writes checkpoints, CSV logs and model.safetensors."""
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.common.training import train
+
+    set_threads(threads)
+    run_config = load_config(config, overrides)
+    run_dir = output or Path("runs") / f"{run_config.pipeline}-{config.stem}"
+    if resume is not None and not resume.is_file():
+        raise FileNotFoundError(f"--resume: checkpoint not found: {resume}")
+    result = train(run_config, run_dir, resume=resume, device=resolve_device(device))
+    console.print(f"model: {result.model_path}")
+    console.print("metrics: " + ", ".join(f"{k}={v}" for k, v in result.metrics.items()))
+
+
+# -- predict ---------------------------------------------------------------------------------
+def run_predict(pipeline_name: str, input: Path, output: Path, checkpoint: Optional[Path], device: str,
+                threads: Optional[int], overwrite: bool, dry_run: bool, **options: Any) -> None:
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint, load_checkpoint
+
+    set_threads(threads)
+    path = checkpoint or default_checkpoint(pipeline_name)
+    pipeline, model, metadata = load_checkpoint(path, resolve_device(device))
+    if metadata["pipeline"] != pipeline_name:
+        raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
+    pipeline.configure_prediction(**options)
+    report = run_batch(pipeline, model, input, output, overwrite=overwrite, dry_run=dry_run, console=errors)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def make_predict_command(pipeline_cls) -> Callable:
+    """A Typer command with the shared options plus the pipeline's own ``predict_options``."""
+    name = pipeline_cls.name
+
+    def command(**kwargs):
+        shared = {k: kwargs.pop(k) for k in ("input", "output", "checkpoint", "device", "threads", "overwrite", "dry_run")}
+        run_predict(name, **shared, **kwargs)
+
+    def option(param: str, annotation, default, *flags: str, help: str):
+        return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
+                                 default=typer.Option(default, *flags, help=help))
+
+    params = [
+        option("input", Path, ..., "--input", "-i", help="a file or a folder of inputs"),
+        option("output", Path, ..., "--output", "-o", help="output folder (never the input folder)"),
+        option("checkpoint", Optional[Path], None, "--checkpoint", help="checkpoint (default: the shipped one)"),
+        option("device", str, "auto", "--device", help="auto, cpu or cuda"),
+        option("threads", Optional[int], None, "--threads", help="CPU threads for torch"),
+        option("overwrite", bool, False, "--overwrite", help="redo units whose outputs exist"),
+        option("dry_run", bool, False, "--dry-run", help="list the units found; write nothing"),
+    ]
+    for extra in pipeline_cls.predict_options:
+        flag = "--" + extra.name.replace("_", "-")
+        params.append(option(extra.name, extra.type, extra.default, flag, help=extra.help))
+    command.__signature__ = inspect.Signature(params)
+    command.__doc__ = f"Predict with {name}: {pipeline_cls.description}"
+    command.__name__ = f"predict_{name}"
+    return friendly(command)
+
+
+# -- bench -----------------------------------------------------------------------------------
+def bench_backbones_command(
+    size: int = typer.Option(96, "--size", help="cube side of the 1x4xSxSxS input (multiple of 32)"),
+    repeats: int = typer.Option(5, "--repeats", help="timed passes per model (median reported)"),
+    threads: int = typer.Option(2, "--threads", help="CPU threads"),
+    models: list[str] = typer.Option([], "--model", help="backbones to measure (default: closest size per family)"),
+    output: Path = typer.Option(Path("bench-backbones.json"), "--output", "-o", help="JSON results"),
+) -> None:
+    """3D encoders: forward latency and peak memory against MONAI's Swin encoder, same run."""
+    from hybridvision.backbones.benchmark import bench_backbones
+    from hybridvision.pipelines.common.atomic import write_json_atomic
+
+    result = bench_backbones(size, repeats, threads, models or None, log=lambda m: errors.print(m, highlight=False))
+    table = Table(title=f"3D backbones, input {result['input']}, {threads} threads, median of {repeats}")
+    for column in ("model", "params (M)", "median s", "peak MB", "speed-up vs ref", "memory ratio vs ref"):
+        table.add_column(column, justify="right")
+    for row in result["rows"]:
+        table.add_row(row["model"], f"{row['parameters_m']:.2f}", f"{row['median_s']:.3f}", f"{row['peak_mb']:.0f}",
+                      f"{row['speedup_vs_reference']:.1f}x", f"{row['memory_ratio_vs_reference']:.1f}x")
+    console.print(table)
+    write_json_atomic(output, result)
+    console.print(f"results: {output}")
+
+
+# -- assembly --------------------------------------------------------------------------------
+def build_app() -> typer.Typer:
+    """The Typer app, with one ``predict`` sub-command per registered pipeline."""
+    from hybridvision.pipelines import PIPELINES
+
+    app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n")[0])
+    list_app = typer.Typer(no_args_is_help=True, help="List backbones, pipelines or shipped checkpoints.")
+    list_app.command("backbones")(friendly(list_backbones))
+    list_app.command("pipelines")(friendly(list_pipelines))
+    list_app.command("checkpoints")(friendly(list_checkpoints))
+    app.add_typer(list_app, name="list")
+    app.command("train")(friendly(train_command))
+    bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
+    bench_app.command("backbones")(friendly(bench_backbones_command))
+    app.add_typer(bench_app, name="bench")
+    names = PIPELINES.names()
+    if names:
+        predict_app = typer.Typer(no_args_is_help=True, help="Batch prediction over a file or a folder.")
+        for name in names:
+            predict_app.command(name)(make_predict_command(PIPELINES.entry(name).factory))
+        app.add_typer(predict_app, name="predict")
+    return app
+
+
+def main() -> None:
+    build_app()(prog_name="hybridvision")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

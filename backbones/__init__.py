@@ -1,0 +1,26 @@
+"""Backbones: 2D and 3D encoders under one contract and one registry.
+
+Importing this package registers every family. ``build_backbone("hybrid_small", in_channels=4,
+spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
+"""
+
+from . import convnext, hybrid, swin, timm_source  # noqa: F401  (registers the families)
+from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters
+from .registry import Registry, RegistryError
+
+
+def build_backbone(name: str, **kwargs) -> Backbone:
+    """Build a registered backbone by name (``timm:<model>`` for timm models)."""
+    return BACKBONES.build(name, **kwargs)
+
+
+__all__ = [
+    "BACKBONES",
+    "Backbone",
+    "FeatureInfo",
+    "Registry",
+    "RegistryError",
+    "Support",
+    "build_backbone",
+    "count_parameters",
+]

@@ -1,0 +1,110 @@
+"""``hybridvision bench backbones``: CPU latency and peak memory of the 3D encoders.
+
+Each model runs in a fresh process (so peak memory is its own): 2 threads, one warm-up pass, then
+the median of several timed forward passes on a (1, 4, S, S, S) input. The reference is MONAI's
+Swin encoder (the ``SwinTransformer`` inside ``monai.networks.nets.SwinUNETR``, feature size 48),
+measured in the same run; ratios are reference / ours, so above 1 means ours is better.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import time
+from typing import Any
+
+REFERENCE = "monai:SwinUNETR-encoder-48"
+FAMILIES_3D = ("hybrid", "convnext", "swin")
+
+
+def build(name: str, in_channels: int):
+    import torch  # noqa: F401  (the child process imports lazily)
+
+    if name == REFERENCE:
+        from monai.networks.nets.swin_unetr import SwinTransformer
+
+        return SwinTransformer(
+            in_chans=in_channels,
+            embed_dim=48,
+            window_size=(7, 7, 7),
+            patch_size=(2, 2, 2),
+            depths=(2, 2, 2, 2),
+            num_heads=(3, 6, 12, 24),
+            spatial_dims=3,
+        )
+    from hybridvision.backbones import build_backbone
+
+    return build_backbone(name, in_channels=in_channels, spatial_dims=3)
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def measure(name: str, size: int, repeats: int, threads: int, queue) -> None:
+    """Child process: build, warm up, time; put a result dict on ``queue``."""
+    import torch
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = build(name, 4).eval()
+    x = torch.randn(1, 4, size, size, size)
+    baseline = current_rss_mb()
+    times = []
+    with torch.inference_mode():
+        model(x)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    queue.put(
+        {
+            "model": name,
+            "parameters_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
+            "median_s": round(statistics.median(times), 4),
+            "peak_mb": round(max(0.0, peak - baseline), 1),
+        }
+    )
+
+
+def run_isolated(name: str, size: int, repeats: int, threads: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=measure, args=(name, size, repeats, threads, queue))
+    process.start()
+    process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"benchmark of {name} failed (exit code {process.exitcode})")
+    return queue.get(timeout=5)
+
+
+def closest_sizes(reference_params_m: float) -> list[str]:
+    """For each 3D family, the registered size whose parameter count is closest to the reference."""
+    from hybridvision.backbones import BACKBONES, build_backbone, count_parameters
+
+    chosen = []
+    for family in FAMILIES_3D:
+        names = [n for n in BACKBONES.names(f"{family}_*") if not n.endswith("_test")]
+        counts = {n: count_parameters(build_backbone(n, in_channels=4, spatial_dims=3)) / 1e6 for n in names}
+        chosen.append(min(counts, key=lambda n: abs(counts[n] - reference_params_m)))
+    return chosen
+
+
+def bench_backbones(size: int = 96, repeats: int = 5, threads: int = 2, models: list[str] | None = None, log=print):
+    """Measure the reference and our models; returns rows with ratios against the reference."""
+    if size % 32:
+        raise ValueError(f"--size must be a multiple of 32, got {size}")
+    log(f"measuring {REFERENCE} on 1x4x{size}^3 ...")
+    reference = run_isolated(REFERENCE, size, repeats, threads)
+    rows = [reference]
+    for name in models or closest_sizes(reference["parameters_m"]):
+        log(f"measuring {name} ...")
+        rows.append(run_isolated(name, size, repeats, threads))
+    for row in rows:
+        row["speedup_vs_reference"] = round(reference["median_s"] / row["median_s"], 2)
+        row["memory_ratio_vs_reference"] = round(reference["peak_mb"] / max(row["peak_mb"], 1e-3), 2)
+    return {"input": [1, 4, size, size, size], "threads": threads, "repeats": repeats, "rows": rows}

@@ -1,0 +1,1 @@
+"""Run configs (one YAML per shipped checkpoint, ``tiny.yaml`` for tests) and shipped weights."""

@@ -1,0 +1,218 @@
+"""The Pipeline template every task follows, and ``IOSpec``, what a model takes and gives.
+
+A pipeline turns files into units of work and units into outputs:
+
+    discover_units(input) -> [Unit]          how files group (4 MRI files, a pair of views, ...)
+    output_names(unit)    -> [file names]    what a unit writes (used to resume)
+    read(unit)            -> sample          {"image": ..., "meta": {...}}
+    preprocess(sample)    -> sample          normalise, resample, crop for the network
+    infer(model, sample)  -> sample          adds "pred" (sliding window, tiles, ...)
+    postprocess(sample)   -> sample          back to the input's grid and label values
+    write(sample, paths)                     to the temporary paths the batch runner gives
+
+and for training: build_model, loss, metrics, train_dataset / val_dataset. Samples are dicts
+``{image, label, pred, meta}``. Apps only call pipelines; pipelines only call backbones.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+import torch
+from torch import nn
+
+from hybridvision.backbones.registry import Registry
+
+
+class InputError(ValueError):
+    """Bad input (unreadable file, wrong shape, missing part): the message is shown as is."""
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One input or output of a model.
+
+    Attributes:
+        channels: channel count, or None when any count is accepted.
+        channel_names: names of the channels (modalities, bands, regions), when fixed.
+        spatial_dims: 2 or 3.
+        dtype: the tensor's dtype name ("float32", "int64").
+        value_range: expected range of values, if any ((0, 1) for probabilities).
+        class_names: names of the classes of a label output.
+    """
+
+    channels: int | None
+    spatial_dims: int
+    channel_names: tuple[str, ...] = ()
+    dtype: str = "float32"
+    value_range: tuple[float, float] | None = None
+    class_names: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.channel_names and self.channels is not None and len(self.channel_names) != self.channels:
+            raise ValueError(f"{len(self.channel_names)} channel names for {self.channels} channels")
+
+
+@dataclass(frozen=True)
+class IOSpec:
+    """What a model takes and gives, per key (``image`` in, ``pred`` out, ...)."""
+
+    inputs: Mapping[str, TensorSpec]
+    outputs: Mapping[str, TensorSpec]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inputs": {k: asdict(v) for k, v in self.inputs.items()},
+            "outputs": {k: asdict(v) for k, v in self.outputs.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "IOSpec":
+        def spec(d: Mapping[str, Any]) -> TensorSpec:
+            d = dict(d)
+            for key in ("channel_names", "class_names"):
+                d[key] = tuple(d.get(key, ()))
+            if d.get("value_range") is not None:
+                d["value_range"] = tuple(d["value_range"])
+            return TensorSpec(**d)
+
+        return cls(
+            inputs={k: spec(v) for k, v in data["inputs"].items()},
+            outputs={k: spec(v) for k, v in data["outputs"].items()},
+        )
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work: a name (used for output names) and the files that make it up."""
+
+    name: str
+    files: tuple[Path, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+Sample = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CliOption:
+    """A pipeline's own ``predict`` option (``--scale 4``, ``--labels brats2023``)."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")
+
+
+def is_ground_truth(path: Path) -> bool:
+    """True for files that hold labels rather than inputs (``case_seg.nii.gz``, ``x_gt.png``)."""
+    stem = path.name.split(".")[0].lower()
+    return stem.endswith(GROUND_TRUTH_SUFFIXES)
+
+
+class Pipeline(abc.ABC):
+    """A task: its model, its data, its files. Subclasses fill in the hooks.
+
+    Class attributes:
+        name: the registry name (``tumor3d``).
+        model_config / data_config: the dataclasses of the config's ``model`` and ``data`` blocks.
+        monitor: the validation metric that picks the best checkpoint, and whether higher is better.
+
+    Args:
+        model: the parsed ``model`` block of the run config.
+        data: the parsed ``data`` block.
+    """
+
+    name: ClassVar[str]
+    model_config: ClassVar[type]
+    data_config: ClassVar[type]
+    monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
+    predict_options: ClassVar[tuple[CliOption, ...]] = ()
+    description: ClassVar[str] = ""
+
+    def __init__(self, model: Any, data: Any):
+        self.model_cfg = model
+        self.data_cfg = data
+        self.prediction_options: dict[str, Any] = {o.name: o.default for o in self.predict_options}
+
+    # -- model and training -------------------------------------------------------------
+    @property
+    @abc.abstractmethod
+    def io_spec(self) -> IOSpec:
+        """The model's inputs and outputs under this config."""
+
+    @abc.abstractmethod
+    def build_model(self) -> nn.Module:
+        """The network, freshly initialised."""
+
+    @abc.abstractmethod
+    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+        """Training loss of a batch's prediction."""
+
+    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+        """Validation metrics of a batch (the loss is logged by the harness anyway)."""
+        return {}
+
+    def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
+        """The training/validation forward pass; override when a model takes more than the image."""
+        return model(batch["image"])
+
+    def train_dataset(self, seed: int) -> torch.utils.data.Dataset:
+        raise NotImplementedError(f"pipeline {self.name} has no training data yet")
+
+    def val_dataset(self, seed: int) -> torch.utils.data.Dataset:
+        raise NotImplementedError(f"pipeline {self.name} has no validation data yet")
+
+    def describe(self) -> dict[str, Any]:
+        """What a checkpoint must know beyond the config (label convention, scale, bands)."""
+        return {}
+
+    def configure_prediction(self, **options: Any) -> None:
+        """Take the values of ``predict_options`` given on the command line or in the API."""
+        known = {o.name for o in self.predict_options}
+        unknown = set(options) - known
+        if unknown:
+            raise TypeError(f"{self.name} has no prediction option {sorted(unknown)[0]!r}")
+        self.prediction_options = {o.name: o.default for o in self.predict_options} | options
+
+    # -- files -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def discover_units(self, input_path: Path) -> list[Unit]:
+        """Group the files under ``input_path`` (a file or a folder) into units of work."""
+
+    @abc.abstractmethod
+    def output_names(self, unit: Unit) -> list[str]:
+        """File names (no folder) that ``write`` produces for ``unit``."""
+
+    @abc.abstractmethod
+    def read(self, unit: Unit) -> Sample:
+        """Load a unit; raise ``InputError`` with a clear message for bad input."""
+
+    def preprocess(self, sample: Sample) -> Sample:
+        return sample
+
+    @abc.abstractmethod
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        """Run the model; put the result in ``sample["pred"]``."""
+
+    def postprocess(self, sample: Sample) -> Sample:
+        return sample
+
+    @abc.abstractmethod
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        """Write outputs; ``paths`` maps each name of ``output_names`` to the path to write."""
+
+    def predict_unit(self, model: nn.Module, unit: Unit, paths: Mapping[str, Path]) -> None:
+        """read -> preprocess -> infer -> postprocess -> write, for one unit."""
+        sample = self.preprocess(self.read(unit))
+        with torch.inference_mode():
+            sample = self.infer(model, sample)
+        self.write(self.postprocess(sample), paths)
+
+
+PIPELINES: Registry[type[Pipeline]] = Registry("pipeline")

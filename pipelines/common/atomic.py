@@ -1,0 +1,60 @@
+"""Atomic outputs: write to a temporary name in the same folder, rename when complete.
+
+A run that is killed leaves no half-written file under a final name, so a re-run that skips
+existing outputs resumes safely. Temporary names keep the final extension (``.nii.gz``,
+``.tif``) because writers pick the format from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+TEMP_PREFIX = ".partial-"
+
+
+def temporary_path(final: Path) -> Path:
+    """A hidden sibling of ``final`` with the same extension, unique to this process."""
+    return final.with_name(f"{TEMP_PREFIX}{os.getpid()}-{final.name}")
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete temporaries left by a killed run in ``folder``; returns what was removed."""
+    removed = []
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def atomic_outputs(finals: Mapping[str, Path]) -> Iterator[dict[str, Path]]:
+    """Yield temporary paths for ``finals``; rename them all on success, delete them on failure.
+
+    Every output must have been written when the block ends; a missing one is an error.
+    """
+    temps = {key: temporary_path(path) for key, path in finals.items()}
+    try:
+        yield temps
+        missing = [str(finals[k].name) for k, t in temps.items() if not t.exists()]
+        if missing:
+            raise RuntimeError(f"the writer did not produce {', '.join(missing)}")
+        for key, temp in temps.items():
+            os.replace(temp, finals[key])
+    finally:
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_outputs({"file": Path(path)}) as temps:
+        temps["file"].write_text(text)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, default=str) + "\n")

@@ -1,0 +1,176 @@
+"""The batch runner behind every ``predict``: a file or folder in, a folder out.
+
+Units come from the pipeline's discovery; each unit's outputs are written atomically; a unit whose
+outputs all exist is skipped (so a re-run resumes) unless ``overwrite``; a failing unit is reported
+in one line and the batch goes on; ``report.json`` records what happened.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..base import InputError, Pipeline, Unit
+from .atomic import atomic_outputs, remove_stale_temporaries, write_json_atomic
+
+REPORT_NAME = "report.json"
+
+
+@dataclass
+class UnitResult:
+    name: str
+    status: str  # done, skipped (outputs already there) or failed
+    seconds: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class BatchReport:
+    pipeline: str
+    input: str
+    output: str
+    environment: dict[str, Any]
+    units: list[UnitResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[UnitResult]:
+        return [u for u in self.units if u.status == "failed"]
+
+    def count(self, status: str) -> int:
+        return sum(u.status == status for u in self.units)
+
+    def to_dict(self) -> dict[str, Any]:
+        summary = {s: self.count(s) for s in ("done", "skipped", "failed")}
+        return {**asdict(self), "summary": summary}
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """Versions and settings worth keeping beside results."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def version_of(package: str) -> str:
+        try:
+            return version(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "hybridvision": version_of("hybridvision"),
+        "torch": torch.__version__,
+        "monai": version_of("monai"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+    }
+
+
+def describe_error(error: BaseException) -> str:
+    """One line: the message of an expected input error, the type and message otherwise."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, (InputError, FileNotFoundError)):
+        return text or type(error).__name__
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def check_folders(input_path: Path, output_dir: Path) -> None:
+    """Refuse a missing input, and an output folder that is (or lies inside) the input folder."""
+    if not input_path.exists():
+        raise InputError(f"input not found: {input_path}")
+    input_dir = (input_path if input_path.is_dir() else input_path.parent).resolve()
+    output = output_dir.resolve()
+    if output == input_dir or (input_path.is_dir() and input_dir in output.parents):
+        raise InputError(f"output folder {output_dir} is the input folder or inside it; choose another")
+
+
+def run_batch(
+    pipeline: Pipeline,
+    model: torch.nn.Module | None,
+    input_path: Path,
+    output_dir: Path,
+    *,
+    overwrite: bool = False,
+    dry_run: bool = False,
+    console: Console | None = None,
+) -> BatchReport:
+    """Predict every unit under ``input_path`` into ``output_dir``.
+
+    Args:
+        pipeline: the task, already configured from a checkpoint.
+        model: the network on its device, in eval mode (None only for a dry run).
+        overwrite: redo units whose outputs already exist.
+        dry_run: list the units found and what would happen; write nothing.
+
+    Returns:
+        The report; ``report.failed`` lists failed units (the CLI exits non-zero on any).
+    """
+    console = console or Console(stderr=True)
+    input_path, output_dir = Path(input_path), Path(output_dir)
+    check_folders(input_path, output_dir)
+    units = pipeline.discover_units(input_path)
+    if not units:
+        raise InputError(f"no {pipeline.name} inputs found in {input_path}")
+    device = next(model.parameters()).device if model is not None else torch.device("cpu")
+    report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device))
+
+    if dry_run:
+        show_plan(pipeline, units, output_dir, overwrite, console)
+        return report
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for stale in remove_stale_temporaries(output_dir):
+        console.print(f"removed a partial file from an interrupted run: {stale.name}")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
+        task = progress.add_task(f"{pipeline.name}", total=len(units))
+        for unit in units:
+            progress.update(task, description=f"{pipeline.name}: {unit.name}")
+            result = run_unit(pipeline, model, unit, output_dir, overwrite)
+            report.units.append(result)
+            if result.status == "failed":
+                console.print(f"[red]failed[/red] {unit.name}: {result.error}", highlight=False)
+            elif result.status == "skipped":
+                console.print(f"skipped {unit.name}: outputs exist (use --overwrite to redo)", highlight=False)
+            progress.advance(task)
+    write_json_atomic(output_dir / REPORT_NAME, report.to_dict())
+    console.print(
+        f"{pipeline.name}: {report.count('done')} done, {report.count('skipped')} skipped, "
+        f"{report.count('failed')} failed; report in {output_dir / REPORT_NAME}",
+        highlight=False,
+    )
+    return report
+
+
+def run_unit(pipeline: Pipeline, model: torch.nn.Module, unit: Unit, output_dir: Path, overwrite: bool) -> UnitResult:
+    """Predict one unit atomically; never raises for a unit's own failure."""
+    finals = {name: output_dir / name for name in pipeline.output_names(unit)}
+    if not overwrite and all(path.exists() for path in finals.values()):
+        return UnitResult(unit.name, "skipped", outputs=sorted(finals))
+    start = time.perf_counter()
+    try:
+        with atomic_outputs(finals) as temps:
+            pipeline.predict_unit(model, unit, temps)
+    except Exception as error:  # one unit's failure must not stop the batch
+        return UnitResult(unit.name, "failed", time.perf_counter() - start, error=describe_error(error))
+    return UnitResult(unit.name, "done", round(time.perf_counter() - start, 3), outputs=sorted(finals))
+
+
+def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite: bool, console: Console) -> None:
+    table = Table(title=f"{pipeline.name}: {len(units)} unit(s) found (dry run, nothing written)")
+    for column in ("unit", "files", "outputs", "action"):
+        table.add_column(column)
+    for unit in units:
+        names = pipeline.output_names(unit)
+        done = all((output_dir / n).exists() for n in names)
+        action = "skip (outputs exist)" if done and not overwrite else "predict"
+        table.add_row(unit.name, "\n".join(f.name for f in unit.files), "\n".join(names), action)
+    console.print(table)

@@ -1,0 +1,118 @@
+"""Self-describing inference checkpoints (safetensors) and the shipped ones.
+
+A checkpoint holds the weights and, in the safetensors metadata, the run config, the IOSpec, what
+the pipeline needs to know (label convention, scale, bands) and provenance (commit, seed, data,
+metrics), so ``--checkpoint PATH`` alone is enough to predict. Safetensors cannot run code when
+loaded. Shipped checkpoints live beside their config: ``configs/<task>/<name>.safetensors``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from ..base import InputError, Pipeline
+from .atomic import atomic_outputs
+from .config import RunConfig, parse_run_config
+
+METADATA_KEY = "hybridvision"
+FORMAT_VERSION = 1
+
+
+def git_commit() -> str:
+    """The commit of the source tree, with ``-dirty`` if it has changes; "unknown" outside git."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if commit.returncode:
+        return "unknown"
+    return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
+def save_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    config: RunConfig,
+    pipeline: Pipeline,
+    provenance: dict[str, Any],
+    dtype: str = "float32",
+) -> Path:
+    """Write weights and self-description atomically; floating weights stored as ``dtype``."""
+    store = getattr(torch, dtype)
+    state = {
+        k: (v.detach().to(store) if v.is_floating_point() else v.detach()).clone().contiguous().cpu()
+        for k, v in model.state_dict().items()
+    }
+    metadata = {
+        "format_version": FORMAT_VERSION,
+        "pipeline": config.pipeline,
+        "config": config.to_dict(),
+        "io_spec": pipeline.io_spec.to_dict(),
+        "description": pipeline.describe(),
+        "provenance": {
+            "commit": git_commit(),
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "torch": torch.__version__,
+            "parameters": sum(p.numel() for p in model.parameters()),
+            **provenance,
+        },
+    }
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs({"weights": path}) as temps:
+        save_file(state, str(temps["weights"]), metadata={METADATA_KEY: json.dumps(metadata)})
+    return path
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """The self-description of a checkpoint, without loading its weights."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"checkpoint not found: {path}")
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            raw = (handle.metadata() or {}).get(METADATA_KEY)
+    except Exception as error:
+        raise InputError(f"{path}: not a readable safetensors checkpoint ({error})") from error
+    if raw is None:
+        raise InputError(f"{path}: a safetensors file without hybridvision metadata")
+    return json.loads(raw)
+
+
+def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
+    """Rebuild the pipeline and its model from a checkpoint; the model is in eval mode."""
+    from hybridvision.pipelines import PIPELINES
+
+    metadata = read_metadata(path)
+    config = parse_run_config(metadata["config"], str(path))
+    pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
+    model = pipeline.build_model()
+    state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    model.load_state_dict(state)
+    return pipeline, model.to(device).eval(), metadata
+
+
+def shipped_checkpoints() -> list[Path]:
+    """Checkpoints that ship in the package: ``configs/<task>/<name>.safetensors``."""
+    root = Path(str(resources.files("hybridvision.configs")))
+    return sorted(root.glob("*/*.safetensors"))
+
+
+def default_checkpoint(pipeline_name: str) -> Path:
+    """The shipped checkpoint used when ``--checkpoint`` is omitted."""
+    candidates = [p for p in shipped_checkpoints() if p.parent.name == pipeline_name]
+    if not candidates:
+        raise InputError(f"no shipped checkpoint for {pipeline_name}; pass --checkpoint PATH")
+    preferred = [p for p in candidates if p.stem in ("default", "demo")]
+    return (preferred or candidates)[0]

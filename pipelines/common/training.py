@@ -1,0 +1,160 @@
+"""The training harness: a Lightning module and data module built from a Pipeline and a config.
+
+``train(config, run_dir)`` seeds everything, trains for ``train.max_steps`` steps with AdamW and a
+warm-up + cosine schedule, validates every ``train.val_every_steps``, keeps ``checkpoints/best.ckpt``
+and ``checkpoints/last.ckpt`` (for ``--resume``) and CSV logs in the run folder, and exports the
+best weights as a self-describing ``model.safetensors``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+from torch.utils.data import DataLoader, IterableDataset
+
+from hybridvision.pipelines import PIPELINES
+
+from ..base import Pipeline
+from .checkpoint import save_checkpoint
+from .config import RunConfig, to_plain
+
+
+class PipelineModule(L.LightningModule):
+    """Trains ``pipeline.build_model()`` with the pipeline's loss and metrics."""
+
+    def __init__(self, pipeline: Pipeline, config: RunConfig):
+        super().__init__()
+        self.pipeline = pipeline
+        self.config = config
+        self.model = pipeline.build_model()
+
+    def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
+        pred = self.pipeline.forward(self.model, batch)
+        loss = self.pipeline.loss(pred, batch)
+        self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["image"]))
+        return loss
+
+    def validation_step(self, batch: dict[str, Any], batch_index: int) -> None:
+        pred = self.pipeline.forward(self.model, batch)
+        size = len(batch["image"])
+        self.log("val/loss", self.pipeline.loss(pred, batch), prog_bar=True, batch_size=size)
+        for name, value in self.pipeline.metrics(pred, batch).items():
+            self.log(f"val/{name}", value, prog_bar=True, batch_size=size)
+
+    def configure_optimizers(self):
+        train = self.config.train
+        optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+
+        def schedule(step: int) -> float:  # linear warm-up, then cosine decay to 2% of the peak
+            if step < train.warmup_steps:
+                return (step + 1) / train.warmup_steps
+            progress = min(1.0, (step - train.warmup_steps) / max(1, train.max_steps - train.warmup_steps))
+            return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+class PipelineData(L.LightningDataModule):
+    """The pipeline's training and validation datasets in data loaders."""
+
+    def __init__(self, pipeline: Pipeline, config: RunConfig):
+        super().__init__()
+        self.pipeline = pipeline
+        self.train_config = config.train
+
+    def train_dataloader(self) -> DataLoader:
+        dataset = self.pipeline.train_dataset(self.train_config.seed)
+        shuffle = not isinstance(dataset, IterableDataset)
+        return DataLoader(
+            dataset,
+            batch_size=self.train_config.batch_size,
+            shuffle=shuffle,
+            drop_last=shuffle and len(dataset) >= self.train_config.batch_size,
+            num_workers=self.train_config.num_workers,
+            persistent_workers=self.train_config.num_workers > 0,
+        )
+
+    def val_dataloader(self) -> DataLoader:
+        dataset = self.pipeline.val_dataset(self.train_config.seed)
+        return DataLoader(dataset, batch_size=1, num_workers=self.train_config.num_workers)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    model_path: Path
+    metrics: dict[str, float]
+
+
+def accelerator_for(device: str) -> str:
+    if device == "auto":
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda was asked but no CUDA device is available")
+        return "gpu"
+    return "cpu"
+
+
+def train(
+    config: RunConfig,
+    run_dir: Path,
+    resume: Path | None = None,
+    device: str = "auto",
+    progress_bar: bool = True,
+) -> TrainResult:
+    """Train the configured pipeline into ``run_dir``; returns where the exported model is."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(config.train.seed, workers=True, verbose=False)
+    pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
+    module = PipelineModule(pipeline, config)
+    monitor, mode = pipeline.monitor
+    checkpoints = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode, save_last=True
+    )
+    train = config.train
+    trainer = L.Trainer(
+        accelerator=accelerator_for(device),
+        devices=1,
+        max_steps=train.max_steps,
+        val_check_interval=min(train.val_every_steps, train.max_steps),
+        check_val_every_n_epoch=None,
+        log_every_n_steps=train.log_every_steps,
+        gradient_clip_val=train.gradient_clip or None,
+        precision=train.precision,
+        callbacks=[checkpoints],
+        logger=CSVLogger(run_dir, name="logs", version=""),
+        default_root_dir=run_dir,
+        enable_progress_bar=progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        deterministic=False,
+    )
+    data = PipelineData(pipeline, config)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+        warnings.filterwarnings("ignore", message=".*(LeafSpec|TreeSpec).*")
+        trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume else None)
+        best_path = checkpoints.best_model_path or checkpoints.last_model_path
+        state = torch.load(best_path, map_location="cpu", weights_only=True)["state_dict"]
+        module.load_state_dict(state)
+        metrics = trainer.validate(module, datamodule=data, verbose=False)[0]
+    metrics = {k: round(float(v), 5) for k, v in metrics.items()}
+    provenance = {
+        "seed": train.seed,
+        "steps": int(trainer.global_step),
+        "data": train.data_note or to_plain(config.data),
+        "metrics": metrics,
+    }
+    model_path = save_checkpoint(run_dir / "model.safetensors", module.model, config, pipeline, provenance, train.export_dtype)
+    return TrainResult(run_dir, model_path, metrics)
