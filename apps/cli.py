@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
 import sys
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -115,8 +114,13 @@ def list_checkpoints() -> None:
         metrics = ", ".join(f"{k}={v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k)
         trained = f"{prov.get('steps', '?')} steps, seed {prov.get('seed', '?')}, {str(prov.get('commit', ''))[:10]}"
         table.add_row(
-            meta["pipeline"], path.stem, backbone, f"{prov.get('parameters', 0) / 1e6:.2f}M",
-            f"{path.stat().st_size / 2**20:.1f} MB", metrics, trained,
+            meta["pipeline"],
+            path.stem,
+            backbone,
+            f"{prov.get('parameters', 0) / 1e6:.2f}M",
+            f"{path.stat().st_size / 2**20:.1f} MB",
+            metrics,
+            trained,
         )
     console.print(table)
 
@@ -126,7 +130,9 @@ def train_command(
     config: Path = typer.Option(..., "--config", "-c", help="run config YAML (configs/<task>/<name>.yaml)"),
     overrides: list[str] = typer.Option([], "--set", help="override a key: --set train.max_steps=100"),
     output: Path = typer.Option(None, "--output", "-o", help="run folder (default runs/<task>-<config name>)"),
-    resume: Path = typer.Option(None, "--resume", help="Lightning checkpoint to resume from (RUN/checkpoints/last.ckpt)"),
+    resume: Path = typer.Option(
+        None, "--resume", help="Lightning checkpoint to resume from (RUN/checkpoints/last.ckpt)"
+    ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch"),
 ) -> None:
@@ -145,8 +151,17 @@ def train_command(
 
 
 # -- predict ---------------------------------------------------------------------------------
-def run_predict(pipeline_name: str, input: Path, output: Path, checkpoint: Optional[Path], device: str,
-                threads: Optional[int], overwrite: bool, dry_run: bool, **options: Any) -> None:
+def run_predict(
+    pipeline_name: str,
+    input: Path,
+    output: Path,
+    checkpoint: Optional[Path],
+    device: str,
+    threads: Optional[int],
+    overwrite: bool,
+    dry_run: bool,
+    **options: Any,
+) -> None:
     from hybridvision.pipelines.common.batch import run_batch
     from hybridvision.pipelines.common.checkpoint import default_checkpoint, load_checkpoint
 
@@ -166,12 +181,18 @@ def make_predict_command(pipeline_cls) -> Callable:
     name = pipeline_cls.name
 
     def command(**kwargs):
-        shared = {k: kwargs.pop(k) for k in ("input", "output", "checkpoint", "device", "threads", "overwrite", "dry_run")}
+        shared = {
+            k: kwargs.pop(k) for k in ("input", "output", "checkpoint", "device", "threads", "overwrite", "dry_run")
+        }
         run_predict(name, **shared, **kwargs)
 
     def option(param: str, annotation, default, *flags: str, help: str):
-        return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                                 default=typer.Option(default, *flags, help=help))
+        return inspect.Parameter(
+            param,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=annotation,
+            default=typer.Option(default, *flags, help=help),
+        )
 
     params = [
         option("input", Path, ..., "--input", "-i", help="a file or a folder of inputs"),
@@ -208,8 +229,14 @@ def bench_backbones_command(
     for column in ("model", "params (M)", "median s", "peak MB", "speed-up vs ref", "memory ratio vs ref"):
         table.add_column(column, justify="right")
     for row in result["rows"]:
-        table.add_row(row["model"], f"{row['parameters_m']:.2f}", f"{row['median_s']:.3f}", f"{row['peak_mb']:.0f}",
-                      f"{row['speedup_vs_reference']:.1f}x", f"{row['memory_ratio_vs_reference']:.1f}x")
+        table.add_row(
+            row["model"],
+            f"{row['parameters_m']:.2f}",
+            f"{row['median_s']:.3f}",
+            f"{row['peak_mb']:.0f}",
+            f"{row['speedup_vs_reference']:.1f}x",
+            f"{row['memory_ratio_vs_reference']:.1f}x",
+        )
     console.print(table)
     write_json_atomic(output, result)
     console.print(f"results: {output}")

@@ -79,9 +79,7 @@ class Backbone(nn.Module):
                 f"spatial dims), got shape {tuple(x.shape)}"
             )
         if x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"{type(self).__name__} was built for {self.in_channels} input channels, got {x.shape[1]}"
-            )
+            raise ValueError(f"{type(self).__name__} was built for {self.in_channels} input channels, got {x.shape[1]}")
         multiple = self.size_multiple
         bad = [s for s in x.shape[2:] if s % multiple]
         if bad:

@@ -76,7 +76,9 @@ class TimmBackbone(Backbone):
         matched = {k: v for k, v in state.items() if k in own}
         missing = sorted(set(own) - set(matched))
         if missing:
-            raise ValueError(f"{path}: {len(missing)} weights of timm:{self.model_name} are missing, e.g. {missing[:3]}")
+            raise ValueError(
+                f"{path}: {len(missing)} weights of timm:{self.model_name} are missing, e.g. {missing[:3]}"
+            )
         self.model.load_state_dict(matched)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:

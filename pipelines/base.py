@@ -106,6 +106,7 @@ class CliOption:
     default: Any
     help: str
 
+
 GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")
 
 

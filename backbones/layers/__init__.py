@@ -1,8 +1,8 @@
 """Shared building blocks, written once, 2D and 3D where the idea allows."""
 
 from .channel_attention import ChannelAttention
-from .conv_block import ConvPositionEncoding, DepthwiseConvBlock
 from .conv import ConvNormAct, conv_nd, conv_transpose_nd, make_activation, make_norm
+from .conv_block import ConvPositionEncoding, DepthwiseConvBlock
 from .drop_path import DropPath
 from .mlp import Mlp
 from .norm import LayerNormChannelsFirst

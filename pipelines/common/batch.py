@@ -129,7 +129,13 @@ def run_batch(
     output_dir.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_temporaries(output_dir):
         console.print(f"removed a partial file from an interrupted run: {stale.name}")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"{pipeline.name}", total=len(units))
         for unit in units:

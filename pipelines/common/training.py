@@ -156,5 +156,7 @@ def train(
         "data": train.data_note or to_plain(config.data),
         "metrics": metrics,
     }
-    model_path = save_checkpoint(run_dir / "model.safetensors", module.model, config, pipeline, provenance, train.export_dtype)
+    model_path = save_checkpoint(
+        run_dir / "model.safetensors", module.model, config, pipeline, provenance, train.export_dtype
+    )
     return TrainResult(run_dir, model_path, metrics)

@@ -1,0 +1,81 @@
+"""The backbone contract, checked for every registered ``*_test`` size from its declarations."""
+
+import pytest
+import torch
+
+from hybridvision.backbones import BACKBONES, build_backbone
+
+TEST_SIZES = BACKBONES.names("*_test")
+SIDE = {2: 64, 3: 32}
+
+
+def cases():
+    for name in TEST_SIZES:
+        support = BACKBONES.entry(name).metadata["support"]
+        for dims in support.spatial_dims:
+            for channels in (1, 4, 13):
+                if support.accepts_channels(channels):
+                    yield pytest.param(name, dims, channels, id=f"{name}-{dims}d-in{channels}")
+
+
+def test_every_family_has_a_test_size():
+    assert {"swin_test", "convnext_test", "hybrid_test"} <= set(TEST_SIZES)
+
+
+@pytest.mark.parametrize("name,dims,channels", list(cases()))
+def test_outputs_match_feature_info(name, dims, channels):
+    model = build_backbone(name, in_channels=channels, spatial_dims=dims)
+    assert model.in_channels == channels and model.spatial_dims == dims
+    support = BACKBONES.entry(name).metadata["support"]
+    x = torch.randn(2, channels, *(SIDE[dims],) * dims)
+    features = model(x)
+    assert len(features) == len(model.feature_info)
+    reductions = [info.reduction for info in model.feature_info]
+    assert reductions == sorted(reductions), "levels must go fine to coarse"
+    if support.full_resolution:
+        assert reductions == [1]
+    for feature, info in zip(features, model.feature_info):
+        assert feature.shape == (2, info.channels, *(SIDE[dims] // info.reduction,) * dims)
+        assert torch.isfinite(feature).all()
+
+
+@pytest.mark.parametrize("name,dims,channels", [c for c in cases() if c.values[2] == 4])
+def test_every_trainable_parameter_gets_a_gradient(name, dims, channels):
+    model = build_backbone(name, in_channels=channels, spatial_dims=dims).train()
+    features = model(torch.randn(2, channels, *(SIDE[dims],) * dims))
+    sum(f.square().mean() for f in features).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"no gradient for {missing[:5]}"
+
+
+@pytest.mark.parametrize("name,dims,channels", [c for c in cases() if c.values[2] == 4])
+def test_same_seed_same_output(name, dims, channels):
+    x = torch.randn(1, channels, *(SIDE[dims],) * dims)
+    outputs = []
+    for _ in range(2):
+        torch.manual_seed(123)
+        model = build_backbone(name, in_channels=channels, spatial_dims=dims).eval()
+        outputs.append(model(x))
+    for a, b in zip(*outputs):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("name", TEST_SIZES)
+def test_size_not_a_multiple_of_the_stride_is_refused_clearly(name):
+    model = build_backbone(name, in_channels=1, spatial_dims=2)
+    with pytest.raises(ValueError, match=f"multiple of {model.size_multiple}.*pad"):
+        model(torch.randn(1, 1, 64, 48 + 1))
+
+
+@pytest.mark.parametrize("name", TEST_SIZES)
+def test_wrong_channels_or_dims_are_refused(name):
+    model = build_backbone(name, in_channels=4, spatial_dims=3)
+    with pytest.raises(ValueError, match="4 input channels"):
+        model(torch.randn(1, 3, 32, 32, 32))
+    with pytest.raises(ValueError, match="expects a 5D tensor"):
+        model(torch.randn(1, 4, 64, 64))
+
+
+def test_spatial_dims_other_than_2_or_3_are_refused():
+    with pytest.raises(ValueError, match="spatial_dims must be 2 or 3"):
+        build_backbone("hybrid_test", in_channels=1, spatial_dims=1)

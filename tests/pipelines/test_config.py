@@ -1,0 +1,67 @@
+import pytest
+import yaml
+
+from hybridvision.pipelines.common.config import Component, ConfigError, load_config, parse_run_config
+
+GOOD = {
+    "pipeline": "toy",
+    "model": {"backbone": {"name": "swin_test", "drop_path": 0.0}},
+    "data": {"size": 32},
+    "train": {"max_steps": 5, "learning_rate": 0.01},
+}
+
+
+def write(tmp_path, data, name="run.yaml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_a_good_config_becomes_typed_frozen_objects(tmp_path):
+    config = load_config(write(tmp_path, GOOD))
+    assert config.pipeline == "toy"
+    assert config.model.backbone == Component("swin_test", {"drop_path": 0.0})
+    assert config.data.size == 32 and config.data.train_images == 16  # default kept
+    assert config.train.max_steps == 5 and config.train.learning_rate == 0.01
+    with pytest.raises(AttributeError):
+        config.train.max_steps = 6
+
+
+def test_round_trip_through_a_plain_dict():
+    config = parse_run_config(GOOD, "inline")
+    assert parse_run_config(config.to_dict(), "again") == config
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"train": {"max_step": 5}}, r"run.yaml: unknown key 'train.max_step'"),
+        ({"data": {"size": "big"}}, r"run.yaml: data.size must be an integer"),
+        ({"train": {"precision": "fp8"}}, r"train.precision must be one of"),
+        ({"model": {"backbone": "hybrid_test"}}, r"model.backbone must be a \{name"),
+        ({"extra": 1}, r"unknown key 'extra'"),
+        ({"pipeline": "toyy"}, r"unknown pipeline 'toyy'.*closest: toy"),
+    ],
+)
+def test_mistakes_name_the_file_and_the_key(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, {**GOOD, **change}))
+
+
+def test_overrides_apply_before_checking(tmp_path):
+    path = write(tmp_path, GOOD)
+    config = load_config(path, ["train.max_steps=7", "model.backbone.name=hybrid_test", "data.size=64"])
+    assert config.train.max_steps == 7 and config.model.backbone.name == "hybrid_test" and config.data.size == 64
+    with pytest.raises(ConfigError, match="unknown key 'train.max_stepz'"):
+        load_config(path, ["train.max_stepz=7"])
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        load_config(path, ["train.max_steps"])
+
+
+def test_missing_and_invalid_files_are_clear(tmp_path):
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "absent.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("pipeline: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+        load_config(bad)
