@@ -176,40 +176,101 @@ def run_predict(
         raise typer.Exit(1)
 
 
-def make_predict_command(pipeline_cls) -> Callable:
-    """A Typer command with the shared options plus the pipeline's own ``predict_options``."""
-    name = pipeline_cls.name
+def typer_parameter(name: str, annotation, default, *flags: str, help: str) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=typer.Option(default, *flags, help=help)
+    )
+
+
+def make_command(function_name: str, doc: str, shared: list[inspect.Parameter], extra, run: Callable) -> Callable:
+    """A Typer command whose options are ``shared`` plus a pipeline's ``CliOption``s."""
+    shared_names = [p.name for p in shared]
 
     def command(**kwargs):
-        shared = {
-            k: kwargs.pop(k) for k in ("input", "output", "checkpoint", "device", "threads", "overwrite", "dry_run")
-        }
-        run_predict(name, **shared, **kwargs)
+        run(**{k: kwargs.pop(k) for k in shared_names}, options=kwargs)
 
-    def option(param: str, annotation, default, *flags: str, help: str):
-        return inspect.Parameter(
-            param,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=annotation,
-            default=typer.Option(default, *flags, help=help),
-        )
-
-    params = [
-        option("input", Path, ..., "--input", "-i", help="a file or a folder of inputs"),
-        option("output", Path, ..., "--output", "-o", help="output folder (never the input folder)"),
-        option("checkpoint", Optional[Path], None, "--checkpoint", help="checkpoint (default: the shipped one)"),
-        option("device", str, "auto", "--device", help="auto, cpu or cuda"),
-        option("threads", Optional[int], None, "--threads", help="CPU threads for torch"),
-        option("overwrite", bool, False, "--overwrite", help="redo units whose outputs exist"),
-        option("dry_run", bool, False, "--dry-run", help="list the units found; write nothing"),
-    ]
-    for extra in pipeline_cls.predict_options:
-        flag = "--" + extra.name.replace("_", "-")
-        params.append(option(extra.name, extra.type, extra.default, flag, help=extra.help))
+    params = list(shared)
+    for option in extra:
+        flag = "--" + option.name.replace("_", "-")
+        params.append(typer_parameter(option.name, option.type, option.default, flag, help=option.help))
     command.__signature__ = inspect.Signature(params)
-    command.__doc__ = f"Predict with {name}: {pipeline_cls.description}"
-    command.__name__ = f"predict_{name}"
+    command.__doc__ = doc
+    command.__name__ = function_name
     return friendly(command)
+
+
+def make_predict_command(pipeline_cls) -> Callable:
+    name = pipeline_cls.name
+    shared = [
+        typer_parameter("input", Path, ..., "--input", "-i", help="a file or a folder of inputs"),
+        typer_parameter("output", Path, ..., "--output", "-o", help="output folder (never the input folder)"),
+        typer_parameter("checkpoint", Optional[Path], None, "--checkpoint", help="checkpoint (default: shipped)"),
+        typer_parameter("device", str, "auto", "--device", help="auto, cpu or cuda"),
+        typer_parameter("threads", Optional[int], None, "--threads", help="CPU threads for torch"),
+        typer_parameter("overwrite", bool, False, "--overwrite", help="redo units whose outputs exist"),
+        typer_parameter("dry_run", bool, False, "--dry-run", help="list the units found; write nothing"),
+    ]
+
+    def run(options, **shared_values):
+        run_predict(name, **shared_values, **options)
+
+    doc = f"Predict with {name}: {pipeline_cls.description}"
+    return make_command(f"predict_{name}", doc, shared, pipeline_cls.predict_options, run)
+
+
+def make_samples_command(pipeline_cls) -> Callable:
+    shared = [
+        typer_parameter("output", Path, ..., "--output", "-o", help="folder for inputs/, truth/, manifest.json"),
+        typer_parameter("count", int, 3, "--n", help="how many samples"),
+        typer_parameter("seed", int, 1000, "--seed", help="first seed (sample i uses seed + i)"),
+    ]
+
+    def run(options, output: Path, count: int, seed: int):
+        if count < 1:
+            raise ValueError(f"--n must be at least 1, got {count}")
+        with errors.status(f"writing {count} {pipeline_cls.name} sample(s) ...") as status:
+            manifest = pipeline_cls.write_samples(
+                output, count, seed, progress=lambda message: status.update(message), **options
+            )
+        console.print(f"wrote {len(manifest.get('cases', [])) or count} sample(s) to {output} (manifest.json)")
+
+    doc = f"Write generated {pipeline_cls.name} samples: OUT/inputs, OUT/truth, OUT/manifest.json."
+    return make_command(f"samples_{pipeline_cls.name}", doc, shared, pipeline_cls.samples_options, run)
+
+
+def make_evaluate_command(pipeline_cls) -> Callable:
+    shared = [
+        typer_parameter("pred", Path, ..., "--pred", help="folder of predictions"),
+        typer_parameter("truth", Path, ..., "--truth", help="folder of ground truth, named as the predictions"),
+        typer_parameter("output", Optional[Path], None, "--output", "-o", help="write the scores as JSON"),
+    ]
+
+    def run(options, pred: Path, truth: Path, output: Optional[Path]):
+        from hybridvision.pipelines.common.atomic import write_json_atomic
+
+        result = pipeline_cls.evaluate(pred, truth, **options)
+        print_scores(pipeline_cls.name, result)
+        if output is not None:
+            write_json_atomic(output, result)
+            console.print(f"scores: {output}")
+
+    doc = f"Score {pipeline_cls.name} predictions against ground truth, per case and on average."
+    return make_command(f"evaluate_{pipeline_cls.name}", doc, shared, pipeline_cls.evaluate_options, run)
+
+
+def print_scores(name: str, result: dict) -> None:
+    cases = result["cases"]
+    keys = list(result["mean"])
+    table = Table(title=f"{name}: {len(cases)} case(s)")
+    table.add_column("case")
+    for key in keys:
+        table.add_column(key, justify="right")
+    for case in cases:
+        table.add_row(str(case["case"]), *[f"{case[k]:.3f}" for k in keys])
+    table.add_row("[bold]mean[/bold]", *[f"[bold]{result['mean'][k]:.3f}[/bold]" for k in keys])
+    console.print(table)
+    for missing in result.get("missing_predictions", []):
+        errors.print(f"no prediction for {missing}", highlight=False)
 
 
 # -- bench -----------------------------------------------------------------------------------
@@ -245,7 +306,7 @@ def bench_backbones_command(
 # -- assembly --------------------------------------------------------------------------------
 def build_app() -> typer.Typer:
     """The Typer app, with one ``predict`` sub-command per registered pipeline."""
-    from hybridvision.pipelines import PIPELINES
+    from hybridvision.pipelines import PIPELINES, Pipeline
 
     app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n")[0])
     list_app = typer.Typer(no_args_is_help=True, help="List backbones, pipelines or shipped checkpoints.")
@@ -257,12 +318,21 @@ def build_app() -> typer.Typer:
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
     app.add_typer(bench_app, name="bench")
-    names = PIPELINES.names()
-    if names:
-        predict_app = typer.Typer(no_args_is_help=True, help="Batch prediction over a file or a folder.")
-        for name in names:
-            predict_app.command(name)(make_predict_command(PIPELINES.entry(name).factory))
-        app.add_typer(predict_app, name="predict")
+    verbs = (
+        ("predict", "Batch prediction over a file or a folder.", make_predict_command, None),
+        ("samples", "Generated samples in the common layout.", make_samples_command, "write_samples"),
+        ("evaluate", "Score predictions against ground truth.", make_evaluate_command, "evaluate"),
+    )
+    for verb, help_text, make, hook in verbs:
+        pipelines = [PIPELINES.entry(n).factory for n in PIPELINES.names()]
+        pipelines = [
+            p for p in pipelines if hook is None or getattr(p, hook).__func__ is not getattr(Pipeline, hook).__func__
+        ]
+        if pipelines:
+            verb_app = typer.Typer(no_args_is_help=True, help=help_text)
+            for pipeline_cls in pipelines:
+                verb_app.command(pipeline_cls.name)(make(pipeline_cls))
+            app.add_typer(verb_app, name=verb)
     return app
 
 

@@ -134,6 +134,8 @@ class Pipeline(abc.ABC):
     data_config: ClassVar[type]
     monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
     predict_options: ClassVar[tuple[CliOption, ...]] = ()
+    samples_options: ClassVar[tuple[CliOption, ...]] = ()
+    evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
 
     def __init__(self, model: Any, data: Any):
@@ -207,6 +209,17 @@ class Pipeline(abc.ABC):
     @abc.abstractmethod
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         """Write outputs; ``paths`` maps each name of ``output_names`` to the path to write."""
+
+    # -- samples and evaluation (class-level: no model needed) -----------------------
+    @classmethod
+    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
+        """Write ``output/inputs``, ``output/truth`` and ``output/manifest.json``; return the manifest."""
+        raise NotImplementedError(f"pipeline {cls.name} has no sample generator")
+
+    @classmethod
+    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
+        """Score predictions against truth paired by file name: ``{"cases": [...], "mean": {...}}``."""
+        raise NotImplementedError(f"pipeline {cls.name} has no evaluation")
 
     def predict_unit(self, model: nn.Module, unit: Unit, paths: Mapping[str, Path]) -> None:
         """read -> preprocess -> infer -> postprocess -> write, for one unit."""

@@ -70,7 +70,19 @@ def grid_reverse(windows: torch.Tensor, grid: tuple[int, ...], sizes: tuple[int,
     return x.permute(order).reshape(-1, *sizes, c)
 
 
-@lru_cache(maxsize=32)
+def cached_tensor(function):
+    """lru_cache for tensor-returning helpers; always builds normal tensors, never inference ones,
+    so a cache filled under ``torch.inference_mode`` still serves training."""
+
+    @lru_cache(maxsize=32)
+    def build(*args):
+        with torch.inference_mode(False):
+            return function(*args)
+
+    return build
+
+
+@cached_tensor
 def relative_position_index(window: tuple[int, ...], table_window: tuple[int, ...] | None = None) -> torch.Tensor:
     """For each pair of positions in a window, the row of the bias table holding their offset.
 
@@ -90,7 +102,7 @@ def relative_position_index(window: tuple[int, ...], table_window: tuple[int, ..
     return index
 
 
-@lru_cache(maxsize=32)
+@cached_tensor
 def shifted_window_mask(sizes: tuple[int, ...], window: tuple[int, ...], shift: tuple[int, ...]) -> torch.Tensor:
     """Additive mask that stops tokens wrapped around by the cyclic shift from attending across.
 

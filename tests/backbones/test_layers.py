@@ -104,3 +104,12 @@ def test_drop_path_is_identity_in_eval_and_unbiased_in_training():
     assert abs(out.mean().item() - 1.0) < 0.05
     with pytest.raises(ValueError):
         DropPath(1.0)
+
+
+def test_training_after_inference_mode_works():
+    """Cached index and mask tensors made under inference_mode must not leak into training."""
+    block = TransformerBlock(3, 8, 2, window=3, mode="shifted")
+    with torch.inference_mode():
+        block(torch.randn(1, 6, 6, 6, 8))
+    block(torch.randn(1, 6, 6, 6, 8)).sum().backward()
+    assert block.attn.bias_table.grad is not None

@@ -1,0 +1,61 @@
+"""Small helpers for 3D volumes with an affine: smooth noise, resampling, orientation on disk."""
+
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], cells: int) -> np.ndarray:
+    """Zero-mean, unit-scale random field that varies over about ``cells`` blobs per axis."""
+    coarse = torch.from_numpy(rng.standard_normal((1, 1, *(max(2, cells),) * len(shape))).astype(np.float32))
+    mode = "trilinear" if len(shape) == 3 else "bilinear"
+    field = F.interpolate(coarse, size=shape, mode=mode, align_corners=True)[0, 0].numpy()
+    return field / max(float(np.abs(field).max()), 1e-6)
+
+
+def grid_resample(volume: np.ndarray, coordinates: np.ndarray, order: int) -> np.ndarray:
+    """Sample ``volume`` (X, Y, Z) or (C, X, Y, Z) at voxel ``coordinates`` (3, x, y, z).
+
+    Linear (order 1) or nearest (order 0) interpolation; outside the volume is 0.
+    """
+    data = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))
+    single = data.ndim == 3
+    data = data[None] if single else data
+    sizes = torch.tensor(data.shape[1:], dtype=torch.float32)
+    coords = torch.from_numpy(coordinates.astype(np.float32))
+    # grid_sample wants (x, y, z) = (last, middle, first) axis order, normalised to [-1, 1]
+    normalised = 2 * coords / (sizes - 1).clamp(min=1).view(3, 1, 1, 1) - 1
+    grid = normalised.flip(0).permute(1, 2, 3, 0)[None]
+    out = F.grid_sample(data[None], grid, mode="bilinear" if order else "nearest", align_corners=True)[0]
+    out = out.numpy()
+    return out[0] if single else out
+
+
+def resample_to_spacing(
+    volume: np.ndarray, affine: np.ndarray, spacing: tuple[float, float, float], order: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Resample to a new voxel spacing over the same field of view; returns (volume, affine)."""
+    old = np.sqrt((affine[:3, :3] ** 2).sum(0))
+    new = np.asarray(spacing, dtype=float)
+    shape = np.maximum(1, np.round(np.array(volume.shape[-3:]) * old / new)).astype(int)
+    step = new / old
+    offset = (step - 1) / 2  # keep the physical extent: voxel centres shift by half the change
+    axes = [np.arange(n) * s + o for n, s, o in zip(shape, step, offset)]
+    coords = np.stack(np.meshgrid(*axes, indexing="ij"))
+    coords = np.stack([np.clip(c, 0, n - 1) for c, n in zip(coords, volume.shape[-3:])])
+    scale = np.eye(4)
+    scale[:3, :3] = np.diag(step)
+    scale[:3, 3] = offset
+    return grid_resample(volume, coords, order), affine @ scale
+
+
+def reorient(volume: np.ndarray, affine: np.ndarray, axcodes: str) -> tuple[np.ndarray, np.ndarray]:
+    """Store a RAS-ordered array in another orientation (e.g. "LPS"); the world stays the same."""
+    current = nib.orientations.io_orientation(affine)
+    target = nib.orientations.axcodes2ornt(tuple(axcodes))
+    transform = nib.orientations.ornt_transform(current, target)
+    data = nib.orientations.apply_orientation(volume, transform)
+    return np.ascontiguousarray(data), affine @ nib.orientations.inv_ornt_aff(transform, volume.shape)

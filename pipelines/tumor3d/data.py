@@ -1,0 +1,141 @@
+"""BraTS-style cases on disk: discovery by file name, reading with checks, writing labels.
+
+Accepted names, ``.nii`` or ``.nii.gz``, in a folder per case or in one flat folder:
+BraTS 2021 ``<case>_t1``, ``<case>_t1ce``, ``<case>_t2``, ``<case>_flair``; BraTS 2023
+``<case>-t1n``, ``<case>-t1c``, ``<case>-t2w``, ``<case>-t2f``. Ground truth beside them
+(``_seg``, ``-seg``) is ignored. The modalities must be co-registered (same shape and affine) and
+skull-stripped (zero outside the brain).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+
+from ..base import InputError, Unit, is_ground_truth
+from .generator import MODALITIES
+
+SUFFIXES = {  # modality -> name endings, longest first so "_t1ce" is not read as "_t1"
+    "t1ce": ("_t1ce", "-t1c"),
+    "flair": ("_flair", "-t2f"),
+    "t1": ("_t1", "-t1n"),
+    "t2": ("_t2", "-t2w"),
+}
+AFFINE_TOLERANCE_MM = 1e-3
+
+
+def strip_nifti(name: str) -> str | None:
+    for ending in (".nii.gz", ".nii"):
+        if name.lower().endswith(ending):
+            return name[: -len(ending)]
+    return None
+
+
+def parse_name(path: Path) -> tuple[str, str] | None:
+    """``(case id, modality)`` for a modality file name, None for anything else."""
+    stem = strip_nifti(path.name)
+    if stem is None:
+        return None
+    lowered = stem.lower()
+    for modality, endings in SUFFIXES.items():
+        for ending in endings:
+            if lowered.endswith(ending):
+                return stem[: -len(ending)], modality
+    return None
+
+
+def discover_cases(input_path: Path) -> list[Unit]:
+    """Group NIfTI files under ``input_path`` into cases of four modalities.
+
+    A case with missing or repeated modalities, or a NIfTI file whose name is not a modality, is
+    still returned as a unit carrying an ``error``, so the batch reports it and goes on.
+    """
+    if input_path.is_file():
+        parsed = parse_name(input_path)
+        folder = input_path.parent
+        files = [p for p in folder.iterdir() if parsed and parse_name(p) and parse_name(p)[0] == parsed[0]]
+        files = files or [input_path]
+    else:
+        files = sorted(p for p in input_path.rglob("*") if p.is_file() and strip_nifti(p.name) is not None)
+    groups: dict[tuple[Path, str], dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    units = []
+    for path in sorted(files):
+        if is_ground_truth(path):
+            continue
+        parsed = parse_name(path)
+        if parsed is None:
+            error = (
+                f"{path.name}: not a BraTS modality name (expected _t1, _t1ce, _t2, _flair or -t1n, -t1c, -t2w, -t2f)"
+            )
+            units.append(Unit(strip_nifti(path.name) or path.name, (path,), {"error": error}))
+            continue
+        case, modality = parsed
+        groups[(path.parent, case)][modality].append(path)
+    for (_, case), found in sorted(groups.items(), key=lambda item: item[0][1]):
+        files_by_modality = {m: found[m][0] for m in MODALITIES if m in found}
+        extra: dict = {"modalities": files_by_modality}
+        missing = [m for m in MODALITIES if m not in found]
+        repeated = [m for m in MODALITIES if len(found.get(m, [])) > 1]
+        if missing:
+            extra["error"] = f"case {case}: missing {', '.join(missing)} (found {', '.join(found) or 'none'})"
+        elif repeated:
+            extra["error"] = f"case {case}: more than one file for {', '.join(repeated)}"
+        units.append(Unit(case, tuple(p for paths in found.values() for p in paths), extra))
+    return units
+
+
+def load_nifti(path: Path) -> nib.Nifti1Image:
+    try:
+        image = nib.load(str(path))
+        image.get_fdata(dtype=np.float32)  # force a full read: truncated files fail here
+    except Exception as error:  # nibabel raises many types for broken files
+        raise InputError(
+            f"{path.name}: unreadable NIfTI ({str(error).splitlines()[0] if str(error) else type(error).__name__})"
+        ) from error
+    return image
+
+
+def read_case(unit: Unit) -> dict:
+    """Load and check a case: (4, X, Y, Z) float32 image, the affine and header of the input.
+
+    Raises:
+        InputError: missing/unreadable files, not 3D, shape or affine mismatch, NaN/Inf, empty brain.
+    """
+    if "error" in unit.extra:
+        raise InputError(unit.extra["error"])
+    images = {m: load_nifti(p) for m, p in unit.extra["modalities"].items()}
+    reference = images["t1"]
+    arrays = []
+    for modality in MODALITIES:
+        image, path = images[modality], unit.extra["modalities"][modality]
+        data = np.asarray(image.dataobj, dtype=np.float32)
+        if data.ndim == 4 and data.shape[3] == 1:
+            data = data[..., 0]
+        if data.ndim != 3:
+            raise InputError(
+                f"case {unit.name}: {path.name} is {data.ndim}D with shape {data.shape}; a 3D volume is needed"
+            )
+        if data.shape != reference.shape[:3]:
+            raise InputError(f"case {unit.name}: {path.name} has shape {data.shape}, t1 has {reference.shape[:3]}")
+        if not np.allclose(image.affine, reference.affine, atol=AFFINE_TOLERANCE_MM):
+            raise InputError(f"case {unit.name}: {path.name} has a different affine from t1 (not co-registered)")
+        if not np.isfinite(data).all():
+            raise InputError(f"case {unit.name}: {path.name} contains NaN or Inf values")
+        arrays.append(data)
+    image = np.stack(arrays)
+    if not (image != 0).any():
+        raise InputError(f"case {unit.name}: the brain mask is empty (every voxel is zero)")
+    return {"image": image, "affine": reference.affine.copy(), "header": reference.header.copy(), "name": unit.name}
+
+
+def write_label(path: Path, label: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> None:
+    """A uint8 label NIfTI on the input's grid, with its affine and qform/sform codes."""
+    header = header.copy()
+    header.set_data_dtype(np.uint8)
+    image = nib.Nifti1Image(label.astype(np.uint8), affine, header)
+    image.set_qform(affine, code=int(header["qform_code"]) or 1)
+    image.set_sform(affine, code=int(header["sform_code"]) or 1)
+    nib.save(image, str(path))

@@ -1,0 +1,192 @@
+"""tumor3d: brain-tumour sub-region segmentation from four MRI modalities (after Swin UNETR).
+
+Hatamizadeh et al., "Swin UNETR: Swin Transformers for Semantic Segmentation of Brain Tumors in MRI
+Images", BrainLes 2021. Input: T1, T1ce, T2, FLAIR, co-registered and skull-stripped. Output: the
+BraTS label volume (1 necrotic / non-enhancing core, 2 oedema, 4 enhancing; 3 with --labels
+brats2023) on the input's grid, from three sigmoid regions (WT, TC, ET).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import nibabel as nib
+import numpy as np
+import torch
+from monai.data import MetaTensor
+from monai.inferers import sliding_window_inference
+from monai.losses import DiceCELoss
+from monai.transforms import Invertd
+from torch import nn
+
+from hybridvision.backbones import BACKBONES
+
+from ..base import CliOption, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..common.config import Component
+from .data import discover_cases, read_case, write_label
+from .dataset import CropDataset, WholeCaseDataset, cached_cases
+from .evaluate import evaluate_folders
+from .generator import MODALITIES, GeneratorRanges
+from .metrics import soft_region_dice
+from .model import TumorSegmenter
+from .samples import write_samples
+from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
+
+
+@dataclass(frozen=True)
+class Tumor3DModelConfig:
+    backbone: Component = field(default_factory=lambda: Component("hybrid_small", {"drop_path": 0.1}))
+    input_skip_channels: int = 16
+
+
+@dataclass(frozen=True)
+class Tumor3DDataConfig:
+    spacing: tuple[float, float, float] = (1.5, 1.5, 1.5)  # model voxel spacing, mm
+    roi: tuple[int, int, int] = (64, 64, 64)  # training crop and sliding-window size, voxels
+    overlap: float = 0.5  # sliding-window overlap
+    sw_batch_size: int = 2
+    train_seeds: tuple[int, int] = (0, 80)  # generator seeds [start, stop) for training
+    val_seeds: tuple[int, int] = (900, 904)
+    generator_spacings: tuple[float, ...] = (1.5,)  # mm grids the generator builds cases on, in turn
+    samples_per_case: int = 20  # random crops per case per epoch
+    cache_dir: str | None = None  # where generated cases are kept (default ~/.cache/hybridvision)
+    workers: int = 2  # processes generating cases
+
+
+class Tumor3DPipeline(Pipeline):
+    name = "tumor3d"
+    description = "brain-tumour regions (WT/TC/ET) from T1, T1ce, T2, FLAIR NIfTI (Swin UNETR-style)"
+    model_config = Tumor3DModelConfig
+    data_config = Tumor3DDataConfig
+    monitor = ("val/dice", "max")
+    predict_options = (
+        CliOption("labels", str, "brats2021", "label convention of the output: brats2021 (ET=4) or brats2023 (ET=3)"),
+        CliOption("probabilities", bool, False, "also write <case>_prob.nii.gz (WT, TC, ET probabilities)"),
+    )
+
+    samples_options = (
+        CliOption("labels", str, "brats2021", "file names and label values: brats2021 or brats2023"),
+        CliOption("shifted", bool, False, "contrast, noise and bias outside the training ranges"),
+        CliOption("spacing", float, 1.0, "generator grid in mm (1.0 as BraTS; 2.0 is 8x faster)"),
+    )
+
+    def __init__(self, model: Any, data: Any):
+        super().__init__(model, data)
+        self.dice_ce = DiceCELoss(sigmoid=True, smooth_nr=1e-5, smooth_dr=1e-5)
+
+    @property
+    def io_spec(self) -> IOSpec:
+        return IOSpec(
+            inputs={"image": TensorSpec(4, 3, MODALITIES, value_range=(-5.0, 5.0))},
+            outputs={"pred": TensorSpec(3, 3, REGIONS, value_range=(0.0, 1.0), class_names=REGIONS)},
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "labels": "BraTS 2021 (1 necrotic/non-enhancing core, 2 oedema, 4 enhancing); 2023 on request (3)",
+            "regions": list(REGIONS),
+            "spacing_mm": list(self.data_cfg.spacing),
+            "roi": list(self.data_cfg.roi),
+        }
+
+    # -- model and training -------------------------------------------------------------
+    def build_model(self) -> nn.Module:
+        backbone = self.model_cfg.backbone.build(BACKBONES, in_channels=len(MODALITIES), spatial_dims=3)
+        return TumorSegmenter(backbone, len(REGIONS), self.model_cfg.input_skip_channels)
+
+    def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
+        if model.training:
+            return model(batch["image"])
+        return self.sliding_window(model, batch["image"])
+
+    def sliding_window(self, model: nn.Module, image: torch.Tensor) -> torch.Tensor:
+        """Gaussian-blended sliding-window logits for (B, 4, *S) of any size."""
+        data = self.data_cfg
+        return sliding_window_inference(
+            image, data.roi, data.sw_batch_size, model, overlap=data.overlap, mode="gaussian", padding_mode="constant"
+        )
+
+    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+        return self.dice_ce(pred, batch["label"])
+
+    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+        return soft_region_dice(pred, batch["label"])
+
+    def _cases(self, seeds: tuple[int, int]):
+        """Generated, preprocessed cases; seed i is built on grid ``generator_spacings[i % n]``."""
+        data = self.data_cfg
+        cache = Path(data.cache_dir) if data.cache_dir else None
+        cases = []
+        spacings = data.generator_spacings
+        for index, spacing in enumerate(spacings):
+            chosen = [s for s in range(*seeds) if s % len(spacings) == index]
+            cases += cached_cases(chosen, GeneratorRanges(working_spacing=spacing), data.spacing, cache, data.workers)
+        return cases
+
+    def train_dataset(self, seed: int):
+        return CropDataset(
+            self._cases(self.data_cfg.train_seeds), self.data_cfg.roi, self.data_cfg.samples_per_case, seed
+        )
+
+    def val_dataset(self, seed: int):
+        return WholeCaseDataset(self._cases(self.data_cfg.val_seeds))
+
+    # -- samples and evaluation -----------------------------------------------------
+    @classmethod
+    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
+        return write_samples(output, count, seed, **options)
+
+    @classmethod
+    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
+        return evaluate_folders(pred, truth)
+
+    # -- files -------------------------------------------------------------------------
+    def discover_units(self, input_path: Path) -> list[Unit]:
+        return discover_cases(input_path)
+
+    def output_names(self, unit: Unit) -> list[str]:
+        names = [f"{unit.name}_seg.nii.gz"]
+        if self.prediction_options["probabilities"]:
+            names.append(f"{unit.name}_prob.nii.gz")
+        return names
+
+    def configure_prediction(self, **options: Any) -> None:
+        super().configure_prediction(**options)
+        if self.prediction_options["labels"] not in ENHANCING_LABEL:
+            raise ValueError(f"--labels must be brats2021 or brats2023, got {self.prediction_options['labels']!r}")
+
+    def read(self, unit: Unit) -> Sample:
+        return read_case(unit)
+
+    def preprocess(self, sample: Sample) -> Sample:
+        image = MetaTensor(torch.from_numpy(sample["image"]), affine=torch.as_tensor(sample["affine"]))
+        sample["transform"] = preprocessing(self.data_cfg.spacing)
+        sample["network_input"] = sample["transform"]({"image": image})
+        return sample
+
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        image = sample["network_input"]["image"]
+        device = next(model.parameters()).device
+        logits = self.sliding_window(model, image.as_tensor()[None].to(device))[0].cpu()
+        sample["network_input"]["pred"] = MetaTensor(
+            torch.sigmoid(logits), meta=image.meta, applied_operations=image.applied_operations
+        )
+        return sample
+
+    def postprocess(self, sample: Sample) -> Sample:
+        invert = Invertd(keys="pred", transform=sample["transform"], orig_keys="image", nearest_interp=False)
+        probabilities = invert(sample["network_input"])["pred"].as_tensor().numpy()
+        if probabilities.shape[1:] != sample["image"].shape[1:]:
+            raise RuntimeError(f"inverted prediction {probabilities.shape[1:]} != input {sample['image'].shape[1:]}")
+        sample["probabilities"] = probabilities
+        sample["label"] = regions_to_label(probabilities > 0.5, self.prediction_options["labels"])
+        return sample
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        name = sample["name"]
+        write_label(paths[f"{name}_seg.nii.gz"], sample["label"], sample["affine"], sample["header"])
+        if self.prediction_options["probabilities"]:
+            probabilities = np.moveaxis(sample["probabilities"], 0, -1).astype(np.float32)
+            nib.save(nib.Nifti1Image(probabilities, sample["affine"]), str(paths[f"{name}_prob.nii.gz"]))
