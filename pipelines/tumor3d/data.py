@@ -80,7 +80,8 @@ def discover_cases(input_path: Path) -> list[Unit]:
         missing = [m for m in MODALITIES if m not in found]
         repeated = [m for m in MODALITIES if len(found.get(m, [])) > 1]
         if missing:
-            extra["error"] = f"case {case}: missing {', '.join(missing)} (found {', '.join(found) or 'none'})"
+            present = [m for m in MODALITIES if m in found]
+            extra["error"] = f"case {case}: missing {', '.join(missing)} (found {', '.join(present) or 'none'})"
         elif repeated:
             extra["error"] = f"case {case}: more than one file for {', '.join(repeated)}"
         units.append(Unit(case, tuple(p for paths in found.values() for p in paths), extra))
@@ -106,29 +107,55 @@ def read_case(unit: Unit) -> dict:
     """
     if "error" in unit.extra:
         raise InputError(unit.extra["error"])
-    images = {m: load_nifti(p) for m, p in unit.extra["modalities"].items()}
-    reference = images["t1"]
-    arrays = []
+    paths = unit.extra["modalities"]
+    images = {m: load_nifti(p) for m, p in paths.items()}
+    arrays = {}
     for modality in MODALITIES:
-        image, path = images[modality], unit.extra["modalities"][modality]
-        data = np.asarray(image.dataobj, dtype=np.float32)
+        data = np.asarray(images[modality].dataobj, dtype=np.float32)
         if data.ndim == 4 and data.shape[3] == 1:
             data = data[..., 0]
         if data.ndim != 3:
             raise InputError(
-                f"case {unit.name}: {path.name} is {data.ndim}D with shape {data.shape}; a 3D volume is needed"
+                f"case {unit.name}: {paths[modality].name} is {data.ndim}D with shape {data.shape}; need 3D"
             )
-        if data.shape != reference.shape[:3]:
-            raise InputError(f"case {unit.name}: {path.name} has shape {data.shape}, t1 has {reference.shape[:3]}")
-        if not np.allclose(image.affine, reference.affine, atol=AFFINE_TOLERANCE_MM):
-            raise InputError(f"case {unit.name}: {path.name} has a different affine from t1 (not co-registered)")
         if not np.isfinite(data).all():
-            raise InputError(f"case {unit.name}: {path.name} contains NaN or Inf values")
-        arrays.append(data)
+            raise InputError(f"case {unit.name}: {paths[modality].name} contains NaN or Inf values")
+        arrays[modality] = data
+    shapes = {m: a.shape for m, a in arrays.items()}
+    reference = odd_one_out(
+        unit.name, paths, shapes, lambda a, b: a == b, lambda odd, ref: f"has shape {odd}, the other modalities {ref}"
+    )
+    odd_one_out(
+        unit.name,
+        paths,
+        {m: images[m].affine for m in MODALITIES},
+        lambda a, b: np.allclose(a, b, atol=AFFINE_TOLERANCE_MM),
+        lambda odd, ref: "has a different affine from the other modalities (not co-registered)",
+    )
+    header = images[reference].header
+    affine = images[reference].affine
+    arrays = [arrays[m] for m in MODALITIES]
     image = np.stack(arrays)
     if not (image != 0).any():
         raise InputError(f"case {unit.name}: the brain mask is empty (every voxel is zero)")
-    return {"image": image, "affine": reference.affine.copy(), "header": reference.header.copy(), "name": unit.name}
+    return {"image": image, "affine": affine.copy(), "header": header.copy(), "name": unit.name}
+
+
+def odd_one_out(case: str, paths: dict, values: dict, same, explain) -> str:
+    """Check that all modalities agree on a value; name the file(s) that differ from the majority.
+
+    Returns a modality holding the majority value.
+    """
+    groups: list[list[str]] = []
+    for modality, value in values.items():
+        group = next((g for g in groups if same(values[g[0]], value)), None)
+        group.append(modality) if group else groups.append([modality])
+    majority = max(groups, key=len)
+    odd = [m for g in groups if g is not majority for m in g]
+    if odd:
+        names = ", ".join(paths[m].name for m in odd)
+        raise InputError(f"case {case}: {names} {explain(values[odd[0]], values[majority[0]])}")
+    return majority[0]
 
 
 def write_label(path: Path, label: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> None:
