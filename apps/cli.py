@@ -258,6 +258,25 @@ def make_evaluate_command(pipeline_cls) -> Callable:
     return make_command(f"evaluate_{pipeline_cls.name}", doc, shared, pipeline_cls.evaluate_options, run)
 
 
+def make_export_bundle_command(pipeline_cls) -> Callable:
+    shared = [
+        typer_parameter("output", Path, ..., "--output", "-o", help="bundle folder to write"),
+        typer_parameter("checkpoint", Optional[Path], None, "--checkpoint", help="checkpoint (default: shipped)"),
+    ]
+
+    def run(options, output: Path, checkpoint: Optional[Path]):
+        from hybridvision.pipelines.common.checkpoint import default_checkpoint
+
+        with errors.status(f"exporting a {pipeline_cls.name} MONAI bundle ..."):
+            exports = pipeline_cls.export_bundle(checkpoint or default_checkpoint(pipeline_cls.name), output)
+        for name, status in exports.items():
+            console.print(f"models/{name}: {status}")
+        console.print(f"bundle: {output} (see {output / 'docs' / 'README.md'})")
+
+    doc = f"Export a {pipeline_cls.name} checkpoint as a MONAI bundle (configs, models, docs)."
+    return make_command(f"export_bundle_{pipeline_cls.name}", doc, shared, (), run)
+
+
 def print_scores(name: str, result: dict) -> None:
     cases = result["cases"]
     keys = list(result["mean"])
@@ -322,6 +341,7 @@ def build_app() -> typer.Typer:
         ("predict", "Batch prediction over a file or a folder.", make_predict_command, None),
         ("samples", "Generated samples in the common layout.", make_samples_command, "write_samples"),
         ("evaluate", "Score predictions against ground truth.", make_evaluate_command, "evaluate"),
+        ("export-bundle", "Export a checkpoint as a MONAI bundle.", make_export_bundle_command, "export_bundle"),
     )
     for verb, help_text, make, hook in verbs:
         pipelines = [PIPELINES.entry(n).factory for n in PIPELINES.names()]

@@ -16,6 +16,7 @@ from torch import nn
 
 from .contract import Backbone, FeatureInfo
 from .layers import PatchMerging, conv_nd
+from .layers.layout import channels_first, channels_last
 
 
 class ConvDownsample(nn.Module):
@@ -27,7 +28,7 @@ class ConvDownsample(nn.Module):
         self.conv = conv_nd(spatial_dims)(dim, out_dim, 2, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(self.norm(x).movedim(-1, 1)).movedim(1, -1)
+        return channels_last(self.conv(channels_first(self.norm(x))))
 
 
 BlockFactory = Callable[[int, int, int, float], nn.Module]
@@ -83,11 +84,11 @@ class HierarchicalEncoder(Backbone):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """x: (B, C_in, *S) with every S a multiple of 32 -> five (B, C_i, *S / 2^(i+1)) maps."""
         self.check_input(x)
-        tokens = self.stem_norm(self.stem(x).movedim(1, -1))
+        tokens = self.stem_norm(channels_last(self.stem(x)))
         features = []
         for level, stage in enumerate(self.stages):
             if level > 0:
                 tokens = self.downsamples[level - 1](tokens)
             tokens = stage(tokens)
-            features.append(self.out_norms[level](tokens).movedim(-1, 1))
+            features.append(channels_first(self.out_norms[level](tokens)))
         return features

@@ -221,6 +221,11 @@ class Pipeline(abc.ABC):
         """Score predictions against truth paired by file name: ``{"cases": [...], "mean": {...}}``."""
         raise NotImplementedError(f"pipeline {cls.name} has no evaluation")
 
+    @classmethod
+    def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
+        """Write a MONAI bundle of a checkpoint; returns what was exported and how it went."""
+        raise NotImplementedError(f"pipeline {cls.name} has no MONAI bundle export")
+
     def predict_unit(self, model: nn.Module, unit: Unit, paths: Mapping[str, Path]) -> None:
         """read -> preprocess -> infer -> postprocess -> write, for one unit."""
         sample = self.preprocess(self.read(unit))

@@ -12,6 +12,7 @@ from torch import nn
 
 from .conv import conv_nd
 from .drop_path import DropPath
+from .layout import channels_first, channels_last
 from .mlp import Mlp
 
 
@@ -45,7 +46,7 @@ class DepthwiseConvBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, *S, C) channels-last tokens -> same shape."""
-        y = self.depthwise(x.movedim(-1, 1)).movedim(1, -1)
+        y = channels_last(self.depthwise(channels_first(x)))
         y = self.mlp(self.norm(y))
         if self.gamma is not None:
             y = y * self.gamma
@@ -60,4 +61,4 @@ class ConvPositionEncoding(nn.Module):
         self.depthwise = conv_nd(spatial_dims)(dim, dim, 3, padding=1, groups=dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.depthwise(x.movedim(-1, 1)).movedim(1, -1)
+        return x + channels_last(self.depthwise(channels_first(x)))

@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .layout import channels_first, channels_last
+
 
 class LayerNormChannelsFirst(nn.Module):
     """LayerNorm of each voxel's channel vector for ``x: (B, C, *spatial)``."""
@@ -17,6 +19,6 @@ class LayerNormChannelsFirst(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.movedim(1, -1)
+        x = channels_last(x)
         x = F.layer_norm(x, x.shape[-1:], self.weight, self.bias, self.eps)
-        return x.movedim(-1, 1)
+        return channels_first(x)

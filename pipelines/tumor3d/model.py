@@ -17,6 +17,7 @@ from torch import nn
 
 from hybridvision.backbones import Backbone
 from hybridvision.backbones.layers import DepthwiseConvBlock
+from hybridvision.backbones.layers.layout import channels_first, channels_last
 
 
 class UpBlock(nn.Module):
@@ -35,9 +36,9 @@ class UpBlock(nn.Module):
         )
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([self.up(x), skip], dim=1).movedim(1, -1)  # channels-last tokens
+        x = channels_last(torch.cat([self.up(x), skip], dim=1))  # tokens
         x = self.blocks(self.norm(self.fuse(x)))
-        return x.movedim(-1, 1)
+        return channels_first(x)
 
 
 class InputSkip(nn.Module):
@@ -54,7 +55,7 @@ class InputSkip(nn.Module):
         self.block = DepthwiseConvBlock(3, out_channels, 3, mlp_ratio=2.0, layer_scale=0.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.block(self.norm(self.proj(x.movedim(1, -1)))).movedim(-1, 1)
+        return channels_first(self.block(self.norm(self.proj(channels_last(x)))))
 
 
 class TumorSegmenter(nn.Module):

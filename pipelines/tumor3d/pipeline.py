@@ -142,6 +142,12 @@ class Tumor3DPipeline(Pipeline):
     def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
         return evaluate_folders(pred, truth)
 
+    @classmethod
+    def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
+        from .bundle import export_bundle
+
+        return export_bundle(checkpoint, output)
+
     # -- files -------------------------------------------------------------------------
     def discover_units(self, input_path: Path) -> list[Unit]:
         return discover_cases(input_path)

@@ -1,0 +1,169 @@
+"""Pieces of a MONAI bundle every pipeline shares: metadata from the IOSpec, the metadata schema,
+exported networks (ONNX, TorchScript) and the model card.
+
+Layout (MONAI Bundle Specification): ``configs/metadata.json``, ``configs/inference.json``,
+``configs/schema.json`` (a copy of the metadata schema's required structure, so ``verify_metadata``
+runs offline with ``--filepath configs/schema.json``), ``models/model.pt`` (a state dict),
+``models/model.onnx``, ``models/model.ts``, ``docs/README.md``, ``LICENSE``.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..base import IOSpec, TensorSpec
+from .atomic import write_json_atomic, write_text_atomic
+
+# Where the upstream schema lives; verify_metadata only reads it when the --filepath copy is missing.
+SCHEMA_URL = "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/download/0.8.1/meta_schema_20220324.json"
+
+TENSOR_FORMAT_SCHEMA = {
+    "type": "object",
+    "required": [
+        "type",
+        "format",
+        "modality",
+        "num_channels",
+        "spatial_shape",
+        "dtype",
+        "value_range",
+        "is_patch_data",
+        "channel_def",
+    ],
+    "properties": {
+        "type": {"type": "string"},
+        "format": {"type": "string"},
+        "modality": {"type": "string"},
+        "num_channels": {"type": "integer", "minimum": 1},
+        "spatial_shape": {"type": "array", "items": {"type": ["integer", "string"]}},
+        "dtype": {"type": "string"},
+        "value_range": {"type": "array", "items": {"type": "number"}, "maxItems": 2},
+        "is_patch_data": {"type": "boolean"},
+        "channel_def": {"type": "object"},
+    },
+}
+
+META_SCHEMA = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "MONAI bundle metadata (required structure, written by hybridvision)",
+    "type": "object",
+    "required": [
+        "version",
+        "monai_version",
+        "pytorch_version",
+        "numpy_version",
+        "optional_packages_version",
+        "task",
+        "description",
+        "authors",
+        "copyright",
+        "network_data_format",
+    ],
+    "properties": {
+        "schema": {"type": "string"},
+        "version": {"type": "string"},
+        "changelog": {"type": "object"},
+        "monai_version": {"type": "string"},
+        "pytorch_version": {"type": "string"},
+        "numpy_version": {"type": "string"},
+        "optional_packages_version": {"type": "object"},
+        "task": {"type": "string"},
+        "description": {"type": "string"},
+        "authors": {"type": "string"},
+        "copyright": {"type": "string"},
+        "intended_use": {"type": "string"},
+        "data_source": {"type": "string"},
+        "data_type": {"type": "string"},
+        "references": {"type": "array", "items": {"type": "string"}},
+        "network_data_format": {
+            "type": "object",
+            "required": ["inputs", "outputs"],
+            "properties": {
+                "inputs": {"type": "object", "additionalProperties": TENSOR_FORMAT_SCHEMA},
+                "outputs": {"type": "object", "additionalProperties": TENSOR_FORMAT_SCHEMA},
+            },
+        },
+    },
+}
+
+
+def tensor_format(spec: TensorSpec, kind: str, fmt: str, modality: str, spatial_shape: list) -> dict[str, Any]:
+    """A MONAI tensor format specifier from one of our TensorSpecs."""
+    names = spec.channel_names or tuple(f"channel {i}" for i in range(spec.channels or 1))
+    return {
+        "type": kind,
+        "format": fmt,
+        "modality": modality,
+        "num_channels": spec.channels,
+        "spatial_shape": spatial_shape,
+        "dtype": spec.dtype,
+        "value_range": list(spec.value_range) if spec.value_range else [],
+        "is_patch_data": True,
+        "channel_def": {str(i): name for i, name in enumerate(names)},
+    }
+
+
+def metadata(
+    io_spec: IOSpec, formats: dict[str, tuple[str, str, str]], spatial_shape: list, **fields: Any
+) -> dict[str, Any]:
+    """``metadata.json`` content; ``formats`` maps each IOSpec key to (type, format, modality)."""
+    specs = {"inputs": io_spec.inputs, "outputs": io_spec.outputs}
+    data_format = {
+        side: {key: tensor_format(spec, *formats[key], spatial_shape) for key, spec in items.items()}
+        for side, items in specs.items()
+    }
+    optional = {name: version(name) for name in ("nibabel", "hybridvision", "safetensors", "einops")}
+    return {
+        "schema": SCHEMA_URL,
+        "version": "0.1.0",
+        "changelog": {"0.1.0": "exported by hybridvision"},
+        "monai_version": version("monai"),
+        "pytorch_version": torch.__version__.split("+")[0],
+        "numpy_version": np.__version__,
+        "optional_packages_version": optional,
+        "network_data_format": data_format,
+        **fields,
+    }
+
+
+def export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path) -> str:
+    """Write ``model.onnx``; returns "ok" or the reason it could not be exported."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (example,), str(path), input_names=["image"], output_names=["pred"], dynamo=False)
+    except Exception as error:  # exporters fail in many ways; the bundle is still usable
+        path.unlink(missing_ok=True)
+        return f"not exported: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return "ok"
+
+
+def export_torchscript(model: torch.nn.Module, example: torch.Tensor, path: Path) -> str:
+    """Write ``model.ts`` by tracing; returns "ok" or the reason."""
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            traced = torch.jit.trace(model, example, check_trace=False)
+            traced.save(str(path))
+    except Exception as error:
+        path.unlink(missing_ok=True)
+        return f"not exported: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return "ok"
+
+
+def write_bundle_files(root: Path, meta: dict, inference: dict, readme: str, license_text: str) -> None:
+    """Write the JSON configs, the schema copy, the model card and the licence."""
+    (root / "configs").mkdir(parents=True, exist_ok=True)
+    (root / "docs").mkdir(parents=True, exist_ok=True)
+    write_json_atomic(root / "configs" / "metadata.json", meta)
+    write_json_atomic(root / "configs" / "inference.json", inference)
+    write_text_atomic(root / "configs" / "schema.json", json.dumps(META_SCHEMA, indent=2) + "\n")
+    write_text_atomic(root / "docs" / "README.md", readme)
+    write_text_atomic(root / "LICENSE", license_text)
