@@ -322,6 +322,41 @@ def bench_backbones_command(
     console.print(f"results: {output}")
 
 
+def bench_tumor3d_command(
+    roi: int = typer.Option(128, "--roi", help="sliding-window ROI side (voxels), the same for both"),
+    overlap: float = typer.Option(0.25, "--overlap", help="sliding-window overlap, the same for both"),
+    threads: int = typer.Option(2, "--threads", help="CPU threads"),
+    seeds: int = typer.Option(3, "--seeds", help="training seeds for the accuracy comparison"),
+    train_steps: int = typer.Option(150, "--train-steps", help="training budget per model and seed (0: skip)"),
+    output: Path = typer.Option(Path("bench-tumor3d.json"), "--output", "-o", help="JSON results"),
+) -> None:
+    """tumor3d against MONAI's SwinUNETR: one BraTS-sized volume, and Dice after the same budget."""
+    from hybridvision.pipelines.common.atomic import write_json_atomic
+    from hybridvision.pipelines.tumor3d.benchmark import bench_tumor3d
+
+    result = bench_tumor3d(roi, overlap, threads, seeds, train_steps, log=lambda m: errors.print(m, highlight=False))
+    table = Table(title=f"tumor3d: 4x240x240x155, ROI {roi}^3, overlap {overlap}, {threads} threads")
+    for column in ("model", "params (M)", "seconds / volume", "peak MB", "mean Dice (short budget)"):
+        table.add_column(column, justify="right")
+    dice = result.get("accuracy", {}).get("mean_dice", {})
+    for row in result["speed"]:
+        mean = dice.get(row["model"])
+        table.add_row(
+            row["model"],
+            f"{row['parameters_m']:.2f}",
+            f"{row['seconds']:.1f}",
+            f"{row['peak_mb']:.0f}",
+            "-" if mean is None else f"{mean:.3f}",
+        )
+    console.print(table)
+    console.print(
+        f"speed-up {result['speedup']}x, memory ratio {result['memory_ratio']}x"
+        + (f", Dice difference {result['dice_difference']:+.3f}" if "dice_difference" in result else "")
+    )
+    write_json_atomic(output, result)
+    console.print(f"results: {output}")
+
+
 # -- assembly --------------------------------------------------------------------------------
 def build_app() -> typer.Typer:
     """The Typer app, with one ``predict`` sub-command per registered pipeline."""
@@ -336,6 +371,7 @@ def build_app() -> typer.Typer:
     app.command("train")(friendly(train_command))
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
+    bench_app.command("tumor3d")(friendly(bench_tumor3d_command))
     app.add_typer(bench_app, name="bench")
     verbs = (
         ("predict", "Batch prediction over a file or a folder.", make_predict_command, None),

@@ -175,7 +175,8 @@ def model_card(meta: dict, provenance: dict, exports: dict[str, str]) -> str:
         "",
         "## Training data and metrics",
         f"Trained on synthetic cases: {provenance.get('data', 'see the hybridvision config')}.",
-        f"Steps: {provenance.get('steps', '?')}, seed {provenance.get('seed', '?')}, commit {provenance.get('commit', '?')}.",
+        f"Steps: {provenance.get('steps', '?')}, seed {provenance.get('seed', '?')}, "
+        f"commit {provenance.get('commit', '?')}.",
         "Validation metrics at export: " + (", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "none"),
         "",
         "## Limits",

@@ -1,0 +1,164 @@
+"""``hybridvision bench tumor3d``: ours against MONAI's SwinUNETR, in the same run.
+
+Speed: one 4 x 240 x 240 x 155 volume (the BraTS size) through full sliding-window inference, the
+same ROI, overlap and Gaussian blending for both, at a matched parameter count (within 20%);
+seconds per volume and peak memory, each model in a fresh process. Accuracy: both models trained
+with the same short budget (steps x batch x ROI) on generated cases, then the Dice of both on held-
+out generated cases, over several seeds. Ratios are reference / ours (above 1: ours is better).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+BRATS_SHAPE = (240, 240, 155)
+REFERENCE = "monai:SwinUNETR(feature_size=12)"
+# our bench model: the hybrid encoder, narrowed to MONAI's parameter count
+OURS = "hybridvision:hybrid(dims=20-40-80-160-320)"
+OURS_BACKBONE = {"name": "hybrid_small", "dims": (20, 40, 80, 160, 320), "heads": (5, 10), "drop_path": 0.0}
+
+
+def build(name: str):
+    import torch  # noqa: F401
+
+    if name == REFERENCE:
+        from monai.networks.nets import SwinUNETR
+
+        return SwinUNETR(in_channels=4, out_channels=3, feature_size=12)
+    from hybridvision.backbones import build_backbone
+    from hybridvision.pipelines.tumor3d.model import TumorSegmenter
+
+    kwargs = {k: v for k, v in OURS_BACKBONE.items() if k != "name"}
+    return TumorSegmenter(build_backbone(OURS_BACKBONE["name"], in_channels=4, spatial_dims=3, **kwargs))
+
+
+def parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> None:
+    """Child process: one BraTS-sized volume through sliding-window inference."""
+    import torch
+    from monai.inferers import sliding_window_inference
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = build(name).eval()
+    volume = torch.randn(1, 4, *BRATS_SHAPE)
+    with open("/proc/self/statm") as handle:
+        baseline = int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+    with torch.inference_mode():
+        start = time.perf_counter()
+        sliding_window_inference(volume, (roi,) * 3, 1, model, overlap=overlap, mode="gaussian")
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put(
+        {
+            "model": name,
+            "parameters_m": round(parameters(model) / 1e6, 2),
+            "seconds": round(seconds, 2),
+            "peak_mb": round(peak - baseline, 1),
+        }
+    )
+
+
+def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, threads: int, queue) -> None:
+    """Child process: train ``steps`` steps on generated cases, score Dice on held-out ones."""
+    import torch
+    from monai.inferers import sliding_window_inference
+    from monai.losses import DiceCELoss
+
+    from .dataset import CropDataset, cached_cases
+    from .generator import GeneratorRanges
+    from .metrics import soft_region_dice
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    ranges = GeneratorRanges(working_spacing=spacing)
+    train_cases = cached_cases(range(0, 12), ranges, (spacing,) * 3, None, workers=1)
+    test_cases = cached_cases(range(2000, 2004), ranges, (spacing,) * 3, None, workers=1)
+    data = torch.utils.data.DataLoader(CropDataset(train_cases, (roi,) * 3, 1000, seed), batch_size=2, shuffle=True)
+    model = build(name)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    loss_fn = DiceCELoss(sigmoid=True)
+    batches = iter(data)
+    start = time.perf_counter()
+    model.train()
+    for _ in range(steps):
+        batch = next(batches)
+        optimizer.zero_grad()
+        loss = loss_fn(model(batch["image"]), batch["label"])
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+    train_seconds = time.perf_counter() - start
+    model.eval()
+    scores = []
+    with torch.inference_mode():
+        for case in test_cases:
+            logits = sliding_window_inference(case["image"][None], (roi,) * 3, 2, model, overlap=0.5, mode="gaussian")
+            from .transforms import label_to_regions
+
+            scores.append(soft_region_dice(logits, label_to_regions(case["label"].float())[None])["dice"])
+    queue.put({"model": name, "seed": seed, "dice": float(np.mean(scores)), "train_seconds": round(train_seconds, 1)})
+
+
+def isolated(target, *args) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def bench_tumor3d(
+    roi: int = 128,
+    overlap: float = 0.25,
+    threads: int = 2,
+    seeds: int = 3,
+    train_steps: int = 150,
+    train_roi: int = 32,
+    train_spacing: float = 3.0,
+    log=print,
+) -> dict[str, Any]:
+    """Run both parts; ``train_steps=0`` skips the accuracy part."""
+    ours, reference = build(OURS), build(REFERENCE)
+    ratio = parameters(ours) / parameters(reference)
+    if not 0.8 <= ratio <= 1.2:
+        raise RuntimeError(f"bench models differ by more than 20% in parameters ({ratio:.2f})")
+    speed = []
+    for name in (REFERENCE, OURS):
+        log(f"sliding window over {BRATS_SHAPE}, ROI {roi}^3, overlap {overlap}: {name} ...")
+        speed.append(isolated(time_volume, name, roi, overlap, threads))
+    result: dict[str, Any] = {
+        "volume": [4, *BRATS_SHAPE],
+        "roi": roi,
+        "overlap": overlap,
+        "threads": threads,
+        "speed": speed,
+        "speedup": round(speed[0]["seconds"] / speed[1]["seconds"], 2),
+        "memory_ratio": round(speed[0]["peak_mb"] / max(speed[1]["peak_mb"], 1e-3), 2),
+    }
+    if train_steps > 0:
+        runs = []
+        for seed in range(seeds):
+            for name in (REFERENCE, OURS):
+                log(f"training {name}, seed {seed}, {train_steps} steps of 2 x {train_roi}^3 ...")
+                runs.append(isolated(train_and_score, name, seed, train_steps, train_roi, train_spacing, threads))
+        dice = {name: [r["dice"] for r in runs if r["model"] == name] for name in (REFERENCE, OURS)}
+        result["accuracy"] = {
+            "budget": {"steps": train_steps, "batch": 2, "roi": train_roi, "spacing_mm": train_spacing},
+            "runs": runs,
+            "mean_dice": {name: round(statistics.mean(v), 4) for name, v in dice.items()},
+        }
+        result["dice_difference"] = round(statistics.mean(dice[OURS]) - statistics.mean(dice[REFERENCE]), 4)
+    return result
