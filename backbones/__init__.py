@@ -4,7 +4,7 @@ Importing this package registers every family. ``build_backbone("hybrid_small", 
 spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
 """
 
-from . import convnext, hybrid, swin, timm_source  # noqa: F401  (registers the families)
+from . import convnext, drct, hat, hybrid, swin, timm_source  # noqa: F401  (registers the families)
 from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters
 from .registry import Registry, RegistryError
 

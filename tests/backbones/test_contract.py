@@ -60,20 +60,36 @@ def test_same_seed_same_output(name, dims, channels):
         assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("name", TEST_SIZES)
+def support_of(name):
+    return BACKBONES.entry(name).metadata["support"]
+
+
+@pytest.mark.parametrize("name", [n for n in TEST_SIZES if not support_of(n).full_resolution])
 def test_size_not_a_multiple_of_the_stride_is_refused_clearly(name):
     model = build_backbone(name, in_channels=1, spatial_dims=2)
     with pytest.raises(ValueError, match=f"multiple of {model.size_multiple}.*pad"):
         model(torch.randn(1, 1, 64, 48 + 1))
 
 
+@pytest.mark.parametrize("name", [n for n in TEST_SIZES if support_of(n).full_resolution])
+def test_full_resolution_bodies_take_any_size(name):
+    model = build_backbone(name, in_channels=3, spatial_dims=2)
+    (feature,) = model(torch.randn(1, 3, 23, 37))
+    assert feature.shape == (1, model.feature_info[0].channels, 23, 37)
+
+
 @pytest.mark.parametrize("name", TEST_SIZES)
-def test_wrong_channels_or_dims_are_refused(name):
-    model = build_backbone(name, in_channels=4, spatial_dims=3)
+def test_wrong_channels_dims_and_unsupported_dimensionality_are_refused(name):
+    dims = support_of(name).spatial_dims[0]
+    model = build_backbone(name, in_channels=4, spatial_dims=dims)
+    side = SIDE[dims]
     with pytest.raises(ValueError, match="4 input channels"):
-        model(torch.randn(1, 3, 32, 32, 32))
-    with pytest.raises(ValueError, match="expects a 5D tensor"):
-        model(torch.randn(1, 4, 64, 64))
+        model(torch.randn(1, 3, *(side,) * dims))
+    with pytest.raises(ValueError, match=f"expects a {dims + 2}D tensor"):
+        model(torch.randn(1, 4, *(side,) * (5 - dims)))
+    for unsupported in {2, 3} - set(support_of(name).spatial_dims):
+        with pytest.raises(ValueError, match="spatial_dims"):
+            build_backbone(name, in_channels=4, spatial_dims=unsupported)
 
 
 def test_spatial_dims_other_than_2_or_3_are_refused():
