@@ -1,0 +1,26 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from hybridvision.pipelines.common.config import load_config
+from hybridvision.pipelines.superres import SuperresPipeline
+
+TINY = Path(__file__).resolve().parents[3] / "configs" / "superres" / "tiny.yaml"
+
+
+@pytest.fixture
+def make_pipeline():
+    """A tiny pipeline with a random (not bicubic-identical) head: tiling effects would show."""
+
+    def make(scale=2, bands=1, **prediction):
+        config = load_config(TINY, [f"model.scale={scale}", f"model.bands={bands}"])
+        pipeline = SuperresPipeline(config.model, config.data)
+        torch.manual_seed(0)
+        model = pipeline.build_model().eval()
+        with torch.no_grad():
+            torch.nn.init.normal_(model.head.layers[-1].weight, std=0.05)
+        pipeline.configure_prediction(**prediction)
+        return pipeline, model
+
+    return make
