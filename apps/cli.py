@@ -15,12 +15,20 @@ from typing import Any, Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 console = Console()
 errors = Console(stderr=True)
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, FileNotFoundError, TypeError)
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """Errors in what the user gave: shown as one line. Anything else is a bug and keeps its traceback."""
+    import yaml
+
+    from hybridvision.backbones.registry import BuildError, RegistryError
+
+    return (ValueError, OSError, RegistryError, BuildError, NotImplementedError, yaml.YAMLError)
 
 
 def friendly(func: Callable) -> Callable:
@@ -30,9 +38,9 @@ def friendly(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except USER_ERRORS as error:
+        except user_errors() as error:
             message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-            errors.print(f"[red]error:[/red] {message}", highlight=False)
+            errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -135,6 +143,7 @@ def train_command(
     ),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier run in the same folder"),
 ) -> None:
     """Train a pipeline from a config; writes checkpoints, CSV logs and model.safetensors."""
     from hybridvision.pipelines.common.config import load_config
@@ -145,6 +154,8 @@ def train_command(
     run_dir = output or Path("runs") / f"{run_config.pipeline}-{config.stem}"
     if resume is not None and not resume.is_file():
         raise FileNotFoundError(f"--resume: checkpoint not found: {resume}")
+    if resume is None and not overwrite and (run_dir / "model.safetensors").exists():
+        raise FileExistsError(f"{run_dir} holds an earlier run; pass --output NEW, --resume or --overwrite")
     result = train(run_config, run_dir, resume=resume, device=resolve_device(device))
     console.print(f"model: {result.model_path}")
     console.print("metrics: " + ", ".join(f"{k}={v}" for k, v in result.metrics.items()))

@@ -6,7 +6,7 @@ spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
 
 from . import convnext, drct, hat, hybrid, swin, timm_source  # noqa: F401  (registers the families)
 from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters
-from .registry import Registry, RegistryError
+from .registry import BuildError, Registry, RegistryError
 
 
 def build_backbone(name: str, **kwargs) -> Backbone:
@@ -16,6 +16,7 @@ def build_backbone(name: str, **kwargs) -> Backbone:
 
 __all__ = [
     "BACKBONES",
+    "BuildError",
     "Backbone",
     "FeatureInfo",
     "Registry",

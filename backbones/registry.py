@@ -14,6 +14,10 @@ from typing import Any, Callable, Generic, TypeVar
 T = TypeVar("T")
 
 
+class BuildError(TypeError):
+    """A registered factory was called with keywords it does not take."""
+
+
 class RegistryError(KeyError):
     """A name that is unknown or registered twice. ``str()`` gives the plain message."""
 
@@ -80,7 +84,7 @@ class Registry(Generic[T]):
 
         Raises:
             RegistryError: unknown name; the message lists the closest registered names.
-            TypeError: a keyword the factory does not take, with the entry's name in the message.
+            BuildError: a keyword the factory does not take, with the entry's name in the message.
         """
         entry = self.entry(name)
         if name not in self._entries:  # a prefix source gets the rest of the name first
@@ -89,7 +93,7 @@ class Registry(Generic[T]):
             return entry.factory(**kwargs)
         except TypeError as error:
             if "unexpected keyword" in str(error) or "missing" in str(error):
-                raise TypeError(f"{self.kind} {name!r}: {error}") from error
+                raise BuildError(f"{self.kind} {name!r}: {error}") from error
             raise
 
     def names(self, pattern: str = "*") -> list[str]:

@@ -163,10 +163,13 @@ class WindowAttention(nn.Module):
         bw, n, c = windows.shape
         qkv = self.qkv(windows).reshape(bw, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
         bias = self.position_bias(window).unsqueeze(0)  # (1, heads, N, N)
-        if mask is not None:
+        if mask is None:
+            out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias.to(qkv.dtype))
+        else:  # (B, n_windows, heads, N, d) so the per-window mask broadcasts instead of being copied
             n_windows = mask.shape[0]
-            bias = (bias + mask.to(bias.dtype)[:, None]).repeat(bw // n_windows, 1, 1, 1)
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=bias.to(qkv.dtype))
+            q, k, v = (t.reshape(bw // n_windows, n_windows, *t.shape[1:]) for t in qkv)
+            bias = (bias + mask.to(bias.dtype)[:, None]).to(qkv.dtype)  # (n_windows, heads, N, N)
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias).reshape(bw, *qkv.shape[2:])
         return self.proj(out.transpose(1, 2).reshape(bw, n, c))
 
 

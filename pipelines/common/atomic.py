@@ -21,10 +21,26 @@ def temporary_path(final: Path) -> Path:
     return final.with_name(f"{TEMP_PREFIX}{os.getpid()}-{final.name}")
 
 
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
 def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete temporaries left by a killed run in ``folder``; returns what was removed."""
+    """Delete temporaries left in ``folder`` by runs that are no longer alive; returns them.
+
+    A temporary of a process that is still running (another batch on the same folder) is kept.
+    """
     removed = []
     for path in folder.glob(f"{TEMP_PREFIX}*"):
+        pid_text = path.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and process_alive(int(pid_text)):
+            continue
         if path.is_file():
             path.unlink(missing_ok=True)
             removed.append(path)

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -88,7 +89,7 @@ def check_folders(input_path: Path, output_dir: Path) -> None:
         raise InputError(f"input not found: {input_path}")
     input_dir = (input_path if input_path.is_dir() else input_path.parent).resolve()
     output = output_dir.resolve()
-    if output == input_dir or (input_path.is_dir() and input_dir in output.parents):
+    if output == input_dir or input_dir in output.parents:
         raise InputError(f"output folder {output_dir} is the input folder or inside it; choose another")
 
 
@@ -128,7 +129,7 @@ def run_batch(
 
     output_dir.mkdir(parents=True, exist_ok=True)
     for stale in remove_stale_temporaries(output_dir):
-        console.print(f"removed a partial file from an interrupted run: {stale.name}")
+        console.print(f"removed a partial file from an interrupted run: {escape(stale.name)}")
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -139,13 +140,13 @@ def run_batch(
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"{pipeline.name}", total=len(units))
         for unit in units:
-            progress.update(task, description=f"{pipeline.name}: {unit.name}")
+            progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
             result = run_unit(pipeline, model, unit, output_dir, overwrite)
             report.units.append(result)
             if result.status == "failed":
-                console.print(f"[red]failed[/red] {unit.name}: {result.error}", highlight=False)
+                console.print(f"[red]failed[/red] {escape(unit.name)}: {escape(result.error or '')}", highlight=False)
             elif result.status == "skipped":
-                console.print(f"skipped {unit.name}: outputs exist (use --overwrite to redo)", highlight=False)
+                console.print(f"skipped {escape(unit.name)}: outputs exist (use --overwrite to redo)", highlight=False)
             progress.advance(task)
     write_json_atomic(output_dir / REPORT_NAME, report.to_dict())
     console.print(
@@ -178,5 +179,7 @@ def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite
         names = pipeline.output_names(unit)
         done = all((output_dir / n).exists() for n in names)
         action = "skip (outputs exist)" if done and not overwrite else "predict"
-        table.add_row(unit.name, "\n".join(f.name for f in unit.files), "\n".join(names), action)
+        table.add_row(
+            escape(unit.name), escape("\n".join(f.name for f in unit.files)), escape("\n".join(names)), action
+        )
     console.print(table)

@@ -87,7 +87,15 @@ def read_metadata(path: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not a readable safetensors checkpoint ({error})") from error
     if raw is None:
         raise InputError(f"{path}: a safetensors file without hybridvision metadata")
-    return json.loads(raw)
+    try:
+        metadata = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path}: damaged hybridvision metadata ({error})") from error
+    if metadata.get("format_version", 0) > FORMAT_VERSION:
+        raise InputError(
+            f"{path}: checkpoint format {metadata['format_version']} is newer than this hybridvision reads"
+        )
+    return metadata
 
 
 def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
@@ -99,7 +107,11 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[Pip
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as error:
+        reason = str(error).splitlines()[0]
+        raise InputError(f"{path}: weights do not match the model its config describes ({reason})") from error
     return pipeline, model.to(device).eval(), metadata
 
 

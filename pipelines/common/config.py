@@ -114,7 +114,12 @@ def parse_dataclass(cls: type, data: Any, where: str, source: str) -> Any:
             values[name] = convert(hints[name], data[name], path, source)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
             raise ConfigError(f"{source}: missing key {path!r}")
-    return cls(**values)
+    try:
+        return cls(**values)
+    except ConfigError:
+        raise
+    except ValueError as error:  # a block's own checks (__post_init__)
+        raise ConfigError(f"{source}: {error}") from error
 
 
 def convert(kind: Any, value: Any, path: str, source: str) -> Any:
@@ -150,6 +155,11 @@ def convert(kind: Any, value: Any, path: str, source: str) -> Any:
     if kind is int:
         return value if isinstance(value, int) and not isinstance(value, bool) else fail("an integer")
     if kind is float:
+        if isinstance(value, str):  # YAML reads 1e-4 (no dot) as a string
+            try:
+                return float(value)
+            except ValueError:
+                fail("a number")
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         return float(value) if ok else fail("a number")
     if kind is str:
@@ -176,10 +186,15 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str], source: str) -> d
         node = raw
         parts = key.split(".")
         for part in parts[:-1]:
-            if not isinstance(node.get(part, {}), dict):
+            if node.get(part) is None:
+                node[part] = {}
+            if not isinstance(node[part], dict):
                 raise ConfigError(f"{source}: --set {key}: {part!r} is not a block")
-            node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(text)
+            node = node[part]
+        try:
+            node[parts[-1]] = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({str(error).splitlines()[0]})") from error
     return raw
 
 

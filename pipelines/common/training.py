@@ -146,6 +146,8 @@ def train(
         warnings.filterwarnings("ignore", message=".*(LeafSpec|TreeSpec).*")
         trainer.fit(module, datamodule=data, ckpt_path=str(resume) if resume else None)
         best_path = checkpoints.best_model_path or checkpoints.last_model_path
+        if not best_path:
+            raise RuntimeError("training saved no checkpoint (no training batches? check the data settings)")
         state = torch.load(best_path, map_location="cpu", weights_only=True)["state_dict"]
         module.load_state_dict(state)
         metrics = trainer.validate(module, datamodule=data, verbose=False)[0]

@@ -22,7 +22,7 @@ from ..common.checkpoint import load_checkpoint
 from ..common.config import parse_run_config
 from .data import discover_cases
 from .generator import MODALITIES
-from .transforms import FOREGROUND_MARGIN, regions_to_label
+from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
 
 MODULE = "hybridvision.pipelines.tumor3d.bundle"
 
@@ -92,6 +92,7 @@ def inference_config(run_config: dict) -> dict[str, Any]:
                     "keys": keys,
                     "source_key": "image",
                     "margin": FOREGROUND_MARGIN,
+                    "select_fn": "$tumor3d_bundle.nonzero",
                     "allow_smaller": True,
                 },
             ],

@@ -40,6 +40,8 @@ def parse_name(path: Path) -> tuple[str, str] | None:
     if stem is None:
         return None
     lowered = stem.lower()
+    if lowered.endswith(("_prob", "-prob")):  # our own probability outputs
+        return None
     for modality, endings in SUFFIXES.items():
         for ending in endings:
             if lowered.endswith(ending):
@@ -63,7 +65,7 @@ def discover_cases(input_path: Path) -> list[Unit]:
     groups: dict[tuple[Path, str], dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
     units = []
     for path in sorted(files):
-        if is_ground_truth(path):
+        if is_ground_truth(path) or (strip_nifti(path.name) or "").lower().endswith(("_prob", "-prob")):
             continue
         parsed = parse_name(path)
         if parsed is None:
@@ -74,12 +76,18 @@ def discover_cases(input_path: Path) -> list[Unit]:
             continue
         case, modality = parsed
         groups[(path.parent, case)][modality].append(path)
-    for (_, case), found in sorted(groups.items(), key=lambda item: item[0][1]):
+    folders_of: dict[str, list[Path]] = defaultdict(list)
+    for folder, case in groups:
+        folders_of[case].append(folder)
+    for (_, case), found in sorted(groups.items(), key=lambda item: (item[0][1], str(item[0][0]))):
         files_by_modality = {m: found[m][0] for m in MODALITIES if m in found}
         extra: dict = {"modalities": files_by_modality}
         missing = [m for m in MODALITIES if m not in found]
         repeated = [m for m in MODALITIES if len(found.get(m, [])) > 1]
-        if missing:
+        if len(folders_of[case]) > 1:
+            where = ", ".join(sorted(str(f) for f in folders_of[case]))
+            extra["error"] = f"case {case}: found in more than one folder ({where}); outputs would collide"
+        elif missing:
             present = [m for m in MODALITIES if m in found]
             extra["error"] = f"case {case}: missing {', '.join(missing)} (found {', '.join(present) or 'none'})"
         elif repeated:
@@ -111,7 +119,7 @@ def read_case(unit: Unit) -> dict:
     images = {m: load_nifti(p) for m, p in paths.items()}
     arrays = {}
     for modality in MODALITIES:
-        data = np.asarray(images[modality].dataobj, dtype=np.float32)
+        data = images[modality].get_fdata(dtype=np.float32)  # decoded once, in load_nifti
         if data.ndim == 4 and data.shape[3] == 1:
             data = data[..., 0]
         if data.ndim != 3:
@@ -158,9 +166,29 @@ def odd_one_out(case: str, paths: dict, values: dict, same, explain) -> str:
     return majority[0]
 
 
+def clean_header(header: nib.Nifti1Header) -> nib.Nifti1Header:
+    """The input's header for a derived volume: geometry kept, display range and intent reset."""
+    header = header.copy()
+    header["cal_min"], header["cal_max"] = 0, 0
+    header.set_intent("none")
+    header["descrip"] = b"hybridvision tumor3d"
+    header.set_slope_inter(1, 0)
+    return header
+
+
+def write_probabilities(path: Path, probabilities: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> None:
+    """(3, X, Y, Z) WT/TC/ET probabilities as a 4D float32 NIfTI (X, Y, Z, 3) on the input's grid."""
+    header = clean_header(header)
+    header.set_data_dtype(np.float32)
+    image = nib.Nifti1Image(np.moveaxis(probabilities, 0, -1).astype(np.float32), affine, header)
+    image.set_qform(affine, code=int(header["qform_code"]) or 1)
+    image.set_sform(affine, code=int(header["sform_code"]) or 1)
+    nib.save(image, str(path))
+
+
 def write_label(path: Path, label: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> None:
     """A uint8 label NIfTI on the input's grid, with its affine and qform/sform codes."""
-    header = header.copy()
+    header = clean_header(header)
     header.set_data_dtype(np.uint8)
     image = nib.Nifti1Image(label.astype(np.uint8), affine, header)
     image.set_qform(affine, code=int(header["qform_code"]) or 1)

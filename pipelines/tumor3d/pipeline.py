@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import nibabel as nib
-import numpy as np
 import torch
 from monai.data import MetaTensor
 from monai.inferers import sliding_window_inference
@@ -25,7 +23,7 @@ from hybridvision.backbones import BACKBONES
 
 from ..base import CliOption, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.config import Component
-from .data import discover_cases, read_case, write_label
+from .data import discover_cases, read_case, write_label, write_probabilities
 from .dataset import CropDataset, WholeCaseDataset, cached_cases
 from .evaluate import evaluate_folders
 from .generator import MODALITIES, GeneratorRanges
@@ -53,6 +51,18 @@ class Tumor3DDataConfig:
     samples_per_case: int = 20  # random crops per case per epoch
     cache_dir: str | None = None  # where generated cases are kept (default ~/.cache/hybridvision)
     workers: int = 2  # processes generating cases
+
+    def __post_init__(self):
+        if any(r % 32 or r < 32 for r in self.roi):
+            raise ValueError(f"data.roi {list(self.roi)}: every side must be a multiple of 32 (the encoder's stride)")
+        if not 0 <= self.overlap < 1:
+            raise ValueError(f"data.overlap must be in [0, 1), got {self.overlap}")
+        if any(s <= 0 for s in (*self.spacing, *self.generator_spacings)) or not self.generator_spacings:
+            raise ValueError("data.spacing and data.generator_spacings must be positive")
+        for name in ("train_seeds", "val_seeds"):
+            start, stop = getattr(self, name)
+            if stop <= start:
+                raise ValueError(f"data.{name} [{start}, {stop}) is empty")
 
 
 class Tumor3DPipeline(Pipeline):
@@ -194,5 +204,6 @@ class Tumor3DPipeline(Pipeline):
         name = sample["name"]
         write_label(paths[f"{name}_seg.nii.gz"], sample["label"], sample["affine"], sample["header"])
         if self.prediction_options["probabilities"]:
-            probabilities = np.moveaxis(sample["probabilities"], 0, -1).astype(np.float32)
-            nib.save(nib.Nifti1Image(probabilities, sample["affine"]), str(paths[f"{name}_prob.nii.gz"]))
+            write_probabilities(
+                paths[f"{name}_prob.nii.gz"], sample["probabilities"], sample["affine"], sample["header"]
+            )

@@ -19,6 +19,11 @@ ENHANCING_LABEL = {"brats2021": 4, "brats2023": 3}
 FOREGROUND_MARGIN = 8
 
 
+def nonzero(x):
+    """The brain: any non-zero voxel (after z-scoring, brain voxels may be negative in every channel)."""
+    return x != 0
+
+
 def preprocessing(spacing: Sequence[float], keys: Sequence[str] = ("image",)) -> T.Compose:
     """Orientation -> Spacing -> z-score in the brain -> crop to the brain (dict transforms)."""
     modes = ["bilinear" if k == "image" else "nearest" for k in keys]
@@ -27,7 +32,9 @@ def preprocessing(spacing: Sequence[float], keys: Sequence[str] = ("image",)) ->
             T.Orientationd(keys=list(keys), axcodes="RAS", labels=(("L", "R"), ("P", "A"), ("I", "S"))),
             T.Spacingd(keys=list(keys), pixdim=tuple(spacing), mode=modes),
             T.NormalizeIntensityd(keys="image", nonzero=True, channel_wise=True),
-            T.CropForegroundd(keys=list(keys), source_key="image", margin=FOREGROUND_MARGIN, allow_smaller=True),
+            T.CropForegroundd(
+                keys=list(keys), source_key="image", select_fn=nonzero, margin=FOREGROUND_MARGIN, allow_smaller=True
+            ),
         ]
     )
 

@@ -125,3 +125,17 @@ def test_missing_or_empty_input_is_clear(toy, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no toy inputs found"):
         run_batch(*toy, tmp_path / "empty", tmp_path / "out")
+
+
+def test_output_inside_a_single_input_files_folder_is_refused(toy, inputs):
+    with pytest.raises(InputError, match="inside it"):
+        run_batch(*toy, inputs / "a.npy", inputs / "pred")
+
+
+def test_temporaries_of_a_live_run_are_kept(toy, inputs, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    live = out / f"{TEMP_PREFIX}1-other_mask.npy"  # pid 1 is always alive
+    live.write_bytes(b"in progress elsewhere")
+    run_batch(*toy, inputs, out)
+    assert live.exists()

@@ -65,3 +65,17 @@ def test_missing_and_invalid_files_are_clear(tmp_path):
     bad.write_text("pipeline: [unclosed\n")
     with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
         load_config(bad)
+
+
+def test_exponent_floats_empty_blocks_and_bad_override_values(tmp_path):
+    path = write(tmp_path, {**GOOD, "train": None})
+    config = load_config(path, ["train.learning_rate=1e-4", "train.max_steps=3"])
+    assert config.train.learning_rate == 1e-4 and config.train.max_steps == 3
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(path, ["data.size=[1,2"])
+
+
+def test_a_blocks_own_checks_name_the_file(tmp_path):
+    raw = {"pipeline": "tumor3d", "data": {"roi": [48, 64, 64]}}
+    with pytest.raises(ConfigError, match=r"run.yaml: data.roi \[48, 64, 64\]: every side must be a multiple of 32"):
+        load_config(write(tmp_path, raw))

@@ -123,3 +123,19 @@ def test_each_bad_input_is_one_clear_line_and_the_batch_goes_on(tiny_pipeline, s
     assert report.count("done") == 1
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == ["HV_01001_seg.nii.gz", "report.json"]
+
+
+def test_the_same_case_in_two_folders_is_refused_not_overwritten(samples_2021, tmp_path):
+    source = samples_2021 / "inputs" / "HV_01000"
+    for site in ("site1", "site2"):
+        shutil.copytree(source, tmp_path / site / "HV_01000")
+    units = discover_cases(tmp_path)
+    assert len(units) == 2 and all("found in more than one folder" in u.extra["error"] for u in units)
+
+
+def test_our_own_probability_outputs_are_not_inputs(samples_2021, tmp_path):
+    folder = tmp_path / "case"
+    shutil.copytree(samples_2021 / "inputs" / "HV_01000", folder)
+    shutil.copy(next(folder.glob("*_t1.nii.gz")), folder / "HV_01000_prob.nii.gz")
+    (unit,) = discover_cases(folder)
+    assert "error" not in unit.extra and len(unit.files) == 4
