@@ -345,7 +345,13 @@ def bench_tumor3d_command(
     from hybridvision.pipelines.common.atomic import write_json_atomic
     from hybridvision.pipelines.tumor3d.benchmark import bench_tumor3d
 
-    result = bench_tumor3d(roi, overlap, threads, seeds, train_steps, log=lambda m: errors.print(m, highlight=False))
+    def save(partial):
+        write_json_atomic(output, partial)
+        errors.print(f"speed: {partial['speedup']}x faster, memory ratio {partial['memory_ratio']}x", highlight=False)
+
+    result = bench_tumor3d(
+        roi, overlap, threads, seeds, train_steps, log=lambda m: errors.print(m, highlight=False), save=save
+    )
     table = Table(title=f"tumor3d: 4x240x240x155, ROI {roi}^3, overlap {overlap}, {threads} threads")
     for column in ("model", "params (M)", "seconds / volume", "peak MB", "mean Dice (short budget)"):
         table.add_column(column, justify="right")

@@ -75,20 +75,40 @@ def cached_cases(
     return [torch.load(path, weights_only=True) for path in paths]
 
 
-class CropDataset(Dataset):
-    """Random augmented crops of cached cases; ``samples_per_case`` crops per case an epoch."""
+def has_solid_core(case: dict[str, torch.Tensor]) -> bool:
+    """A tumour core without an enhancing rim (label 1 present, 4 absent), as in lower-grade tumours."""
+    label = case["label"]
+    return bool((label == 1).any()) and not bool((label == 4).any())
 
-    def __init__(self, cases: list[dict[str, torch.Tensor]], roi: Sequence[int], samples_per_case: int, seed: int):
+
+class CropDataset(Dataset):
+    """Random augmented crops of cached cases; ``samples_per_case`` crops per case an epoch.
+
+    ``solid_core_weight`` > 1 draws cases whose core has no enhancing rim more often (they are rarer
+    and harder: the core must be told from oedema without the bright rim).
+    """
+
+    def __init__(
+        self,
+        cases: list[dict[str, torch.Tensor]],
+        roi: Sequence[int],
+        samples_per_case: int,
+        seed: int,
+        solid_core_weight: float = 1.0,
+    ):
         self.cases = cases
         self.samples_per_case = samples_per_case
         self.transform = augmentation(roi)
         self.transform.set_random_state(seed)
+        weights = np.array([solid_core_weight if has_solid_core(c) else 1.0 for c in cases])
+        counts = np.maximum(1, np.round(weights / weights.min())).astype(int)
+        self.order = np.repeat(np.arange(len(cases)), counts)  # case index of each draw
 
     def __len__(self) -> int:
-        return len(self.cases) * self.samples_per_case
+        return len(self.order) * self.samples_per_case
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        case = self.cases[index % len(self.cases)]
+        case = self.cases[self.order[index % len(self.order)]]
         out = self.transform({"image": case["image"], "label": case["label"].float()})
         out = out[0] if isinstance(out, list) else out
         return {

@@ -51,6 +51,7 @@ class Tumor3DDataConfig:
     samples_per_case: int = 20  # random crops per case per epoch
     cache_dir: str | None = None  # where generated cases are kept (default ~/.cache/hybridvision)
     workers: int = 2  # processes generating cases
+    solid_core_weight: float = 1.0  # how much more often cases with a non-enhancing core are drawn
 
     def __post_init__(self):
         if any(r % 32 or r < 32 for r in self.roi):
@@ -136,9 +137,9 @@ class Tumor3DPipeline(Pipeline):
         return cases
 
     def train_dataset(self, seed: int):
-        return CropDataset(
-            self._cases(self.data_cfg.train_seeds), self.data_cfg.roi, self.data_cfg.samples_per_case, seed
-        )
+        data = self.data_cfg
+        cases = self._cases(data.train_seeds)
+        return CropDataset(cases, data.roi, data.samples_per_case, seed, data.solid_core_weight)
 
     def val_dataset(self, seed: int):
         return WholeCaseDataset(self._cases(self.data_cfg.val_seeds))
