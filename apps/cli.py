@@ -119,7 +119,9 @@ def list_checkpoints() -> None:
         meta = read_metadata(path)
         prov = meta.get("provenance", {})
         backbone = meta["config"].get("model", {}).get("backbone", {}).get("name", "-")
-        metrics = ", ".join(f"{k}={v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k)
+        metrics = ", ".join(
+            f"{k.removeprefix('val/')}={v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k
+        )
         trained = f"{prov.get('steps', '?')} steps, seed {prov.get('seed', '?')}, {str(prov.get('commit', ''))[:10]}"
         table.add_row(
             meta["pipeline"],
