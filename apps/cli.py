@@ -377,6 +377,19 @@ def bench_tumor3d_command(
 
 
 # -- assembly --------------------------------------------------------------------------------
+def demo_command(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind (0.0.0.0 exposes it to the network)"),
+    port: int = typer.Option(7860, "--port", help="port to serve on"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch"),
+) -> None:
+    """Serve the Gradio demo: a tab per pipeline with a shipped checkpoint, samples one click away."""
+    set_threads(threads)
+    from hybridvision.apps.demo import launch
+
+    errors.print(f"hybridvision demo on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
+    launch(host, port)
+
+
 def build_app() -> typer.Typer:
     """The Typer app, with one ``predict`` sub-command per registered pipeline."""
     from hybridvision.pipelines import PIPELINES, Pipeline
@@ -388,6 +401,7 @@ def build_app() -> typer.Typer:
     list_app.command("checkpoints")(friendly(list_checkpoints))
     app.add_typer(list_app, name="list")
     app.command("train")(friendly(train_command))
+    app.command("demo")(friendly(demo_command))
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
     bench_app.command("tumor3d")(friendly(bench_tumor3d_command))

@@ -1,0 +1,65 @@
+"""``hybridvision demo``: one Gradio app, a tab per pipeline that ships a checkpoint.
+
+Private by default: bound to 127.0.0.1, no share link, analytics off, system fonts only (the
+page requests nothing beyond the local server), an upload size limit, and temporary files
+removed (Gradio's cache after an hour, the app's work folder when it stops).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+from .shared import RESEARCH_NOTE, shipped  # noqa: E402
+
+TABS = ("tumor3d", "superres")  # in page order; a tab appears when its pipeline ships a checkpoint
+MAX_UPLOAD = "500mb"
+
+
+def available_tabs() -> list[str]:
+    return [name for name in TABS if shipped(name)]
+
+
+def theme():
+    import gradio as gr
+
+    system = ["ui-sans-serif", "system-ui", "sans-serif"]
+    mono = ["ui-monospace", "Consolas", "monospace"]
+    return gr.themes.Default(font=system, font_mono=mono)
+
+
+def build_demo():
+    import gradio as gr
+
+    from . import superres_tab, tumor3d_tab
+
+    builders = {"tumor3d": tumor3d_tab.build_tab, "superres": superres_tab.build_tab}
+    with gr.Blocks(title="hybridvision", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
+        gr.Markdown("# hybridvision\nHybrid CNN/transformer models for medical imaging and remote sensing.")
+        gr.Markdown(RESEARCH_NOTE, elem_id="research-note")
+        tabs = available_tabs()
+        if not tabs:
+            gr.Markdown("No pipeline ships a checkpoint in this installation.")
+        for name in tabs:
+            with gr.Tab(name, id=name, elem_id=f"tab-{name}"):
+                builders[name]()
+    return demo
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True):
+    """Serve the app; returns the running app when ``block`` is False (tests)."""
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=1)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        max_file_size=MAX_UPLOAD,
+        prevent_thread_lock=not block,
+        theme=theme(),
+        footer_links=[],
+        ssr_mode=False,
+        quiet=not block,
+    )
+    return demo

@@ -1,0 +1,155 @@
+"""What every demo tab shares: loaded models, a private work folder, sample caching, error display.
+
+Models load once per checkpoint and stay in memory. Every request works in its own folder under
+one temporary root that is removed when the app stops, so uploads and results never pile up.
+Errors in what the user gave become a readable message in the page (``gr.Error``); anything else
+is logged with its traceback on the server and shown as a short message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+log = logging.getLogger("hybridvision.demo")
+
+RESEARCH_NOTE = (
+    "**Research use only.** The medical tabs (tumor3d) are not medical devices and must not be used "
+    "for diagnosis or treatment decisions. Models were trained on generated and public images on a CPU."
+)
+
+_root_lock = threading.Lock()
+_root: Path | None = None
+
+
+def work_root() -> Path:
+    """The app's temporary folder, created on first use and removed at exit."""
+    global _root
+    with _root_lock:
+        if _root is None:
+            _root = Path(tempfile.mkdtemp(prefix="hybridvision-demo-"))
+            atexit.register(shutil.rmtree, _root, True)
+        return _root
+
+
+def request_folder(prefix: str) -> Path:
+    """A fresh folder for one request's inputs and outputs."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=work_root()))
+
+
+def samples_root() -> Path:
+    """Where generated demo samples are kept between runs (they are deterministic)."""
+    base = os.environ.get("HYBRIDVISION_CACHE") or Path.home() / ".cache" / "hybridvision"
+    return Path(base) / "demo-samples"
+
+
+_sample_lock = threading.Lock()
+
+
+def cached_sample(name: str, make: Callable[[Path], None]) -> Path:
+    """``samples_root()/name``, made by ``make(folder)`` the first time (into a temporary folder,
+    renamed when complete, so an interrupted run never leaves half a sample)."""
+    final = samples_root() / name
+    with _sample_lock:
+        if not final.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            partial = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+            try:
+                make(partial)
+                partial.rename(final)
+            finally:
+                shutil.rmtree(partial, ignore_errors=True)
+    return final
+
+
+@functools.lru_cache(maxsize=8)
+def load_model(checkpoint: str):
+    """(pipeline, model, metadata) of a checkpoint, loaded once."""
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+
+    return load_checkpoint(Path(checkpoint))
+
+
+def shipped(pipeline: str) -> dict[str, Path]:
+    """Shipped checkpoints of a pipeline by stem, e.g. {"x2": ..., "x4": ...}."""
+    from hybridvision.pipelines.common.checkpoint import shipped_checkpoints
+
+    return {p.stem: p for p in shipped_checkpoints() if p.parent.name == pipeline}
+
+
+def shows_errors(handler: Callable) -> Callable:
+    """Run a handler; turn failures into ``gr.Error`` messages the page shows."""
+    import gradio as gr
+
+    from hybridvision.apps.cli import user_errors
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except user_errors() as error:
+            message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+            raise gr.Error(message.splitlines()[0] if message else type(error).__name__) from None
+        except Exception as error:
+            log.exception("demo handler %s failed", handler.__name__)
+            raise gr.Error(f"internal error ({type(error).__name__}); the server log has the details") from None
+
+    return wrapper
+
+
+def to_display(image: np.ndarray, low: float | None = None, high: float | None = None) -> np.ndarray:
+    """Any 2D or (H, W, 3) array -> uint8 for the page, stretched between ``low`` and ``high``
+    (default: the 1st and 99.5th percentiles, so a few hot pixels do not wash the image out)."""
+    data = np.asarray(image, dtype=np.float32)
+    finite = data[np.isfinite(data)]
+    if low is None or high is None:
+        low, high = (np.percentile(finite, (1, 99.5)) if finite.size else (0.0, 1.0))
+    scaled = (np.nan_to_num(data) - low) / max(float(high - low), 1e-12)
+    return (np.clip(scaled, 0, 1) * 255).round().astype(np.uint8)
+
+
+def uploaded_path(value: Any) -> Path | None:
+    """A Gradio file value (path string, or an object with ``.name``/``.path``) -> Path or None."""
+    if value is None:
+        return None
+    if isinstance(value, (str, os.PathLike)):
+        return Path(value)
+    for attribute in ("path", "name"):
+        if hasattr(value, attribute):
+            return Path(getattr(value, attribute))
+    if isinstance(value, dict) and "path" in value:
+        return Path(value["path"])
+    raise ValueError(f"unexpected file value {type(value).__name__}")
+
+
+_predict_lock = threading.Lock()  # one prediction at a time: the CPU is the bottleneck anyway
+
+
+def predict_folder(checkpoint: Path, input_path: Path, output_dir: Path, **options: Any) -> list[Path]:
+    """Run a checkpoint's pipeline on the one unit found at ``input_path``; returns its outputs.
+
+    The same read -> preprocess -> infer -> postprocess -> write path as ``hybridvision predict``.
+    """
+    from hybridvision.pipelines.base import InputError
+
+    pipeline, model, _ = load_model(str(checkpoint))
+    with _predict_lock:
+        pipeline.configure_prediction(**options)
+        units = pipeline.discover_units(input_path)
+        if len(units) != 1:
+            raise InputError(f"expected one {pipeline.name} input, found {len(units)}")
+        output_dir.mkdir(parents=True, exist_ok=True)
+        paths = {name: output_dir / name for name in pipeline.output_names(units[0])}
+        pipeline.predict_unit(model, units[0], paths)
+    return list(paths.values())

