@@ -114,7 +114,7 @@ def to_display(image: np.ndarray, low: float | None = None, high: float | None =
     data = np.asarray(image, dtype=np.float32)
     finite = data[np.isfinite(data)]
     if low is None or high is None:
-        low, high = (np.percentile(finite, (1, 99.5)) if finite.size else (0.0, 1.0))
+        low, high = np.percentile(finite, (1, 99.5)) if finite.size else (0.0, 1.0)
     scaled = (np.nan_to_num(data) - low) / max(float(high - low), 1e-12)
     return (np.clip(scaled, 0, 1) * 255).round().astype(np.uint8)
 

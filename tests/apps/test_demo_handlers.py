@@ -1,0 +1,103 @@
+"""Demo handlers called directly: the sample paths, orientation of the slice viewer, bad input."""
+
+from __future__ import annotations
+
+import gradio as gr
+import nibabel as nib
+import numpy as np
+import pytest
+from PIL import Image
+
+from hybridvision.apps.demo import superres_tab, tumor3d_tab
+from hybridvision.apps.demo.app import available_tabs, build_demo
+
+
+@pytest.fixture(scope="session", autouse=True)
+def demo_cache(tmp_path_factory):
+    """Samples are generated once per test session, in a private folder."""
+    import os
+
+    folder = tmp_path_factory.mktemp("demo-cache")
+    os.environ["HYBRIDVISION_CACHE"] = str(folder)
+    return folder
+
+
+def test_tabs_follow_shipped_checkpoints():
+    assert available_tabs()[:2] == ["tumor3d", "superres"]
+    assert build_demo() is not None
+
+
+def test_slice_viewer_orientation():
+    """RAS volume: anterior is up in axial, superior up in coronal/sagittal, right is right."""
+    volume = np.zeros((10, 12, 14), np.uint8)
+    volume[8, 10, 5] = 1  # right, anterior, inferior-ish
+    axial = tumor3d_tab.slice_of(volume, "axial", 5 / 13 * 100)
+    row, col = np.argwhere(axial)[0]
+    assert axial.shape == (12, 10) and row == 12 - 1 - 10 and col == 8
+    coronal = tumor3d_tab.slice_of(volume, "coronal", 10 / 11 * 100)
+    row, col = np.argwhere(coronal)[0]
+    assert coronal.shape == (14, 10) and row == 14 - 1 - 5 and col == 8
+    sagittal = tumor3d_tab.slice_of(volume, "sagittal", 8 / 9 * 100)
+    row, col = np.argwhere(sagittal)[0]
+    assert sagittal.shape == (14, 12) and row == 14 - 1 - 5 and col == 10
+
+
+def test_region_volumes_in_millilitres():
+    label = np.zeros((10, 10, 10), np.uint8)
+    label[:5] = 2
+    label[:2] = 1
+    label[:1] = 4
+    rows = dict(tumor3d_tab.region_volumes(label, voxel_mm3=8.0))
+    assert rows == {"WT whole tumour": 4.0, "TC tumour core": 1.6, "ET enhancing": 0.8}
+
+
+def test_tumor3d_missing_modality_is_a_readable_error(tmp_path):
+    with pytest.raises(gr.Error, match="missing T2"):
+        tumor3d_tab.segment(tmp_path / "a_t1.nii.gz", tmp_path / "a_t1ce.nii.gz", None, tmp_path / "a_flair.nii.gz")
+
+
+def test_tumor3d_sample_case_end_to_end():
+    paths, (state, view, position, volumes, label_file, mesh_file, status) = (
+        (tumor3d_segment := tumor3d_tab.segment_sample())[:4],
+        tumor3d_segment[4:],
+    )
+    assert all(p.endswith(f"_{m}.nii.gz") for p, m in zip(paths, tumor3d_tab.MODALITY_LABELS))
+    assert view.dtype == np.uint8 and view.ndim == 3
+    label = nib.load(label_file)
+    flair = nib.load(paths[3])
+    assert label.shape == flair.shape and np.allclose(label.affine, flair.affine)
+    assert label_file.endswith("HV_01000_seg.nii.gz") and status.startswith("done")
+    whole = volumes[0][1]
+    assert whole > 1.0  # the generated case has a tumour of a few mL at least
+    nodes = __import__("hybridvision.pipelines.common.mesh", fromlist=["x"]).read_mesh_bounds(mesh_file)
+    assert nodes, "the tumour surface has at least one labelled node"
+    assert 0 <= position <= 100
+
+
+def test_superres_upscales_a_png(tmp_path):
+    rng = np.random.default_rng(0)
+    image = (rng.random((40, 48)) * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "scan.png")
+    (before, after), output, status = superres_tab.upscale(tmp_path / "scan.png", "x2")
+    assert before.shape == after.shape == (80, 96)
+    with Image.open(output) as result:
+        assert result.size == (96, 80) and result.mode == "L"
+    assert "48x40 -> 96x80" in status
+
+
+def test_superres_bad_file_names_the_file(tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image")
+    with pytest.raises(gr.Error, match="notes.png"):
+        superres_tab.upscale(bad, "x2")
+    with pytest.raises(gr.Error, match="no shipped x8"):
+        superres_tab.upscale(bad, "x8")
+
+
+def test_superres_geotiff_sample_keeps_crs():
+    import rasterio
+
+    source, compare, output, status = superres_tab.upscale_sample("Rocky Mountain NP (GeoTIFF, RGB)", "x2")
+    with rasterio.open(source) as low, rasterio.open(output) as high:
+        assert high.crs == low.crs and high.width == 2 * low.width
+        assert np.isclose(high.transform.a, low.transform.a / 2)
