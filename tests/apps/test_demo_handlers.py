@@ -10,6 +10,7 @@ from PIL import Image
 
 from hybridvision.apps.demo import superres_tab, tumor3d_tab
 from hybridvision.apps.demo.app import available_tabs, build_demo
+from hybridvision.pipelines.common.mesh import read_mesh_bounds
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -69,7 +70,7 @@ def test_tumor3d_sample_case_end_to_end():
     assert label_file.endswith("HV_01000_seg.nii.gz") and status.startswith("done")
     whole = volumes[0][1]
     assert whole > 1.0  # the generated case has a tumour of a few mL at least
-    nodes = __import__("hybridvision.pipelines.common.mesh", fromlist=["x"]).read_mesh_bounds(mesh_file)
+    nodes = read_mesh_bounds(mesh_file)
     assert nodes, "the tumour surface has at least one labelled node"
     assert 0 <= position <= 100
 
