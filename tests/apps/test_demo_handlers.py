@@ -58,10 +58,9 @@ def test_tumor3d_missing_modality_is_a_readable_error(tmp_path):
 
 
 def test_tumor3d_sample_case_end_to_end():
-    paths, (state, view, position, volumes, label_file, mesh_file, status) = (
-        (tumor3d_segment := tumor3d_tab.segment_sample())[:4],
-        tumor3d_segment[4:],
-    )
+    result = tumor3d_tab.segment_sample()
+    paths, (state, view, position, volumes, label_file, mesh_file, status) = result[:4], result[4:]
+    assert set(state) == {"background", "label"}
     assert all(p.endswith(f"_{m}.nii.gz") for p, m in zip(paths, tumor3d_tab.MODALITY_LABELS))
     assert view.dtype == np.uint8 and view.ndim == 3
     label = nib.load(label_file)
