@@ -1,8 +1,9 @@
 """Low-resolution inputs from high-resolution images, by the field's convention.
 
 Bicubic downsampling with antialiasing, as MATLAB's ``imresize`` does it (the convention of DIV2K,
-Set5 and the SwinIR/HAT/DRCT papers): torch's bicubic kernel (a = -0.75) with ``antialias=True``
-and half-pixel centres. Optional Gaussian blur and noise widen the degradations seen in training.
+Set5 and the SwinIR/HAT/DRCT papers): torch's ``antialias=True`` bicubic path, which uses the Keys
+kernel with a = -0.5 (as MATLAB and Pillow do) and half-pixel centres. Optional Gaussian
+blur and noise widen the degradations seen in training.
 """
 
 from __future__ import annotations
