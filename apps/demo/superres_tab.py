@@ -129,10 +129,9 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
 
 def read_unit_any(path: Path) -> np.ndarray:
     """Read an output back without the demo's input size limit."""
-    from hybridvision.pipelines.superres.images import open_image
+    from hybridvision.pipelines.superres.data import load_unit_image
 
-    source = open_image(path)
-    return source.read(0, 0, source.height, source.width)[0]
+    return load_unit_image(path).transpose(2, 0, 1)
 
 
 @shows_errors

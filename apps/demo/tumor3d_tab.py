@@ -23,6 +23,7 @@ COMPARTMENTS = {  # label value -> (name, RGB); regions nest: ET in TC in WT
     4: ("enhancing tumour", (250, 210, 0)),
 }
 PLANES = ("axial", "coronal", "sagittal")
+PLANE_AXIS = {"axial": 2, "coronal": 1, "sagittal": 0}  # the RAS axis each plane cuts
 
 LEGEND = (
     "<div style='display:flex;gap:1em;flex-wrap:wrap'>"
@@ -65,19 +66,18 @@ def nifti_suffix(path: Path) -> str:
 
 def region_volumes(label: np.ndarray, voxel_mm3: float) -> list[list[Any]]:
     """Rows of (region, mL) for WT, TC and ET."""
-    enhancing = label == 4
-    core = enhancing | (label == 1)
-    whole = core | (label == 2)
-    return [
-        [region, round(float(mask.sum()) * voxel_mm3 / 1000.0, 2)]
-        for region, mask in (("WT whole tumour", whole), ("TC tumour core", core), ("ET enhancing", enhancing))
-    ]
+    import torch
+
+    from hybridvision.pipelines.tumor3d.transforms import label_to_regions
+
+    counts = label_to_regions(torch.from_numpy(np.ascontiguousarray(label))).sum(dim=(1, 2, 3)).tolist()
+    names = ("WT whole tumour", "TC tumour core", "ET enhancing")
+    return [[name, round(count * voxel_mm3 / 1000.0, 2)] for name, count in zip(names, counts)]
 
 
 def slice_of(volume: np.ndarray, plane: str, position: float) -> np.ndarray:
     """A 2D view of an RAS volume at ``position`` (0-100 % along the plane's axis), screen-oriented."""
-    axis = PLANES.index(plane)
-    axis = {0: 2, 1: 1, 2: 0}[axis]  # axial cuts z, coronal y, sagittal x
+    axis = PLANE_AXIS[plane]
     index = int(round(position / 100.0 * (volume.shape[axis] - 1)))
     view = np.take(volume, index, axis=axis)
     return np.flipud(view.T)
@@ -100,7 +100,7 @@ def render(state: dict | None, plane: str, position: float) -> np.ndarray | None
 
 def tumour_centre(label: np.ndarray, plane: str) -> float:
     """Position (%) of the tumour's centre along a plane's axis (50 without a tumour)."""
-    axis = {0: 2, 1: 1, 2: 0}[PLANES.index(plane)]
+    axis = PLANE_AXIS[plane]
     found = np.nonzero(label)
     if not found[0].size:
         return 50.0
