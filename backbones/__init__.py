@@ -4,9 +4,10 @@ Importing this package registers every family. ``build_backbone("hybrid_small", 
 spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
 """
 
-from . import convnext, drct, hat, hybrid, swin, timm_source  # noqa: F401  (registers the families)
+from . import channelvit, convnext, drct, hat, hybrid, spectral, swin, timm_source  # noqa: F401  (registers the families)
 from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters
 from .registry import BuildError, Registry, RegistryError
+from .spectral_classifiers import SPECTRAL_CLASSIFIERS
 
 
 def build_backbone(name: str, **kwargs) -> Backbone:
@@ -20,6 +21,7 @@ __all__ = [
     "Backbone",
     "FeatureInfo",
     "Registry",
+    "SPECTRAL_CLASSIFIERS",
     "RegistryError",
     "Support",
     "build_backbone",

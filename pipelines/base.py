@@ -137,6 +137,7 @@ class Pipeline(abc.ABC):
     samples_options: ClassVar[tuple[CliOption, ...]] = ()
     evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
+    default_checkpoint_stem: ClassVar[str] = ""  # shipped checkpoint used without --checkpoint (else default/demo)
 
     def __init__(self, model: Any, data: Any):
         self.model_cfg = model

@@ -126,5 +126,8 @@ def default_checkpoint(pipeline_name: str) -> Path:
     candidates = [p for p in shipped_checkpoints() if p.parent.name == pipeline_name]
     if not candidates:
         raise InputError(f"no shipped checkpoint for {pipeline_name}; pass --checkpoint PATH")
-    preferred = [p for p in candidates if p.stem in ("default", "demo")]
+    from hybridvision.pipelines import PIPELINES
+
+    stem = PIPELINES.entry(pipeline_name).factory.default_checkpoint_stem
+    preferred = [p for p in candidates if p.stem in ("default", "demo", stem)]
     return (preferred or candidates)[0]

@@ -1,0 +1,140 @@
+"""ChannelViT: a vision transformer with one token per channel and patch.
+
+Bao et al., "Channel Vision Transformers: An Image Is Worth 1 x 16 x 16 Words", ICLR 2024. Each
+input channel is cut into patches on its own by one shared single-channel patch embedding; a
+learned channel embedding says which band a token came from, and a position embedding where.
+Any subset of channels can be given (with their indices), which is what Hierarchical Channel
+Sampling trains for: random subsets, so the model still works when bands are missing.
+
+``group_size`` > 1 makes one token per group of adjacent bands instead of per band (a
+hyperspectral cube has 100+ bands, and attention over 100+ tokens per pixel is too slow on a
+CPU): a group's missing bands are zero-filled, a group with no band present is left out, so
+any subset still works. ``group_size=1`` is the paper's model.
+"""
+
+from __future__ import annotations
+
+import torch
+from timm.models.vision_transformer import Block
+from torch import nn
+
+from .spectral_classifiers import SPECTRAL_CLASSIFIERS, zero_fill
+
+
+class ChannelViT(nn.Module):
+    """Per-channel patch tokens + channel embedding + position embedding -> transformer -> class.
+
+    Args:
+        bands: how many channels the model knows (channel indices are < bands).
+        classes: output classes.
+        image_size: input side H = W.
+        patch_size: patch side; ``image_size`` gives one token per channel (pixel patches).
+        dim, depth, heads, mlp_ratio: transformer width, blocks, heads, MLP expansion.
+        drop_path: stochastic depth of the last block.
+        group_size: adjacent bands per token (1: one token per band, as in the paper).
+    """
+
+    takes_channel_subsets = True
+
+    def __init__(
+        self,
+        bands: int,
+        classes: int,
+        image_size: int = 9,
+        patch_size: int | None = None,
+        dim: int = 64,
+        depth: int = 4,
+        heads: int = 4,
+        mlp_ratio: float = 2.0,
+        drop_path: float = 0.0,
+        group_size: int = 1,
+    ):
+        super().__init__()
+        patch_size = patch_size or image_size
+        if image_size % patch_size:
+            raise ValueError(f"patch_size {patch_size} must divide image_size {image_size}")
+        self.bands, self.image_size, self.group_size = bands, image_size, group_size
+        self.groups = -(-bands // group_size)
+        self.patch_embed = nn.Conv2d(group_size, dim, patch_size, stride=patch_size)
+        spatial = (image_size // patch_size) ** 2
+        self.channel_embed = nn.Parameter(torch.zeros(self.groups, dim))
+        self.position_embed = nn.Parameter(torch.zeros(spatial, dim))
+        self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
+        for parameter in (self.channel_embed, self.position_embed, self.class_token):
+            nn.init.trunc_normal_(parameter, std=0.02)
+        rates = torch.linspace(0, drop_path, depth).tolist()
+        self.blocks = nn.Sequential(*[Block(dim, heads, mlp_ratio, qkv_bias=True, drop_path=r) for r in rates])
+        self.norm = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x: torch.Tensor, channels: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (B, C, H, W); channels: (C,) band indices (None: all ``bands`` in order) -> (B, classes)."""
+        batch, _, height, width = x.shape
+        x, groups = self.group(x, channels)  # (B, G', group_size, H, W), (G',)
+        count = len(groups)
+        tokens = self.patch_embed(x.reshape(batch * count, self.group_size, height, width))  # (B*G', dim, h, w)
+        tokens = tokens.flatten(2).transpose(1, 2).reshape(batch, count, -1, tokens.shape[1])
+        tokens = tokens + self.channel_embed[groups][None, :, None] + self.position_embed[None, None]
+        tokens = torch.cat([self.class_token.expand(batch, -1, -1), tokens.flatten(1, 2)], dim=1)
+        return self.head(self.norm(self.blocks(tokens))[:, 0])
+
+    def group(self, x: torch.Tensor, channels: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, H, W) with band indices -> (B, G', group_size, H, W) of the groups that have a band."""
+        if self.group_size == 1 and channels is not None:
+            return x[:, :, None], channels
+        full = zero_fill(x, channels, self.bands)
+        padding = self.groups * self.group_size - self.bands
+        if padding:
+            full = torch.cat([full, full.new_zeros(full.shape[0], padding, *full.shape[2:])], 1)
+        full = full.reshape(full.shape[0], self.groups, self.group_size, *full.shape[2:])
+        if channels is None:
+            return full, torch.arange(self.groups, device=x.device)
+        present = torch.unique(channels // self.group_size)
+        return full[:, present], present
+
+
+@SPECTRAL_CLASSIFIERS.register("channelvit", family="channelvit")
+def channelvit(bands: int, classes: int, **kwargs) -> ChannelViT:
+    return ChannelViT(bands, classes, **kwargs)
+
+
+class PlainViT(nn.Module):
+    """timm's ViT with ``in_chans = bands``: the baseline; missing bands are zero-filled."""
+
+    takes_channel_subsets = False
+
+    def __init__(
+        self,
+        bands: int,
+        classes: int,
+        image_size: int = 9,
+        patch_size: int = 3,
+        dim: int = 64,
+        depth: int = 4,
+        heads: int = 4,
+        mlp_ratio: float = 2.0,
+        drop_path: float = 0.0,
+    ):
+        super().__init__()
+        from timm.models.vision_transformer import VisionTransformer
+
+        self.bands = bands
+        self.vit = VisionTransformer(
+            img_size=image_size,
+            patch_size=patch_size,
+            in_chans=bands,
+            num_classes=classes,
+            embed_dim=dim,
+            depth=depth,
+            num_heads=heads,
+            mlp_ratio=mlp_ratio,
+            drop_path_rate=drop_path,
+        )
+
+    def forward(self, x: torch.Tensor, channels: torch.Tensor | None = None) -> torch.Tensor:
+        return self.vit(zero_fill(x, channels, self.bands))
+
+
+@SPECTRAL_CLASSIFIERS.register("vit", family="vit")
+def vit(bands: int, classes: int, **kwargs) -> PlainViT:
+    return PlainViT(bands, classes, **kwargs)

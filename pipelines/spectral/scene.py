@@ -1,0 +1,116 @@
+"""Scenes in bounded memory: a cube read strip by strip, classified pixel by pixel, written by strips.
+
+GeoTIFFs are read through rasterio windows (a strip of rows plus the patch halo), so a scene of
+any size needs memory for one strip only. ENVI, .mat and .npy cubes are read whole (the common
+benchmark files are small). The intensity scale is computed once per scene from a strided sample
+of rows, never per strip, so strips agree with each other.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.windows import Window
+
+from ..base import InputError
+from .cube_io import Cube, Georeference, raster_wavelengths, read_cube
+from .data import patches_at, robust_scale
+
+SCALE_SAMPLE_ROWS = 64
+
+
+@dataclass
+class SceneSource:
+    """A cube to classify: its size, bands, georeference and a strip reader.
+
+    ``read(row0, row1)`` gives ((bands, rows, W) float32 raw values, (rows, W) valid mask).
+    """
+
+    path: Path
+    height: int
+    width: int
+    bands: int
+    wavelengths: tuple[float, ...] | None
+    georef: Georeference
+    read: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
+    close: Callable[[], None] = lambda: None
+
+
+def open_scene(path: Path) -> SceneSource:
+    """A strip reader over a GeoTIFF (windowed) or any other cube format (in memory)."""
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+                dataset = rasterio.open(path)
+        except rasterio.RasterioIOError as error:
+            raise InputError(f"{path.name}: not a readable GeoTIFF ({str(error).splitlines()[0]})") from error
+        if dataset.count < 2:
+            dataset.close()
+            raise InputError(f"{path.name}: {dataset.count} band; a spectral cube needs 2 or more")
+        nodata = dataset.nodata
+
+        def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
+            data = dataset.read(window=Window(0, row0, dataset.width, row1 - row0)).astype(np.float32)
+            invalid = np.isnan(data).any(0)
+            if nodata is not None and not np.isnan(nodata):
+                invalid |= (data == np.float32(nodata)).all(0)
+            return np.nan_to_num(data, nan=0.0), ~invalid
+
+        tags = [dataset.tags(i) for i in range(1, dataset.count + 1)]
+        wavelengths = raster_wavelengths(tags, dataset.tags(ns="ENVI") or {})
+        georef = Georeference(dataset.crs, dataset.transform)
+        size = (dataset.height, dataset.width, dataset.count)
+        return SceneSource(path, *size, tuple(wavelengths) if wavelengths else None, georef, read, dataset.close)
+    cube = read_cube(path)
+    return in_memory(cube)
+
+
+def in_memory(cube: Cube) -> SceneSource:
+    bands, height, width = cube.data.shape
+
+    def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
+        return cube.data[:, row0:row1], cube.valid[row0:row1]
+
+    return SceneSource(cube.path, height, width, bands, cube.wavelengths, cube.georef, read)
+
+
+def scene_scale(source: SceneSource) -> float:
+    """The robust maximum of the scene from up to ``SCALE_SAMPLE_ROWS`` rows spread over it."""
+    rows = np.unique(np.linspace(0, source.height - 1, min(SCALE_SAMPLE_ROWS, source.height)).astype(int))
+    parts = [source.read(int(r), int(r) + 1) for r in rows]
+    data = np.concatenate([p[0] for p in parts], axis=1)
+    valid = np.concatenate([p[1] for p in parts], axis=0)
+    return robust_scale(data, valid)
+
+
+def strips(source: SceneSource, rows: int, halo: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(row0, row1, data with ``halo`` rows either side (mirrored at the edges), valid) per strip."""
+    for row0 in range(0, source.height, rows):
+        row1 = min(row0 + rows, source.height)
+        top, bottom = max(0, row0 - halo), min(source.height, row1 + halo)
+        data, valid = source.read(top, bottom)
+        pad_top, pad_bottom = halo - (row0 - top), halo - (bottom - row1)
+        if pad_top or pad_bottom:
+            data = np.pad(data, ((0, 0), (pad_top, pad_bottom), (0, 0)), mode="symmetric")
+        yield row0, row1, data, valid[row0 - top : row0 - top + row1 - row0]
+
+
+def classify_strip(
+    data: np.ndarray, halo: int, patch: int, predict: Callable[[np.ndarray], np.ndarray], batch: int = 1024
+) -> np.ndarray:
+    """Per-pixel class probabilities of a strip: (bands, rows + 2 halo, W) -> (rows, W, classes)."""
+    padded = np.pad(data, ((0, 0), (0, 0), (halo, halo)), mode="symmetric")
+    rows, width = data.shape[1] - 2 * halo, data.shape[2]
+    points = np.stack(np.mgrid[0:rows, 0:width], -1).reshape(-1, 2) + halo
+    chunks = []
+    for start in range(0, len(points), batch):  # patches are built per chunk: memory stays small
+        chunks.append(predict(patches_at(padded, points[start : start + batch], patch, pad=False)))
+    return np.concatenate(chunks).reshape(rows, width, -1)

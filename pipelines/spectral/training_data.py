@@ -1,0 +1,91 @@
+"""Training and validation sets of the spectral pipeline, from the generator and/or your folders.
+
+Scenes: each generated scene (seeds ``generated_seed``, +1, ...) and each cube in ``folders``
+(samples layout: ``inputs/<scene>.*`` with ``truth/<scene>_classes.tif``, or a .mat that carries
+its ground truth) is split per class: ``labelled_fraction`` (or ``labelled_per_class``) for
+training, validation drawn from the rest. Chips: ``generated`` chips per class from training
+seeds, validation chips from other seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..base import InputError
+from . import generator
+from .cube_io import CUBE_SUFFIXES, read_class_map, read_cube
+from .data import Chips, LabelledScene, PixelPatches, normalise, stratified_split
+from .library import SENTINEL2, imaging_spectrometer
+
+VAL_SEED_OFFSET = 1_000_000
+
+
+def generated_scene(size: int, bands: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A generated scene as it would be read from its file: normalised cube and class map."""
+    rendered = generator.scene(size, imaging_spectrometer(bands), seed)
+    values = generator.to_file_values(rendered)
+    return normalise(values.astype(np.float32), rendered.valid), rendered.labels.astype(np.int64)
+
+
+def folder_scenes(folder: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(normalised cube, class map) for every cube with ground truth in a samples-layout folder."""
+    scenes = []
+    for path in sorted((folder / "inputs").iterdir()):
+        if path.suffix.lower() not in CUBE_SUFFIXES:
+            continue
+        cube = read_cube(path)
+        truth = folder / "truth" / f"{path.name.split('.')[0]}_classes.tif"
+        labels = read_class_map(truth)[0] if truth.exists() else cube.ground_truth
+        if labels is None:
+            raise InputError(f"{path.name}: no ground truth ({truth.name} or a map inside the .mat)")
+        scenes.append((normalise(cube.data, cube.valid), labels))
+    return scenes
+
+
+def labelled_scenes(pipeline, seed: int) -> list[LabelledScene]:
+    data, model = pipeline.data_cfg, pipeline.model_cfg
+    sources = [generated_scene(data.scene_size, model.bands, data.generated_seed + i) for i in range(data.generated)]
+    for folder in data.folders:
+        sources += folder_scenes(Path(folder))
+    rng = np.random.default_rng(seed)
+    scenes = []
+    for cube, labels in sources:
+        if len(cube) != model.bands:
+            raise InputError(f"training cube has {len(cube)} bands; model.bands is {model.bands}")
+        train, rest = stratified_split(labels, data.labelled_fraction, data.labelled_per_class, rng)
+        scenes.append(LabelledScene(cube, labels, train, rest))
+    return scenes
+
+
+def generated_chips(per_class: int, seed: int, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 13, side, side) normalised chips and their 0-based labels, ``per_class`` of each class."""
+    chips, labels = [], []
+    for label, kind in enumerate(generator.CHIP_CLASSES):
+        for i in range(per_class):
+            reflectance = generator.chip(kind, side, seed * 100_000 + label * 10_000 + i, SENTINEL2)
+            values = np.round(reflectance * generator.REFLECTANCE_SCALE).astype(np.float32)
+            chips.append(normalise(values))
+            labels.append(label)
+    return np.stack(chips), np.array(labels)
+
+
+def train_dataset(pipeline, seed: int):
+    data = pipeline.data_cfg
+    if data.task == "chips":
+        chips, labels = generated_chips(data.generated, data.generated_seed, pipeline.model_cfg.patch)
+        return Chips(chips, labels, data.brightness, seed)
+    pipeline.scenes = labelled_scenes(pipeline, seed)  # kept so validation uses the same split
+    return PixelPatches(pipeline.scenes, "train", pipeline.model_cfg.patch, data.brightness, seed=seed)
+
+
+def val_dataset(pipeline, seed: int):
+    data = pipeline.data_cfg
+    if data.task == "chips":
+        chips, labels = generated_chips(
+            data.val_chips_per_class, data.generated_seed + VAL_SEED_OFFSET, pipeline.model_cfg.patch
+        )
+        return Chips(chips, labels)
+    scenes = getattr(pipeline, "scenes", None) or labelled_scenes(pipeline, seed)
+    return PixelPatches(scenes, "rest", pipeline.model_cfg.patch, limit=data.val_pixels, seed=seed + 1)

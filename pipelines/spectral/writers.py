@@ -1,0 +1,61 @@
+"""The class map of a scene, written strip by strip as a GeoTIFF, with a decimated copy for the preview."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.windows import Window
+
+from .preview import write_preview
+from .scene import SceneSource
+
+PREVIEW_SIDE = 1024
+
+
+class SceneWriter:
+    """uint8 class map (0 = no data) with the source's CRS and transform; counts pixels per class.
+
+    Use as a context manager; ``write(row0, row1, classes)`` takes (rows, W) strips in order.
+    """
+
+    def __init__(self, source: SceneSource, path: Path, class_names: tuple[str, ...]):
+        self.source, self.path, self.class_names = source, Path(path), class_names
+        self.step = max(1, int(np.ceil(max(source.height, source.width) / PREVIEW_SIDE)))
+        self.decimated: list[np.ndarray] = []
+        self.counts = np.zeros(len(class_names) + 1, np.int64)
+        profile = dict(driver="GTiff", count=1, height=source.height, width=source.width, dtype="uint8", nodata=0)
+        profile.update(crs=source.georef.crs, transform=source.georef.transform, compress="deflate")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            self.dataset = rasterio.open(self.path, "w", BIGTIFF="IF_SAFER", **profile)
+        self.dataset.set_band_description(1, "class (0 = no data)")
+        self.dataset.update_tags(classes=",".join(class_names))
+
+    def __enter__(self) -> "SceneWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.dataset.close()
+
+    def write(self, row0: int, row1: int, classes: np.ndarray) -> None:
+        self.dataset.write(classes[None], window=Window(0, row0, classes.shape[1], row1 - row0))
+        self.counts += np.bincount(classes.ravel(), minlength=len(self.counts))[: len(self.counts)]
+        first = (-row0) % self.step
+        self.decimated.append(classes[first :: self.step, :: self.step])
+
+    def areas(self) -> dict[str, str]:
+        """Area per class: hectares when the transform is in metres, else pixels."""
+        transform, crs = self.source.georef.transform, self.source.georef.crs
+        metres = crs is not None and crs.is_projected and transform is not None
+        pixel_area = abs(transform.a * transform.e) if metres else 1.0
+        return {
+            name: (f"{count * pixel_area / 1e4:.2f} ha" if metres else f"{count} px")
+            for name, count in zip(self.class_names, self.counts[1:])
+        }
+
+    def preview(self, path: Path, colours) -> None:
+        write_preview(np.concatenate(self.decimated), self.class_names, colours, path, self.areas())

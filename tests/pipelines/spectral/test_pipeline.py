@@ -1,0 +1,137 @@
+"""The spectral pipeline end to end: samples -> train -> predict -> evaluate, scenes and chips."""
+
+import csv
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import torch
+
+from hybridvision.pipelines.common.batch import run_batch
+from hybridvision.pipelines.common.checkpoint import load_checkpoint, save_checkpoint
+from hybridvision.pipelines.common.config import load_config
+from hybridvision.pipelines.common.training import train
+from hybridvision.pipelines.spectral import SpectralPipeline
+from hybridvision.pipelines.spectral.cube_io import read_cube
+from hybridvision.pipelines.spectral.data import patches_at
+from hybridvision.pipelines.spectral.samples import write_samples
+from hybridvision.pipelines.spectral.scene import classify_strip, in_memory, strips
+
+CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "spectral"
+TINY = CONFIGS / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def scene_samples(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scene-samples")
+    write_samples(out, 1, 900, kind="scene", formats="tif,envi,mat", size=40, bands=128, progress=lambda m: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    run = tmp_path_factory.mktemp("run")
+    return train(load_config(TINY), run, progress_bar=False).model_path
+
+
+def test_tiny_training_lowers_the_loss(tmp_path):
+    config = load_config(TINY, ["train.max_steps=30", "train.val_every_steps=30", "train.log_every_steps=5"])
+    train(config, tmp_path, progress_bar=False)
+    with open(tmp_path / "logs" / "metrics.csv") as handle:
+        losses = [float(r["train/loss"]) for r in csv.DictReader(handle) if r.get("train/loss")]
+    assert np.mean(losses[-2:]) < losses[0]
+
+
+def test_predict_keeps_georeference_and_nodata_and_writes_a_preview(tiny_checkpoint, scene_samples, tmp_path):
+    pipeline, model, _ = load_checkpoint(tiny_checkpoint)
+    report = run_batch(pipeline, model, scene_samples / "inputs", tmp_path)
+    assert report.count("done") == 1
+    with rasterio.open(scene_samples / "inputs" / "scene_900.tif") as source:
+        crs, transform, nodata_mask = source.crs, source.transform, source.read(1) == source.nodata
+    with rasterio.open(tmp_path / "scene_900_classes.tif") as out:
+        assert out.crs == crs and out.transform == transform and out.nodata == 0
+        classes = out.read(1)
+    assert (classes[nodata_mask] == 0).all() and (classes[~nodata_mask] > 0).all()
+    assert (tmp_path / "scene_900_classes.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_every_cube_format_gives_the_same_class_map(tiny_checkpoint, scene_samples, tmp_path):
+    pipeline, model, _ = load_checkpoint(tiny_checkpoint)
+    maps = []
+    for source in ("inputs/scene_900.tif", "formats/envi/scene_900.hdr", "formats/mat/scene_900.mat"):
+        out = tmp_path / source.split("/")[-2]
+        run_batch(pipeline, model, scene_samples / source, out)
+        with warnings.catch_warnings(), rasterio.open(out / "scene_900_classes.tif") as dataset:
+            warnings.simplefilter("ignore")  # ENVI and .mat carry no georeference, so neither does the map
+            maps.append(dataset.read(1))
+    assert np.array_equal(maps[0], maps[1]) and np.array_equal(maps[0], maps[2])
+
+
+def test_evaluate_scores_a_prediction(tiny_checkpoint, scene_samples, tmp_path):
+    pipeline, model, _ = load_checkpoint(tiny_checkpoint)
+    run_batch(pipeline, model, scene_samples / "inputs", tmp_path)
+    result = SpectralPipeline.evaluate(tmp_path, scene_samples / "truth")
+    mean = result["mean"]
+    assert 0 <= mean["overall_accuracy"] <= 100 and -1 <= mean["kappa"] <= 1
+    assert len(mean["confusion"]) == 11 and sum(map(sum, mean["confusion"])) == sum(mean["support"].values())
+
+
+def test_strips_classify_exactly_like_the_whole_scene(scene_samples):
+    cube = read_cube(scene_samples / "inputs" / "scene_900.tif")
+    source = in_memory(cube)
+    weights = np.random.default_rng(0).normal(size=128).astype(np.float32)
+
+    def predict(patches):  # any function of the whole patch shows halo mistakes
+        score = (patches * weights[None, :, None, None]).mean((1, 2, 3))
+        return np.stack([score, -score], 1)
+
+    whole = predict(patches_at(cube.data, np.argwhere(np.ones(cube.valid.shape)), 5)).reshape(40, 40, 2)
+    parts = [classify_strip(data, 2, 5, predict, batch=37) for _, _, data, _ in strips(source, 7, 2)]
+    assert np.allclose(np.concatenate(parts), whole, atol=1e-5)
+
+
+def test_missing_bands_matched_by_wavelength(tiny_checkpoint):
+    pipeline, _, _ = load_checkpoint(tiny_checkpoint)
+    wavelengths = pipeline.wavelengths
+    mapping = pipeline.channels_for(64, tuple(wavelengths[::2]), "half.tif")
+    assert mapping.tolist() == list(range(0, 128, 2))
+    pipeline.configure_prediction(bands="first-half")
+    assert (pipeline.channels_for(128, None, "x.tif") >= 0).sum() == 64
+    with pytest.raises(ValueError, match="no wavelengths"):
+        pipeline.channels_for(50, None, "x.tif")
+
+
+def test_bad_cubes_fail_alone_with_the_file_named(tiny_checkpoint, scene_samples, tmp_path):
+    pipeline, model, _ = load_checkpoint(tiny_checkpoint)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "broken.tif").write_text("not a tiff")
+    np.save(folder / "flat.npy", np.zeros((5, 5)))
+    (folder / "good.tif").write_bytes((scene_samples / "inputs" / "scene_900.tif").read_bytes())
+    report = run_batch(pipeline, model, folder, tmp_path / "out")
+    failed = {u.name: u.error for u in report.failed}
+    assert set(failed) == {"broken", "flat"} and report.count("done") == 1
+    assert "broken.tif" in failed["broken"] and "flat.npy" in failed["flat"]
+
+
+def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
+    samples = tmp_path / "chips"
+    write_samples(samples, 4, 7, kind="chips", size=16, progress=lambda m: None)
+    (samples / "inputs" / "zzz_bad.tif").write_text("junk")
+    config = load_config(CONFIGS / "chips.yaml", ["model.classifier.dim=8", "model.classifier.depth=1",
+                                                  "model.classifier.heads=2", "model.patch=16"])  # fmt: skip
+    pipeline = SpectralPipeline(config.model, config.data)
+    torch.manual_seed(0)
+    save_checkpoint(tmp_path / "chips.safetensors", pipeline.build_model(), config, pipeline, {})
+    pipeline, model, _ = load_checkpoint(tmp_path / "chips.safetensors")
+    run_batch(pipeline, model, samples / "inputs", tmp_path / "pred")
+    with open(tmp_path / "pred" / "predictions.csv") as handle:
+        rows = {r["file"]: r for r in csv.DictReader(handle)}
+    assert len(rows) == 5 and "zzz_bad.tif" in rows["zzz_bad.tif"]["error"]
+    good = rows["chip_00000.tif"]
+    probabilities = [float(good[f"p_{c}"]) for c in config.model.classes]
+    assert good["class"] in config.model.classes and sum(probabilities) == pytest.approx(1, abs=1e-3)
+    result = SpectralPipeline.evaluate(tmp_path / "pred", samples / "truth")
+    assert sum(result["mean"]["support"].values()) == 4
