@@ -8,8 +8,9 @@ Sampling trains for: random subsets, so the model still works when bands are mis
 
 ``group_size`` > 1 makes one token per group of adjacent bands instead of per band (a
 hyperspectral cube has 100+ bands, and attention over 100+ tokens per pixel is too slow on a
-CPU): a group's missing bands are zero-filled, a group with no band present is left out, so
-any subset still works. ``group_size=1`` is the paper's model.
+CPU): a group's missing bands are interpolated along the spectrum from the nearest present
+bands (spectra are smooth; zeros would look like a deep absorption), a group with no band
+present is left out, so any subset still works. ``group_size=1`` is the paper's model.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import torch
 from timm.models.vision_transformer import Block
 from torch import nn
 
-from .spectral_classifiers import SPECTRAL_CLASSIFIERS, zero_fill
+from .spectral_classifiers import SPECTRAL_CLASSIFIERS, interpolate_bands, zero_fill
 
 
 class ChannelViT(nn.Module):
@@ -32,6 +33,8 @@ class ChannelViT(nn.Module):
         dim, depth, heads, mlp_ratio: transformer width, blocks, heads, MLP expansion.
         drop_path: stochastic depth of the last block.
         group_size: adjacent bands per token (1: one token per band, as in the paper).
+        centre_token: add a linear embedding of the centre pixel's values to each token (pixel
+            classification of scenes).
     """
 
     takes_channel_subsets = True
@@ -48,6 +51,7 @@ class ChannelViT(nn.Module):
         mlp_ratio: float = 2.0,
         drop_path: float = 0.0,
         group_size: int = 1,
+        centre_token: bool = False,
     ):
         super().__init__()
         patch_size = patch_size or image_size
@@ -56,6 +60,9 @@ class ChannelViT(nn.Module):
         self.bands, self.image_size, self.group_size = bands, image_size, group_size
         self.groups = -(-bands // group_size)
         self.patch_embed = nn.Conv2d(group_size, dim, patch_size, stride=patch_size)
+        # the centre pixel's own values, embedded directly: in pixel classification the centre is
+        # what is being classified, and a patch convolution alone learns to find it slowly
+        self.centre_embed = nn.Linear(group_size, dim) if centre_token else None
         spatial = (image_size // patch_size) ** 2
         self.channel_embed = nn.Parameter(torch.zeros(self.groups, dim))
         self.position_embed = nn.Parameter(torch.zeros(spatial, dim))
@@ -74,6 +81,8 @@ class ChannelViT(nn.Module):
         count = len(groups)
         tokens = self.patch_embed(x.reshape(batch * count, self.group_size, height, width))  # (B*G', dim, h, w)
         tokens = tokens.flatten(2).transpose(1, 2).reshape(batch, count, -1, tokens.shape[1])
+        if self.centre_embed is not None:
+            tokens = tokens + self.centre_embed(x[..., height // 2, width // 2])[:, :, None]
         tokens = tokens + self.channel_embed[groups][None, :, None] + self.position_embed[None, None]
         tokens = torch.cat([self.class_token.expand(batch, -1, -1), tokens.flatten(1, 2)], dim=1)
         return self.head(self.norm(self.blocks(tokens))[:, 0])
@@ -82,7 +91,7 @@ class ChannelViT(nn.Module):
         """(B, C, H, W) with band indices -> (B, G', group_size, H, W) of the groups that have a band."""
         if self.group_size == 1 and channels is not None:
             return x[:, :, None], channels
-        full = zero_fill(x, channels, self.bands)
+        full = interpolate_bands(x, channels, self.bands) if channels is not None else x
         padding = self.groups * self.group_size - self.bands
         if padding:
             full = torch.cat([full, full.new_zeros(full.shape[0], padding, *full.shape[2:])], 1)

@@ -28,3 +28,14 @@ def zero_fill(x: torch.Tensor, channels: torch.Tensor | None, bands: int) -> tor
     full = x.new_zeros(x.shape[0], bands, *x.shape[2:])
     full[:, channels] = x
     return full
+
+
+def interpolate_bands(x: torch.Tensor, channels: torch.Tensor, bands: int) -> torch.Tensor:
+    """(B, C, H, W) at sorted band indices ``channels`` -> (B, bands, H, W), each missing band
+    linearly interpolated from its nearest present neighbours (the nearest one beyond the ends)."""
+    positions = torch.arange(bands, device=x.device)
+    right = torch.searchsorted(channels, positions).clamp(max=len(channels) - 1)
+    left = (right - 1).clamp(min=0)
+    low, high = channels[left], channels[right]
+    weight = ((positions - low) / (high - low).clamp(min=1)).clamp(0, 1).to(x.dtype)[None, :, None, None]
+    return x[:, left] * (1 - weight) + x[:, right] * weight

@@ -143,6 +143,7 @@ class Pipeline(abc.ABC):
         self.model_cfg = model
         self.data_cfg = data
         self.prediction_options: dict[str, Any] = {o.name: o.default for o in self.predict_options}
+        self.run_dir: Path | None = None  # set by the training harness
 
     # -- model and training -------------------------------------------------------------
     @property

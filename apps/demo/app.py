@@ -13,7 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 from .shared import RESEARCH_NOTE, shipped  # noqa: E402
 
-TABS = ("tumor3d", "superres")  # in page order; a tab appears when its pipeline ships a checkpoint
+TABS = ("tumor3d", "spectral", "superres")  # in page order; a tab appears when its pipeline ships a checkpoint
 MAX_UPLOAD = "500mb"
 
 
@@ -32,9 +32,13 @@ def theme():
 def build_demo():
     import gradio as gr
 
-    from . import superres_tab, tumor3d_tab
+    from . import spectral_tab, superres_tab, tumor3d_tab
 
-    builders = {"tumor3d": tumor3d_tab.build_tab, "superres": superres_tab.build_tab}
+    builders = {
+        "tumor3d": tumor3d_tab.build_tab,
+        "spectral": spectral_tab.build_tab,
+        "superres": superres_tab.build_tab,
+    }
     with gr.Blocks(title="hybridvision", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         gr.Markdown("# hybridvision\nHybrid CNN/transformer models for medical imaging and remote sensing.")
         gr.Markdown(RESEARCH_NOTE, elem_id="research-note")

@@ -117,6 +117,7 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
+    pipeline.run_dir = run_dir  # where a pipeline keeps what belongs with the run (a data split)
     module = PipelineModule(pipeline, config)
     monitor, mode = pipeline.monitor
     checkpoints = ModelCheckpoint(

@@ -2,7 +2,9 @@
 
 HCS (ChannelViT, Bao et al. 2024): first draw how many channels to keep, uniformly, then which
 ones, uniformly; the model sees every subset size equally often, so it still works when bands
-are missing at test time.
+are missing at test time. With band-group tokens (``group_size`` > 1) the tokens are the groups:
+HCS draws groups that way, and half the time also thins the bands inside the kept groups, so a
+model sees both whole spectral regions missing and bands missing throughout.
 """
 
 from __future__ import annotations
@@ -50,7 +52,24 @@ def band_subset(spec: str, bands: int) -> np.ndarray:
     return np.array(sorted(chosen))
 
 
-def hierarchical_channel_sample(bands: int, generator: torch.Generator, minimum: int = 1) -> torch.Tensor:
-    """HCS: a count uniform in [minimum, bands], then that many distinct bands; sorted indices."""
-    count = int(torch.randint(minimum, bands + 1, (1,), generator=generator))
-    return torch.randperm(bands, generator=generator)[:count].sort().values
+def hierarchical_channel_sample(
+    bands: int, generator: torch.Generator, minimum: int = 1, group_size: int = 1
+) -> torch.Tensor:
+    """HCS: sorted indices of a random band subset.
+
+    Args:
+        minimum: the fewest tokens (bands, or groups) kept.
+        group_size: bands per token; > 1 samples groups, then (half the time) bands within them.
+    """
+    tokens = -(-bands // group_size)
+    count = int(torch.randint(min(minimum, tokens), tokens + 1, (1,), generator=generator))
+    chosen = torch.randperm(tokens, generator=generator)[:count].sort().values
+    if group_size == 1:
+        return chosen
+    members = (chosen[:, None] * group_size + torch.arange(group_size)[None]).clamp(max=bands - 1)
+    keep = torch.ones_like(members, dtype=torch.bool)
+    if torch.rand(1, generator=generator) < 0.5:
+        share = float(torch.empty(1).uniform_(0.3, 1.0, generator=generator))
+        keep = torch.rand(members.shape, generator=generator) < share
+        keep[torch.arange(len(members)), torch.randint(group_size, (len(members),), generator=generator)] = True
+    return members[keep].unique()

@@ -112,6 +112,8 @@ class PixelPatches(Dataset):
         self, scenes: list[LabelledScene], which: str, size: int, brightness: float = 0.0, limit: int = 0, seed: int = 0
     ):
         self.scenes, self.size, self.brightness = scenes, size, brightness
+        half = size // 2  # padded once here: padding per item would copy the whole cube each time
+        self.padded = [np.pad(s.cube, ((0, 0), (half, half), (half, half)), mode="symmetric") for s in scenes]
         self.rng = np.random.default_rng(seed)
         items = [(i, r, c) for i, s in enumerate(scenes) for r, c in getattr(s, which)]
         if limit and len(items) > limit:
@@ -123,11 +125,10 @@ class PixelPatches(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         scene_index, row, col = self.items[index]
-        scene = self.scenes[scene_index]
-        patch = patches_at(scene.cube, np.array([[row, col]]), self.size)[0]
+        patch = self.padded[scene_index][:, row : row + self.size, col : col + self.size]
         if self.brightness:
             patch = augment(patch, self.rng, self.brightness)
-        label = int(scene.labels[row, col]) - 1
+        label = int(self.scenes[scene_index].labels[row, col]) - 1
         return {"image": torch.from_numpy(np.ascontiguousarray(patch, np.float32)), "label": torch.tensor(label)}
 
 

@@ -114,7 +114,8 @@ class SpectralPipeline(Pipeline):
         """Hierarchical Channel Sampling in training: each batch sees a random band subset."""
         x = batch["image"]
         if model.training and self.data_cfg.channel_sampling == "hcs":
-            channels = hierarchical_channel_sample(x.shape[1], self.sampler).to(x.device)
+            group_size = int(dict(self.model_cfg.classifier.kwargs).get("group_size", 1))
+            channels = hierarchical_channel_sample(x.shape[1], self.sampler, group_size=group_size).to(x.device)
             return model(x[:, channels], channels=channels)
         return model(x)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base import InputError
+from ..common.atomic import write_json_atomic
 from . import generator
 from .cube_io import CUBE_SUFFIXES, read_class_map, read_cube
 from .data import Chips, LabelledScene, PixelPatches, normalise, stratified_split
@@ -71,12 +72,20 @@ def generated_chips(per_class: int, seed: int, side: int) -> tuple[np.ndarray, n
     return np.stack(chips), np.array(labels)
 
 
+def save_split(scenes: list[LabelledScene], path: Path) -> None:
+    """The training pixels of each scene (row, column), in the order scenes were loaded."""
+    split = [{"scene": i, "train_pixels": scene.train.tolist()} for i, scene in enumerate(scenes)]
+    write_json_atomic(path, {"note": "scenes: generated seeds first, then data.folders in order", "scenes": split})
+
+
 def train_dataset(pipeline, seed: int):
     data = pipeline.data_cfg
     if data.task == "chips":
         chips, labels = generated_chips(data.generated, data.generated_seed, pipeline.model_cfg.patch)
         return Chips(chips, labels, data.brightness, seed)
     pipeline.scenes = labelled_scenes(pipeline, seed)  # kept so validation uses the same split
+    if pipeline.run_dir is not None:
+        save_split(pipeline.scenes, pipeline.run_dir / "split.json")
     return PixelPatches(pipeline.scenes, "train", pipeline.model_cfg.patch, data.brightness, seed=seed)
 
 

@@ -59,3 +59,17 @@ class SceneWriter:
 
     def preview(self, path: Path, colours) -> None:
         write_preview(np.concatenate(self.decimated), self.class_names, colours, path, self.areas())
+
+
+def class_areas(path: Path, class_names: tuple[str, ...]) -> list[dict]:
+    """Pixels and hectares (when the CRS is projected) per class of a written class map."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path) as dataset:
+            counts = np.bincount(dataset.read(1).ravel(), minlength=len(class_names) + 1)
+            metres = dataset.crs is not None and dataset.crs.is_projected
+            pixel_area = abs(dataset.transform.a * dataset.transform.e) if metres else None
+    return [
+        {"class": name, "pixels": int(count), "hectares": None if pixel_area is None else count * pixel_area / 1e4}
+        for name, count in zip(class_names, counts[1:])
+    ]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hybridvision.apps.demo import superres_tab, tumor3d_tab
+from hybridvision.apps.demo import spectral_tab, superres_tab, tumor3d_tab
 from hybridvision.apps.demo.app import available_tabs, build_demo
 from hybridvision.pipelines.common.mesh import read_mesh_bounds
 
@@ -24,7 +24,7 @@ def demo_cache(tmp_path_factory):
 
 
 def test_tabs_follow_shipped_checkpoints():
-    assert available_tabs()[:2] == ["tumor3d", "superres"]
+    assert available_tabs() == ["tumor3d", "spectral", "superres"]
     assert build_demo() is not None
 
 
@@ -101,3 +101,28 @@ def test_superres_geotiff_sample_keeps_crs():
     with rasterio.open(source) as low, rasterio.open(output) as high:
         assert high.crs == low.crs and high.width == 2 * low.width
         assert np.isclose(high.transform.a, low.transform.a / 2)
+
+
+def test_spectral_sample_with_half_the_bands(tmp_path):
+    cube, rgb, preview, rows, class_map, status = spectral_tab.classify_sample("first half (SWIR lost)")
+    assert rgb.shape == (145, 145, 3) and rgb.dtype == np.uint8
+    assert Image.open(preview).format == "PNG"
+    import rasterio
+
+    with rasterio.open(cube) as source, rasterio.open(class_map) as out:
+        assert out.crs == source.crs and out.transform == source.transform
+        valid = source.read(1) != source.nodata
+    assert sum(r[1] for r in rows) == valid.sum()  # every valid pixel gets a class, no-data none
+    assert all(r[2] == pytest.approx(r[1] * 0.04, abs=0.01) for r in rows)  # 20 m pixels: 0.04 ha each
+    assert "64 of the model's 128 bands" in status and "overall accuracy" in status
+
+
+def test_spectral_upload_errors_name_the_problem(tmp_path):
+    junk = tmp_path / "notes.txt"
+    junk.write_text("hello")
+    with pytest.raises(gr.Error, match="upload one cube"):
+        spectral_tab.classify([str(junk)], "all bands")
+    flat = tmp_path / "flat.npy"
+    np.save(flat, np.zeros((4, 4)))
+    with pytest.raises(gr.Error, match="flat.npy"):
+        spectral_tab.classify([str(flat)], "all bands")

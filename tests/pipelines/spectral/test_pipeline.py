@@ -1,6 +1,7 @@
 """The spectral pipeline end to end: samples -> train -> predict -> evaluate, scenes and chips."""
 
 import csv
+import json
 import warnings
 from pathlib import Path
 
@@ -42,6 +43,8 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     with open(tmp_path / "logs" / "metrics.csv") as handle:
         losses = [float(r["train/loss"]) for r in csv.DictReader(handle) if r.get("train/loss")]
     assert np.mean(losses[-2:]) < losses[0]
+    split = json.loads((tmp_path / "split.json").read_text())["scenes"][0]["train_pixels"]
+    assert len(split) >= 5 * 8 and len({tuple(p) for p in split}) == len(split)  # >= 5 per class, no repeats
 
 
 def test_predict_keeps_georeference_and_nodata_and_writes_a_preview(tiny_checkpoint, scene_samples, tmp_path):

@@ -1,0 +1,178 @@
+"""The spectral tab: a hyperspectral cube in, an RGB composite, the class map with legend and area per class.
+
+The band-subset control runs the same ChannelViT on part of the bands (as when a sensor loses its
+SWIR), which is what Hierarchical Channel Sampling trained it for. Files are written exactly as
+``hybridvision predict spectral`` writes them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .shared import (
+    cached_sample,
+    predict_folder,
+    request_folder,
+    shipped,
+    shows_errors,
+    to_display,
+    uploaded_path,
+)
+
+SAMPLE_SEED = 1000  # never trained on (the shipped model saw seeds 0-3)
+MAX_PIXELS = 1024 * 1024  # the page stays interactive; the CLI streams any size
+SUBSETS = {
+    "all bands": "all",
+    "every other band": "every-other",
+    "first half (SWIR lost)": "first-half",
+    "second half": "second-half",
+}
+RGB_NM = (640.0, 550.0, 460.0)
+
+
+def checkpoint() -> Path:
+    found = shipped("spectral")
+    if "scene" not in found:
+        raise ValueError("no shipped spectral scene checkpoint in this installation")
+    return found["scene"]
+
+
+def sample_scene() -> tuple[Path, Path]:
+    """(cube, truth) of a generated 145 x 145, 128-band scene, made once and cached."""
+
+    def make(folder: Path) -> None:
+        from hybridvision.pipelines.spectral.samples import write_samples
+
+        write_samples(folder, 1, SAMPLE_SEED, kind="scene", size=145, bands=128, progress=lambda message: None)
+
+    folder = cached_sample(f"spectral-scene-{SAMPLE_SEED}", make)
+    return folder / "inputs" / f"scene_{SAMPLE_SEED}.tif", folder / "truth" / f"scene_{SAMPLE_SEED}_classes.tif"
+
+
+def pick_cube(paths: list[Path]) -> Path:
+    """The cube among uploaded files: an ENVI header (its data file uploaded beside it) or one cube file."""
+    from hybridvision.pipelines.spectral.cube_io import CUBE_SUFFIXES
+
+    headers = [p for p in paths if p.suffix.lower() == ".hdr"]
+    cubes = headers or [p for p in paths if p.suffix.lower() in CUBE_SUFFIXES]
+    if len(cubes) != 1:
+        names = ", ".join(p.name for p in paths) or "nothing"
+        raise ValueError(f"upload one cube (GeoTIFF, .mat, .npy, or an ENVI .hdr with its data file); got {names}")
+    return cubes[0]
+
+
+def rgb_composite(path: Path) -> np.ndarray:
+    """Bands nearest 640/550/460 nm (or three spread bands without wavelengths), stretched to 8 bits."""
+    from hybridvision.pipelines.spectral.scene import open_scene
+
+    source = open_scene(path)
+    try:
+        if source.height * source.width > MAX_PIXELS:
+            raise ValueError(
+                f"{path.name}: {source.width}x{source.height} is larger than this demo takes; "
+                "use `hybridvision predict spectral`, which runs strip by strip"
+            )
+        data, valid = source.read(0, source.height)
+    finally:
+        source.close()
+    if source.wavelengths:
+        wavelengths = np.asarray(source.wavelengths)
+        bands = [int(np.abs(wavelengths - nm).argmin()) for nm in RGB_NM]
+    else:
+        bands = [int(round(f * (len(data) - 1))) for f in (0.5, 0.3, 0.1)]
+    rgb = data[bands].transpose(1, 2, 0)
+    low, high = np.percentile(rgb[valid], (1, 99)) if valid.any() else (0.0, 1.0)
+    return to_display(rgb, float(low), float(high))
+
+
+def accuracy_line(prediction: Path, truth: Path) -> str:
+    from hybridvision.pipelines.spectral.cube_io import read_class_map
+
+    predicted, expected = read_class_map(prediction)[0], read_class_map(truth)[0]
+    labelled = expected > 0
+    return f"; overall accuracy against the truth: {100 * (predicted[labelled] == expected[labelled]).mean():.1f}%"
+
+
+@shows_errors
+def classify(files: Any, subset_label: str, truth: Path | None = None, progress: Any = None):
+    """Classify one cube; returns (RGB composite, class map preview, area rows, class map file, status)."""
+    from hybridvision.pipelines.spectral.bands import band_subset
+    from hybridvision.pipelines.spectral.writers import class_areas
+
+    from .shared import load_model
+
+    values = files if isinstance(files, (list, tuple)) else [files] if files else []
+    paths = [p for p in (uploaded_path(v) for v in values) if p is not None]
+    report = progress or (lambda *args, **kwargs: None)
+    cube = pick_cube(paths)
+    folder = request_folder("spectral")
+    (folder / "input").mkdir()
+    for path in paths:  # keep the names: an ENVI header finds its data file by name
+        shutil.copy(path, folder / "input" / path.name)
+    report(0.05, desc="reading")
+    rgb = rgb_composite(folder / "input" / cube.name)
+    report(0.2, desc="classifying pixel by pixel")
+    start = time.perf_counter()
+    subset = SUBSETS.get(subset_label, "all")
+    tif, png = predict_folder(checkpoint(), folder / "input" / cube.name, folder / "output", bands=subset)
+    seconds = time.perf_counter() - start
+    pipeline, _, _ = load_model(str(checkpoint()))
+    areas = class_areas(tif, pipeline.model_cfg.classes)
+    rows = [[a["class"], a["pixels"], "" if a["hectares"] is None else round(a["hectares"], 2)] for a in areas]
+    bands = pipeline.model_cfg.bands
+    kept = len(band_subset(subset, bands))
+    status = f"{cube.name}: {kept} of the model's {bands} bands, {seconds:.1f} s"
+    if truth is not None:
+        status += accuracy_line(tif, truth)
+    return rgb, str(png), rows, str(tif), status
+
+
+@shows_errors
+def classify_sample(subset_label: str, progress: Any = None):
+    cube, truth = sample_scene()
+    return (str(cube), *classify(str(cube), subset_label, truth, progress))
+
+
+def build_tab() -> None:
+    import gradio as gr
+
+    gr.Markdown(
+        "Hyperspectral scene classification, pixel by pixel (ChannelViT trained with Hierarchical Channel "
+        "Sampling). Choose a band subset to see how the model copes when bands are missing. The class map "
+        "GeoTIFF keeps the input's CRS and transform."
+    )
+    with gr.Row():
+        with gr.Column(scale=2):
+            upload = gr.File(
+                label="cube (GeoTIFF, ENVI .hdr + data, .mat, .npy)",
+                file_count="multiple",
+                type="filepath",
+                elem_id="spectral-input",
+            )
+            subset = gr.Radio(list(SUBSETS), value="all bands", label="bands", elem_id="spectral-bands")
+            run_button = gr.Button("Classify", variant="primary", elem_id="spectral-run")
+            sample = gr.Button(
+                f"generated scene (seed {SAMPLE_SEED}, never trained on)", size="sm", elem_id="spectral-sample-0"
+            )
+        with gr.Column(scale=3):
+            with gr.Row():
+                rgb = gr.Image(label="RGB composite", type="numpy", elem_id="spectral-rgb")
+                classes = gr.Image(label="class map", type="filepath", elem_id="spectral-classes")
+            status = gr.Markdown(elem_id="spectral-status")
+            areas = gr.Dataframe(headers=["class", "pixels", "hectares"], label="area per class", interactive=False)
+            download = gr.File(label="class map (GeoTIFF)", interactive=False)
+
+    def run(files, subset_label, progress=gr.Progress()):
+        return classify(files, subset_label, None, progress)
+
+    def run_sample(subset_label, progress=gr.Progress()):
+        cube, *rest = classify_sample(subset_label, progress)
+        return [cube], *rest
+
+    run_button.click(run, [upload, subset], [rgb, classes, areas, download, status])
+    sample.click(run_sample, [subset], [upload, rgb, classes, areas, download, status])

@@ -1,0 +1,177 @@
+"""``hybridvision bench spectral``: the protocols of the hyperspectral literature, in one run.
+
+1. Same scene: a generated scene never used for the shipped model (seed 100, 145 x 145, 128
+   bands); 5% of each class's labelled pixels train, the rest test. ChannelViT trained with
+   Hierarchical Channel Sampling against a plain timm ViT (``in_chans`` = bands, no HCS), same
+   steps, batch and learning rate. Both then tested with all bands, every other band, and the
+   first half only (the plain ViT gets the missing bands zero-filled).
+2. Another scene: the shipped scene checkpoint on scenes generated with other seeds, the same
+   three band sets.
+3. LoRA: the spectral window net (3D-conv front end + window attention) trained on scene 100,
+   then adapted to scene 101 from 10 labelled pixels per class, by LoRA alone (PEFT, attention
+   and projection layers) against full fine-tuning, same steps: OA and trainable fraction.
+
+Training here is a plain AdamW loop with a cosine schedule (no Lightning): the numbers compare
+models under one budget; the shipped checkpoint's own training is ``hybridvision train``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from hybridvision.backbones import SPECTRAL_CLASSIFIERS
+
+from .bands import band_subset, hierarchical_channel_sample
+from .data import LabelledScene, PixelPatches, patches_at, stratified_split
+from .training_data import generated_scene
+
+SUBSETS = ("all", "every-other", "first-half")
+SCENE = {"size": 145, "bands": 128, "patch": 9}
+CHANNELVIT = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8, "centre_token": True}
+PLAIN_VIT = {"dim": 48, "depth": 3, "heads": 4, "patch_size": 3}
+WINDOW_NET = {"dim": 48, "depth": 2, "heads": 4, "window": 3}
+
+
+def labelled(seed: int, fraction: float = 0.05, per_class: int = 0) -> LabelledScene:
+    cube, labels = generated_scene(SCENE["size"], SCENE["bands"], seed)
+    train, rest = stratified_split(labels, fraction, per_class, np.random.default_rng(seed))
+    return LabelledScene(cube, labels, train, rest)
+
+
+def fit(model, scene: LabelledScene, steps: int, hcs: bool, lr: float = 2e-3, batch: int = 64, seed: int = 0):
+    """AdamW with warm-up and cosine decay on the scene's training pixels; returns seconds taken."""
+    torch.manual_seed(seed)
+    data = PixelPatches([scene], "train", SCENE["patch"], brightness=0.2, seed=seed)
+    loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, drop_last=len(data) >= batch)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.05)
+    warmup = max(1, steps // 15)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / steps))
+    )
+    sampler = torch.Generator().manual_seed(seed)
+    model.train()
+    start, step = time.perf_counter(), 0
+    while step < steps:
+        for batch_data in loader:
+            x, y = batch_data["image"], batch_data["label"]
+            if hcs:
+                group_size = getattr(model, "group_size", 1)
+                channels = hierarchical_channel_sample(x.shape[1], sampler, group_size=group_size)
+                logits = model(x[:, channels], channels=channels)
+            else:
+                logits = model(x)
+            loss = F.cross_entropy(logits, y, label_smoothing=0.05)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(parameters, 1.0)
+            optimizer.step()
+            schedule.step()
+            step += 1
+            if step >= steps:
+                break
+    model.eval()
+    return time.perf_counter() - start
+
+
+def accuracy(model, scene: LabelledScene, subset: str = "all", limit: int = 0, batch: int = 512) -> float:
+    """Overall accuracy (%) on the scene's held-out pixels with only ``subset`` of the bands."""
+    points = scene.rest
+    if limit and len(points) > limit:
+        points = points[np.random.default_rng(0).choice(len(points), limit, replace=False)]
+    channels = torch.as_tensor(band_subset(subset, len(scene.cube)))
+    full = len(channels) == len(scene.cube)
+    correct = 0
+    with torch.inference_mode():
+        for start in range(0, len(points), batch):
+            chunk = points[start : start + batch]
+            x = torch.from_numpy(patches_at(scene.cube, chunk, SCENE["patch"]))
+            logits = model(x) if full else model(x[:, channels], channels=channels)
+            correct += int((logits.argmax(1).numpy() + 1 == scene.labels[chunk[:, 0], chunk[:, 1]]).sum())
+    return 100 * correct / len(points)
+
+
+def band_table(model, scene: LabelledScene, limit: int) -> dict[str, float]:
+    table = {subset: round(accuracy(model, scene, subset, limit), 2) for subset in SUBSETS}
+    table["worst drop"] = round(table["all"] - min(table[s] for s in SUBSETS[1:]), 2)
+    return table
+
+
+def build(name: str, kwargs: dict):
+    extra = {"image_size": SCENE["patch"]} if "vit" in name else {}
+    return SPECTRAL_CLASSIFIERS.build(name, bands=SCENE["bands"], classes=11, **kwargs, **extra)
+
+
+def same_scene(steps: int, limit: int, log) -> dict[str, Any]:
+    scene = labelled(100)
+    log(f"same scene: {len(scene.train)} training pixels, {len(scene.rest)} test pixels")
+    result = {"training_pixels": len(scene.train), "test_pixels": len(scene.rest)}
+    for label, name, kwargs, hcs in (("channelvit+hcs", "channelvit", CHANNELVIT, True),
+                                     ("plain vit (zero-filled)", "vit", PLAIN_VIT, False)):  # fmt: skip
+        torch.manual_seed(0)
+        model = build(name, kwargs)
+        seconds = fit(model, scene, steps, hcs)
+        result[label] = {**band_table(model, scene, limit), "train_seconds": round(seconds, 1)}
+        log(f"{label}: {result[label]}")
+    return result
+
+
+def other_scenes(seeds: tuple[int, ...], limit: int, log) -> dict[str, Any]:
+    from ..base import InputError
+    from ..common.checkpoint import default_checkpoint, load_checkpoint
+
+    try:
+        _, model, metadata = load_checkpoint(default_checkpoint("spectral"))
+    except InputError as error:
+        log(f"other scenes: skipped ({error})")
+        return {"skipped": str(error)}
+    result = {"checkpoint": metadata.get("provenance", {}).get("data", "")}
+    for seed in seeds:
+        scene = labelled(seed, fraction=0.0, per_class=1)  # (almost) every labelled pixel is a test pixel
+        result[f"seed {seed}"] = band_table(model, scene, limit)
+        log(f"shipped checkpoint, scene seed {seed}: {result[f'seed {seed}']}")
+    return result
+
+
+def lora_adaptation(steps: int, limit: int, log) -> dict[str, Any]:
+    from .adapters import add_lora, trainable_fraction
+
+    source, target = labelled(100), labelled(101, per_class=10)
+    torch.manual_seed(0)
+    base = build("spectral_window", WINDOW_NET)
+    fit(base, source, steps, hcs=False)
+    state = {k: v.clone() for k, v in base.state_dict().items()}
+    result = {"target_labels_per_class": 10, "source OA": round(accuracy(base, source, limit=limit), 2)}
+    result["no adaptation"] = {"OA": round(accuracy(base, target, limit=limit), 2), "trainable": 0.0}
+    adapt_steps = max(1, steps // 3)
+    for label in ("lora", "full fine-tuning"):
+        model = build("spectral_window", WINDOW_NET)
+        model.load_state_dict(state)
+        if label == "lora":
+            model = add_lora(model)
+        fraction = trainable_fraction(model)
+        fit(model, target, adapt_steps, hcs=False, lr=1e-3)
+        result[label] = {"OA": round(accuracy(model, target, limit=limit), 2), "trainable": round(fraction, 4)}
+        log(f"{label}: {result[label]}")
+    return result
+
+
+def bench_spectral(
+    steps: int = 300, threads: int = 2, limit: int = 6000, log: Callable[[str], None] = print, save=None
+) -> dict[str, Any]:
+    """All three protocols; ``save(partial)`` is called after each so a long run keeps what it has."""
+    torch.set_num_threads(threads)
+    result: dict[str, Any] = {"steps": steps, "threads": threads, "test_pixel_limit": limit, **SCENE}
+    for key, run in (("same_scene", lambda: same_scene(steps, limit, log)),
+                     ("other_scenes", lambda: other_scenes((200, 201), limit, log)),
+                     ("lora", lambda: lora_adaptation(steps, limit, log))):  # fmt: skip
+        result[key] = run()
+        if save:
+            save(result)
+    return result
