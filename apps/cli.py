@@ -292,7 +292,7 @@ def make_export_bundle_command(pipeline_cls) -> Callable:
 
 def print_scores(name: str, result: dict) -> None:
     cases = result["cases"]
-    keys = list(result["mean"])
+    keys = [k for k, v in result["mean"].items() if isinstance(v, (int, float))]  # tables below for the rest
     table = Table(title=f"{name}: {len(cases)} case(s)")
     table.add_column("case")
     for key in keys:
@@ -301,6 +301,16 @@ def print_scores(name: str, result: dict) -> None:
         table.add_row(str(case["case"]), *[f"{case[k]:.3f}" for k in keys])
     table.add_row("[bold]mean[/bold]", *[f"[bold]{result['mean'][k]:.3f}[/bold]" for k in keys])
     console.print(table)
+    per_class = result["mean"].get("per_class_accuracy")
+    if per_class:
+        classes = Table(title="per-class accuracy (%), all cases pooled")
+        classes.add_column("class")
+        classes.add_column("accuracy", justify="right")
+        classes.add_column("pixels / files", justify="right")
+        for label, accuracy in per_class.items():
+            support = result["mean"].get("support", {}).get(label, "")
+            classes.add_row(label, "-" if accuracy is None else f"{accuracy:.2f}", str(support))
+        console.print(classes)
     for missing in result.get("missing_predictions", []):
         errors.print(f"no prediction for {missing}", highlight=False)
 
@@ -376,6 +386,90 @@ def bench_tumor3d_command(
     console.print(f"results: {output}")
 
 
+def bench_superres_command(
+    threads: int = typer.Option(2, "--threads", help="CPU threads"),
+    sizes: str = typer.Option("2048,4096,8192", "--sizes", help="GeoTIFF sides for the x2 model, comma-separated"),
+    stream_size: int = typer.Option(20000, "--stream-size", help="side of the identity-streaming raster (0: skip)"),
+    repeats: int = typer.Option(3, "--repeats", help="timed passes per model (median reported)"),
+    max_seconds: float = typer.Option(600, "--max-seconds", help="skip a GeoTIFF size extrapolated to take longer"),
+    gdal_cache_mb: int = typer.Option(64, "--gdal-cache-mb", help="GDAL block cache for the bounded stream (0: skip)"),
+    quick: bool = typer.Option(False, "--quick", help="only the smallest of --sizes, at most 2 timed passes"),
+    output: Path = typer.Option(Path("bench-superres.json"), "--output", "-o", help="JSON results"),
+) -> None:
+    """superres against spandrel's SwinIR and HAT (x4 speed), and peak memory on large GeoTIFFs."""
+    from hybridvision.pipelines.common.atomic import write_json_atomic
+    from hybridvision.pipelines.superres.benchmark import bench_superres
+
+    try:
+        side = sorted({int(s) for s in sizes.split(",") if s.strip()})
+    except ValueError:
+        raise ValueError(f"--sizes must be integers separated by commas, got {sizes!r}") from None
+    if any(s < 64 for s in side) or 0 < stream_size < 64 or threads < 1 or repeats < 1 or gdal_cache_mb < 0:
+        raise ValueError("--sizes and --stream-size must be at least 64, --threads and --repeats at least 1")
+    if quick:
+        side, repeats = side[:1], min(repeats, 2)
+    result = bench_superres(
+        threads,
+        tuple(side),
+        stream_size,
+        min(2048, stream_size),
+        repeats,
+        max_seconds=max_seconds,
+        gdal_cache_mb=gdal_cache_mb,
+        log=lambda m: errors.print(m, highlight=False),
+        save=lambda partial: write_json_atomic(output, partial),
+    )
+    table = Table(title=f"superres x4 of a 3x64x64 image, {threads} threads, median of {repeats}")
+    for column in ("model", "params M", "s", "CPU s", "peak MB", "speed-up", "memory"):
+        table.add_column(column, justify="right")
+    for pair in result["throughput"]["pairs"]:
+        for key in ("reference", "ours"):
+            row, mine = pair[key], key == "ours"
+            table.add_row(
+                row["model"],
+                f"{row['parameters_m']:.2f}",
+                f"{row['median_s']:.3f}",
+                f"{row['median_cpu_s']:.3f}",
+                f"{row['peak_mb']:.0f}",
+                f"{pair['speedup']:.2f}x" if mine else "ref",
+                f"{pair['memory_ratio']:.2f}x" if mine else "ref",
+            )
+    console.print(table)
+    console.print("speed-up and memory: reference / ours (above 1: ours is better); PSNR: not measured")
+    runs = result.get("rasters", {}).get("runs", []) + result.get("streaming", {}).get("runs", [])
+    if runs:
+        table = Table(title="x2 of one-band GeoTIFFs, tile 256, overlap 16; peak RSS of the whole process")
+        for column in ("side", "model", "GDAL cache", "s", "CPU s", "peak MB", "before MB", "georef"):
+            table.add_column(column, justify="right")
+        for run in runs:
+            model = "identity" if run.get("model", "").startswith("identity") else "x2 model"
+            if run.get("skipped"):
+                estimate = f"~{run['extrapolated_seconds'] / 60:.0f} min"
+                table.add_row(str(run["size"]), model, "-", f"skipped, {estimate}", "-", "-", "-", "-")
+                continue
+            cache = f"{run['gdal_cache_mb']} MB" + (" (default)" if run["gdal_cache_default"] else "")
+            table.add_row(
+                str(run["size"]),
+                model,
+                cache,
+                f"{run['seconds']:.1f}",
+                f"{run['cpu_seconds']:.1f}",
+                f"{run['peak_rss_mb']:.0f}",
+                f"{run['rss_before_mb']:.0f}",
+                "ok" if run["transform_scaled"] and run["crs_kept"] and run["size_scaled"] else "WRONG",
+            )
+        console.print(table)
+    streaming = result.get("streaming", {})
+    if "peak_growth_mb" in streaming:
+        bounded = streaming.get("peak_growth_bounded_cache_mb")
+        console.print(
+            f"streaming: peak RSS grew {streaming['peak_growth_mb']} MB from the small raster"
+            + ("" if bounded is None else f" ({bounded} MB with a bounded GDAL cache)")
+        )
+    write_json_atomic(output, result)
+    console.print(f"results: {output}")
+
+
 # -- assembly --------------------------------------------------------------------------------
 def demo_command(
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (0.0.0.0 exposes it to the network)"),
@@ -405,6 +499,7 @@ def build_app() -> typer.Typer:
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
     bench_app.command("tumor3d")(friendly(bench_tumor3d_command))
+    bench_app.command("superres")(friendly(bench_superres_command))
     app.add_typer(bench_app, name="bench")
     verbs = (
         ("predict", "Batch prediction over a file or a folder.", make_predict_command, None),

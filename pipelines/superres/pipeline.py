@@ -27,6 +27,8 @@ from .metrics import psnr
 from .model import SuperResolver
 from .tiling import upscale_tiled
 
+GDAL_CACHE_BYTES = 64 * 2**20
+
 
 @dataclass(frozen=True)
 class SuperresModelConfig:
@@ -175,19 +177,24 @@ class SuperresPipeline(Pipeline):
         return y.clamp(0, 1).cpu().numpy()
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        import rasterio
+
         source, model = sample["source"], sample["model"]
-        sink = ImageSink(source, paths[output_name(source.path)], self.model_cfg.scale)
-        try:
-            upscale_tiled(
-                source.read,
-                sink.write,
-                source.height,
-                source.width,
-                self.model_cfg.scale,
-                lambda data: self.predict_array(model, data),
-                self.prediction_options["tile"],
-                self.prediction_options["overlap"],
-                self.window,
-            )
-        finally:
-            sink.close()
+        # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
+        # raster streams in flat memory (the value is in bytes)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            sink = ImageSink(source, paths[output_name(source.path)], self.model_cfg.scale)
+            try:
+                upscale_tiled(
+                    source.read,
+                    sink.write,
+                    source.height,
+                    source.width,
+                    self.model_cfg.scale,
+                    lambda data: self.predict_array(model, data),
+                    self.prediction_options["tile"],
+                    self.prediction_options["overlap"],
+                    self.window,
+                )
+            finally:
+                sink.close()

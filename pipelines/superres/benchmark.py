@@ -1,0 +1,434 @@
+"""``hybridvision bench superres``: speed against spandrel's SwinIR and HAT, and memory on large rasters.
+
+Every measurement runs in a fresh process (spawned), so each peak RSS is that run's own; torch uses
+``--threads`` threads. Ratios are reference / ours, so above 1 means ours is better.
+
+1. **Throughput.** Seconds to upscale one 64x64 RGB image x4 (median of ``repeats`` timed passes
+   after one warm-up pass), two pairs measured in the same run, references built with random
+   weights from spandrel's architecture classes (nothing downloaded):
+
+   - spandrel ``SwinIR`` in its classical "light" configuration (embed_dim 60, depths and heads
+     [6, 6, 6, 6], window 8, mlp_ratio 2, ``pixelshuffledirect``, 0.93M parameters) against our
+     shipped x4 checkpoint (``configs/superres/x4.safetensors``: ``hat_light`` body, 0.33M
+     parameters) through ``SuperresPipeline.predict_array``, the code ``predict`` runs. The shipped
+     model is one-band, so an RGB image is a batch of three bands: the cost a user pays.
+   - spandrel ``HAT`` with our ``hat_small`` dimensions (embed_dim 96, 6 groups of 6 blocks, 6
+     heads, window 16, mlp_ratio 2, channel-attention compress 3 / squeeze 16, 6.38M parameters:
+     the same architecture and within 0.01% of our parameter count) against a 3-band x4
+     ``SuperresPipeline`` model with a ``hat_small`` body (random init). The paper's HAT-S (embed
+     144, compress/squeeze 24, 9.6M) takes about 18 s per pass here, so it is not the default pair.
+
+   Peak memory in this part is the peak RSS above the RSS after the model was built.
+
+2. **Same-budget PSNR** is not measured: training two models to a fair, equal budget does not fit
+   the CPU time this bench is meant to take. The shipped checkpoints' PSNR against bicubic is in
+   the README (``samples`` + ``predict`` + ``evaluate``).
+
+3. **Large GeoTIFFs.** One-band uint16 GeoTIFFs with a CRS (smooth noise, written strip by strip so
+   generation is bounded) of each size in ``sizes``, upscaled x2 by the shipped x2 checkpoint
+   through ``run_batch`` (what ``hybridvision predict superres`` runs), tile 256, overlap 16:
+   seconds, peak RSS of the whole process (imports and model included) and the RSS before the
+   batch, and a check that the output has the CRS, twice the size and the transform scaled by 1/2.
+   Sizes run smallest first; a size whose time, extrapolated from the megapixels per second of the
+   runs before it, exceeds ``max_seconds`` is skipped and its extrapolated time recorded.
+
+4. **Streaming.** A ``stream_size`` square one-band uint8 GeoTIFF through the same ``run_batch`` /
+   ``upscale_tiled`` / ``ImageSink`` code, with the network replaced by ``Interpolate`` (nearest-
+   neighbour x2 in an ``nn.Module``; the pipeline takes any module, nothing in it is changed), and
+   the same at ``small_size``: the difference of peak RSS is what grows with the raster. The output
+   is checked to be exactly the nearest-neighbour upscaling on a sample window. The tiles
+   themselves take constant memory, but GDAL keeps written blocks in its raster block cache
+   (``GDAL_CACHEMAX``, by default 5% of physical memory) until the cache is full, so with the
+   default cache the peak grows by up to that much; the stream size is therefore run twice, with
+   the default cache and inside ``rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb MB)``, which shows what
+   bounding the cache in the pipeline would give.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SWINIR_LIGHT = "SwinIR-light (spandrel)"
+HAT_REFERENCE = "HAT, hat_small dims (spandrel)"
+OURS_X4 = "ours: shipped x4 (hat_light)"
+OURS_HAT_SMALL = "ours: hat_small x4"
+PAIRS = ((SWINIR_LIGHT, OURS_X4), (HAT_REFERENCE, OURS_HAT_SMALL))
+SCALE = 4  # throughput part
+RASTER_SCALE = 2  # raster parts: the shipped x2 checkpoint
+CRS = "EPSG:32633"
+
+
+# -- models ------------------------------------------------------------------------------------
+def build_reference(name: str, scale: int = SCALE, in_chans: int = 3) -> nn.Module:
+    """A spandrel architecture with random weights (nothing is downloaded), in eval mode."""
+    if name == SWINIR_LIGHT:
+        from spandrel.architectures.SwinIR import SwinIR
+
+        model = SwinIR(
+            upscale=scale,
+            in_chans=in_chans,
+            img_size=64,
+            window_size=8,
+            img_range=1.0,
+            depths=[6, 6, 6, 6],
+            embed_dim=60,
+            num_heads=[6, 6, 6, 6],
+            mlp_ratio=2.0,
+            upsampler="pixelshuffledirect",
+            resi_connection="1conv",
+        )
+    elif name == HAT_REFERENCE:
+        from spandrel.architectures.HAT import HAT
+
+        model = HAT(
+            upscale=scale,
+            in_chans=in_chans,
+            img_size=64,
+            window_size=16,
+            compress_ratio=3,
+            squeeze_factor=16,
+            conv_scale=0.01,
+            overlap_ratio=0.5,
+            img_range=1.0,
+            depths=[6] * 6,
+            embed_dim=96,
+            num_heads=[6] * 6,
+            mlp_ratio=2.0,
+            upsampler="pixelshuffle",
+            resi_connection="1conv",
+        )
+    else:
+        raise ValueError(f"unknown reference {name!r}")
+    return model.eval()
+
+
+def shipped(scale: int) -> Path:
+    from hybridvision.pipelines.common.checkpoint import shipped_checkpoints
+
+    for path in shipped_checkpoints():
+        if path.parent.name == "superres" and path.stem == f"x{scale}":
+            return path
+    raise FileNotFoundError(f"shipped superres x{scale} checkpoint not found")
+
+
+def build_ours(name: str):
+    """(pipeline, model) for one of our throughput models."""
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+
+    if name == OURS_X4:
+        pipeline, model, _ = load_checkpoint(shipped(SCALE))
+        return pipeline, model
+    if name == OURS_HAT_SMALL:
+        from ..common.config import Component
+        from .pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
+
+        config = SuperresModelConfig(body=Component("hat_small", {}), scale=SCALE, bands=3, head_channels=64)
+        pipeline = SuperresPipeline(config, SuperresDataConfig())
+        return pipeline, pipeline.build_model().eval()
+    raise ValueError(f"unknown model {name!r}")
+
+
+def upscaler(name: str) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
+    """``(3, h, w) [0, 1] -> (3, h*4, w*4)`` for a bench model, and its parameter count."""
+    if name in (SWINIR_LIGHT, HAT_REFERENCE):
+        model = build_reference(name)
+
+        def run(data: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return model(torch.from_numpy(data)[None])[0].clamp(0, 1).numpy()
+
+    else:
+        pipeline, model = build_ours(name)
+
+        def run(data: np.ndarray) -> np.ndarray:
+            return pipeline.predict_array(model, data)
+
+    return run, sum(p.numel() for p in model.parameters())
+
+
+class Interpolate(nn.Module):
+    """Identity-like stand-in for the network: nearest-neighbour upscaling by ``scale``.
+
+    It holds one (unused) parameter because ``SuperresPipeline.predict_array`` reads the device
+    from the model's parameters.
+    """
+
+    def __init__(self, scale: int):
+        super().__init__()
+        self.scale = scale
+        self.anchor = nn.Parameter(torch.zeros(()), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=self.scale, mode="nearest")
+
+
+# -- processes ---------------------------------------------------------------------------------
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def isolated(target, *args) -> dict[str, Any]:
+    """Run ``target(*args, queue)`` in a fresh process; a crash there is an error here, not a hang."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Exception as error:  # queue.Empty: still running, or dead
+            if not process.is_alive():
+                message = f"benchmark process {target.__name__}{args[:1]} failed (exit {process.exitcode})"
+                raise RuntimeError(message) from error
+    process.join()
+    if isinstance(result, dict) and "error" in result:
+        raise RuntimeError(f"benchmark process {target.__name__}{args[:1]}: {result['error']}")
+    return result
+
+
+def time_upscale(name: str, size: int, repeats: int, threads: int, queue) -> None:
+    """Child process: one warm-up and ``repeats`` timed x4 upscalings of a (3, size, size) image."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    run, parameters = upscaler(name)
+    image = np.random.default_rng(0).random((3, size, size)).astype(np.float32)
+    baseline = current_rss_mb()
+    out = run(image)
+    if out.shape != (3, size * SCALE, size * SCALE):
+        queue.put({"error": f"{name} returned {out.shape}"})
+        return
+    times, cpu = [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        run(image)
+        times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    queue.put(
+        {
+            "model": name,
+            "parameters_m": round(parameters / 1e6, 3),
+            "median_s": round(statistics.median(times), 4),
+            "median_cpu_s": round(statistics.median(cpu), 4),
+            "peak_mb": round(max(0.0, peak_rss_mb() - baseline), 1),
+        }
+    )
+
+
+# -- rasters -----------------------------------------------------------------------------------
+def write_test_raster(path: Path, size: int, dtype: str = "uint16", strip: int = 512, seed: int = 0) -> Path:
+    """A ``size`` x ``size`` one-band GeoTIFF with a CRS: smooth noise, written ``strip`` rows at a time."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    profile = dict(
+        driver="GTiff",
+        height=size,
+        width=size,
+        count=1,
+        dtype=dtype,
+        crs=CRS,
+        transform=from_origin(500000.0, 5000000.0, 10.0, 10.0),
+        tiled=True,
+        blockxsize=256,
+        blockysize=256,
+        BIGTIFF="IF_SAFER",
+    )
+    x = np.arange(size, dtype=np.float32)[None]
+    with rasterio.open(path, "w", **profile) as dataset:
+        for top in range(0, size, strip):
+            rows = min(strip, size - top)
+            y = np.arange(top, top + rows, dtype=np.float32)[:, None]
+            value = 0.5 + 0.25 * np.sin(x / 41.0 + 0.3 * np.sin(y / 97.0)) * np.cos(y / 53.0)
+            value = value + 0.15 * np.sin((x + y) / 211.0)
+            value = value + np.random.default_rng((seed, top)).normal(0.0, 0.03, (rows, size)).astype(np.float32)
+            value = np.clip(value, 0.0, 1.0)
+            stored = value * 255 if dtype == "uint8" else 200 + value * 3800
+            dataset.write(np.round(stored).astype(dtype), 1, window=((top, top + rows), (0, size)))
+    return path
+
+
+def default_gdal_cache_mb() -> float:
+    """GDAL's default raster block cache: 5% of physical memory."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 0.05 / 2**20
+
+
+def predict_raster(
+    source: str, output: str, identity: bool, threads: int, tile: int, overlap: int, gdal_cache_mb: int, queue
+) -> None:
+    """Child process: ``source`` upscaled x2 by ``run_batch`` (the shipped x2 model, or ``Interpolate``).
+
+    ``gdal_cache_mb`` 0 keeps GDAL's default block cache; otherwise the run is inside
+    ``rasterio.Env(GDAL_CACHEMAX=bytes)`` (rasterio passes the number to ``GDALSetCacheMax64``).
+    """
+    import io
+
+    import rasterio
+    from rich.console import Console
+
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+
+    torch.set_num_threads(threads)
+    pipeline, model, _ = load_checkpoint(shipped(RASTER_SCALE))
+    scale = pipeline.model_cfg.scale
+    if identity:
+        model = Interpolate(scale)
+    pipeline.configure_prediction(tile=tile, overlap=overlap)
+    options = {"GDAL_CACHEMAX": gdal_cache_mb * 2**20} if gdal_cache_mb else {}
+    baseline = current_rss_mb()
+    start, start_cpu = time.perf_counter(), time.process_time()
+    with rasterio.Env(**options):
+        report = run_batch(pipeline, model, Path(source), Path(output), console=Console(file=io.StringIO()))
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
+    peak = peak_rss_mb()
+    if report.failed:
+        queue.put({"error": report.failed[0].error})
+        return
+    result_path = Path(output) / Path(source).name
+    with rasterio.open(source) as src, rasterio.open(result_path) as out:
+        transform_scaled = out.transform == src.transform @ rasterio.Affine.scale(1 / scale)
+        checks = {
+            "crs_kept": out.crs == src.crs,
+            "size_scaled": (out.width, out.height) == (src.width * scale, src.height * scale),
+            "transform_scaled": bool(transform_scaled),
+        }
+        if identity:  # nearest-neighbour x2 of uint8 data is exact: compare a window in the middle
+            top = left = src.height // 2
+            window = src.read(1, window=((top, top + 64), (left, left + 64)))
+            upscaled = out.read(1, window=((top * scale, (top + 64) * scale), (left * scale, (left + 64) * scale)))
+            checks["identity_exact"] = bool(np.array_equal(upscaled, np.repeat(np.repeat(window, scale, 0), scale, 1)))
+        size = src.width
+    queue.put(
+        {
+            "size": size,
+            "model": "identity (nearest x2)" if identity else "shipped x2 (hat_light)",
+            "gdal_cache_mb": gdal_cache_mb or round(default_gdal_cache_mb()),
+            "gdal_cache_default": not gdal_cache_mb,
+            "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu_seconds, 1),
+            "megapixels_per_s": round(size * size / 1e6 / seconds, 4),
+            "peak_rss_mb": round(peak, 1),
+            "rss_before_mb": round(baseline, 1),
+            "output": [size * scale, size * scale],
+            **checks,
+        }
+    )
+
+
+def run_raster(
+    folder: Path, size: int, dtype: str, identity: bool, threads: int, tile: int, overlap: int, gdal_cache_mb: int = 0
+):
+    """Write a test raster, upscale it in a fresh process, delete both; the child's result dict."""
+    run_dir = folder / f"{'identity' if identity else 'model'}-{size}-{gdal_cache_mb}"
+    (run_dir / "in").mkdir(parents=True)
+    try:
+        source = write_test_raster(run_dir / "in" / f"raster{size}.tif", size, dtype)
+        args = (str(source), str(run_dir / "out"), identity, threads, tile, overlap, gdal_cache_mb)
+        return isolated(predict_raster, *args)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
+# -- the whole bench ---------------------------------------------------------------------------
+def bench_superres(
+    threads: int = 2,
+    sizes: tuple[int, ...] = (2048, 4096, 8192),
+    stream_size: int = 20000,
+    small_size: int = 2048,
+    repeats: int = 3,
+    image_size: int = 64,
+    max_seconds: float = 600.0,
+    tile: int = 256,
+    overlap: int = 16,
+    gdal_cache_mb: int = 64,
+    workdir: Path | None = None,
+    log=print,
+    save=None,
+) -> dict[str, Any]:
+    """Run parts 1, 3 and 4 (see the module docstring); ``save(result)`` gets partial results.
+
+    ``sizes`` empty skips part 3, ``stream_size`` 0 skips part 4; ``gdal_cache_mb`` 0 skips the
+    streaming run with a bounded GDAL block cache.
+    """
+    result: dict[str, Any] = {
+        "threads": threads,
+        "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
+        "throughput": {"input": [3, image_size, image_size], "scale": SCALE, "repeats": repeats, "pairs": []},
+        "psnr": "not measured (no same-budget training in this bench)",
+    }
+    for reference, ours in PAIRS:
+        rows = []
+        for name in (reference, ours):
+            log(f"x{SCALE} on a 3x{image_size}x{image_size} image: {name} ...")
+            rows.append(isolated(time_upscale, name, image_size, repeats, threads))
+        result["throughput"]["pairs"].append(
+            {
+                "reference": rows[0],
+                "ours": rows[1],
+                "speedup": round(rows[0]["median_s"] / rows[1]["median_s"], 2),
+                "memory_ratio": round(rows[0]["peak_mb"] / max(rows[1]["peak_mb"], 1e-3), 2),
+                "parameter_ratio": round(rows[0]["parameters_m"] / rows[1]["parameters_m"], 2),
+            }
+        )
+        if save is not None:
+            save(result)
+
+    with tempfile.TemporaryDirectory(prefix="bench-superres-", dir=workdir) as temp:
+        folder = Path(temp)
+        if sizes:
+            rasters: list[dict[str, Any]] = []
+            result["rasters"] = {"tile": tile, "overlap": overlap, "scale": RASTER_SCALE, "runs": rasters}
+            for size in sorted(sizes):
+                done = [r for r in rasters if "seconds" in r]
+                if done:
+                    rate = statistics.mean(r["megapixels_per_s"] for r in done)
+                    estimate = size * size / 1e6 / rate
+                    if estimate > max_seconds:
+                        log(f"skipping {size}x{size}: about {estimate / 60:.0f} min at the measured rate")
+                        rasters.append({"size": size, "skipped": True, "extrapolated_seconds": round(estimate)})
+                        continue
+                log(f"x{RASTER_SCALE} of a {size}x{size} uint16 GeoTIFF with the shipped model ...")
+                rasters.append(run_raster(folder, size, "uint16", False, threads, tile, overlap))
+                if save is not None:
+                    save(result)
+        if stream_size:
+            stream: list[dict[str, Any]] = []
+            result["streaming"] = {"tile": tile, "overlap": overlap, "runs": stream}
+            plan = [(small_size, 0), (stream_size, 0)] + ([(stream_size, gdal_cache_mb)] if gdal_cache_mb else [])
+            for size, cache in plan:
+                where = f"GDAL cache {cache} MB" if cache else "default GDAL cache"
+                log(f"x{RASTER_SCALE} of a {size}x{size} uint8 GeoTIFF, nearest upscaling as the network, {where}")
+                stream.append(run_raster(folder, size, "uint8", True, threads, tile, overlap, cache))
+                if save is not None:
+                    save(result)
+            small = stream[0]["peak_rss_mb"]
+            result["streaming"]["peak_growth_mb"] = round(stream[1]["peak_rss_mb"] - small, 1)
+            if len(stream) > 2:
+                result["streaming"]["peak_growth_bounded_cache_mb"] = round(stream[2]["peak_rss_mb"] - small, 1)
+    result["environment"] = {
+        "torch": torch.__version__,
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1),
+        "load_average_at_end": [round(v, 2) for v in os.getloadavg()],
+    }
+    return result

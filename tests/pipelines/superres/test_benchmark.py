@@ -1,0 +1,71 @@
+"""bench superres: the pieces, small and in-process (nothing is timed here)."""
+
+import numpy as np
+import rasterio
+import torch
+
+from hybridvision.pipelines.superres import benchmark
+
+
+class ListQueue(list):
+    put = list.append
+
+
+def test_spandrel_references_build_and_run_on_16x16():
+    x = torch.rand(1, 3, 16, 16)
+    for name in (benchmark.SWINIR_LIGHT, benchmark.HAT_REFERENCE):
+        model = benchmark.build_reference(name)
+        with torch.inference_mode():
+            assert model(x).shape == (1, 3, 64, 64), name
+
+
+def test_hat_reference_matches_our_hat_small_in_parameters():
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    _, ours = benchmark.build_ours(benchmark.OURS_HAT_SMALL)
+    reference = benchmark.build_reference(benchmark.HAT_REFERENCE)
+    assert abs(count(reference) / count(ours) - 1) < 0.01
+    assert 0.85e6 < count(benchmark.build_reference(benchmark.SWINIR_LIGHT)) < 0.95e6
+
+
+def test_shipped_x4_upscaler_takes_an_rgb_image():
+    run, parameters = benchmark.upscaler(benchmark.OURS_X4)
+    out = run(np.random.default_rng(0).random((3, 16, 16)).astype(np.float32))
+    assert out.shape == (3, 64, 64) and 0.2e6 < parameters < 0.5e6
+
+
+def test_interpolate_is_nearest_upscaling_with_a_parameter():
+    module = benchmark.Interpolate(2)
+    x = torch.rand(1, 1, 5, 7)
+    assert torch.equal(module(x), x.repeat_interleave(2, 2).repeat_interleave(2, 3))
+    assert next(module.parameters()).device.type == "cpu"
+
+
+def test_identity_streaming_on_a_small_raster(tmp_path):
+    (tmp_path / "in").mkdir()
+    source = benchmark.write_test_raster(tmp_path / "in" / "small.tif", 100, "uint8", strip=32)
+    with rasterio.open(source) as dataset:
+        assert dataset.crs is not None and dataset.block_shapes[0] == (256, 256)
+        assert dataset.read(1).std() > 5  # smooth noise, not a constant
+    queue = ListQueue()
+    threads = torch.get_num_threads()
+    benchmark.predict_raster(str(source), str(tmp_path / "out"), True, threads, 64, 8, 0, queue)
+    benchmark.predict_raster(str(source), str(tmp_path / "bounded"), True, threads, 64, 8, 16, queue)
+    result, bounded = queue
+    assert result["gdal_cache_default"] and not bounded["gdal_cache_default"] and bounded["gdal_cache_mb"] == 16
+    assert bounded["identity_exact"] and bounded["transform_scaled"]
+    assert "error" not in result, result
+    expected = {"size", "model", "seconds", "cpu_seconds", "megapixels_per_s", "peak_rss_mb", "rss_before_mb", "output"}
+    assert expected <= set(result)
+    assert result["size"] == 100 and result["output"] == [200, 200]
+    assert result["transform_scaled"] and result["crs_kept"] and result["size_scaled"] and result["identity_exact"]
+    with rasterio.open(source) as src, rasterio.open(tmp_path / "out" / "small.tif") as out:
+        assert out.transform == src.transform @ rasterio.Affine.scale(0.5)
+        assert np.array_equal(out.read(1), np.repeat(np.repeat(src.read(1), 2, 0), 2, 1))
+
+
+def test_uint16_test_raster_is_written_in_strips(tmp_path):
+    path = benchmark.write_test_raster(tmp_path / "r.tif", 70, "uint16", strip=16)
+    with rasterio.open(path) as dataset:
+        data = dataset.read(1)
+        assert dataset.dtypes[0] == "uint16" and data.shape == (70, 70)
+        assert 200 <= data.min() < data.max() <= 4000
