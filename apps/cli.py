@@ -386,6 +386,47 @@ def bench_tumor3d_command(
     console.print(f"results: {output}")
 
 
+def bench_spectral_command(
+    steps: int = typer.Option(1000, "--steps", help="training steps of each compared model (batch 64)"),
+    limit: int = typer.Option(6000, "--test-pixels", help="test pixels per scene and band set (a random subset)"),
+    threads: int = typer.Option(2, "--threads", help="CPU threads"),
+    output: Path = typer.Option(Path("bench-spectral.json"), "--output", "-o", help="JSON results"),
+) -> None:
+    """spectral: same-scene 5% protocol (ChannelViT+HCS vs plain ViT), other scenes, missing bands, LoRA."""
+    from hybridvision.pipelines.common.atomic import write_json_atomic
+    from hybridvision.pipelines.spectral.benchmark import SUBSETS, bench_spectral
+
+    if steps < 1 or limit < 1 or threads < 1:
+        raise ValueError("--steps, --test-pixels and --threads must be at least 1")
+    result = bench_spectral(
+        steps,
+        threads,
+        limit,
+        log=lambda m: errors.print(m, highlight=False),
+        save=lambda partial: write_json_atomic(output, partial),
+    )
+    table = Table(title=f"spectral: overall accuracy (%) by bands kept; {steps} training steps where trained")
+    for column in ("protocol", "model", *SUBSETS, "worst drop"):
+        table.add_column(column, justify="right")
+    for model, row in result["same_scene"].items():
+        if isinstance(row, dict):
+            table.add_row("same scene, 5% labels", model, *[f"{row[k]:.2f}" for k in (*SUBSETS, "worst drop")])
+    for scene, row in result["other_scenes"].items():
+        if isinstance(row, dict):
+            table.add_row(
+                f"shipped, scene {scene}", "channelvit+hcs", *[f"{row[k]:.2f}" for k in (*SUBSETS, "worst drop")]
+            )
+    console.print(table)
+    lora = result["lora"]
+    table = Table(title=f"adapting to another scene from {lora['target_labels_per_class']} labels per class")
+    for column in ("method", "OA %", "trainable fraction"):
+        table.add_column(column, justify="right")
+    for method in ("no adaptation", "lora", "full fine-tuning"):
+        table.add_row(method, f"{lora[method]['OA']:.2f}", f"{lora[method]['trainable']:.4f}")
+    console.print(table)
+    console.print(f"results: {output}")
+
+
 def bench_superres_command(
     threads: int = typer.Option(2, "--threads", help="CPU threads"),
     sizes: str = typer.Option("2048,4096,8192", "--sizes", help="GeoTIFF sides for the x2 model, comma-separated"),
@@ -500,6 +541,7 @@ def build_app() -> typer.Typer:
     bench_app.command("backbones")(friendly(bench_backbones_command))
     bench_app.command("tumor3d")(friendly(bench_tumor3d_command))
     bench_app.command("superres")(friendly(bench_superres_command))
+    bench_app.command("spectral")(friendly(bench_spectral_command))
     app.add_typer(bench_app, name="bench")
     verbs = (
         ("predict", "Batch prediction over a file or a folder.", make_predict_command, None),

@@ -163,7 +163,7 @@ def lora_adaptation(steps: int, limit: int, log) -> dict[str, Any]:
 
 
 def bench_spectral(
-    steps: int = 300, threads: int = 2, limit: int = 6000, log: Callable[[str], None] = print, save=None
+    steps: int = 1000, threads: int = 2, limit: int = 6000, log: Callable[[str], None] = print, save=None
 ) -> dict[str, Any]:
     """All three protocols; ``save(partial)`` is called after each so a long run keeps what it has."""
     torch.set_num_threads(threads)
