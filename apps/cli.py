@@ -424,6 +424,14 @@ def bench_spectral_command(
     for method in ("no adaptation", "lora", "full fine-tuning"):
         table.add_row(method, f"{lora[method]['OA']:.2f}", f"{lora[method]['trainable']:.4f}")
     console.print(table)
+    chips = result["chips"]
+    if "skipped" not in chips:
+        table = Table(title=f"chips: accuracy (%) on {chips['test_chips']} unseen chips by bands kept")
+        for column in ("model", *SUBSETS, "one"):
+            table.add_column(column, justify="right")
+        for model in ("channelvit+hcs (shipped)", "plain vit (zero-filled)"):
+            table.add_row(model, *[f"{chips[model][k]:.2f}" for k in (*SUBSETS, "one")])
+        console.print(table)
     console.print(f"results: {output}")
 
 

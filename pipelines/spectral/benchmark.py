@@ -10,6 +10,9 @@
 3. LoRA: the spectral window net (3D-conv front end + window attention) trained on scene 100,
    then adapted to scene 101 from 10 labelled pixels per class, by LoRA alone (PEFT, attention
    and projection layers) against full fine-tuning, same steps: OA and trainable fraction.
+4. Chips: the shipped chip model (ChannelViT + HCS) against a plain ViT trained with the same
+   steps, batch and learning rate, on unseen generated chips: all bands, every other, the first
+   half, one band.
 
 Training here is a plain AdamW loop with a cosine schedule (no Lightning): the numbers compare
 models under one budget; the shipped checkpoint's own training is ``hybridvision train``.
@@ -44,10 +47,13 @@ def labelled(seed: int, fraction: float = 0.05, per_class: int = 0) -> LabelledS
     return LabelledScene(cube, labels, train, rest)
 
 
-def fit(model, scene: LabelledScene, steps: int, hcs: bool, lr: float = 2e-3, batch: int = 64, seed: int = 0):
-    """AdamW with warm-up and cosine decay on the scene's training pixels; returns seconds taken."""
+def fit(model, scene, steps: int, hcs: bool, lr: float = 2e-3, batch: int = 64, seed: int = 0):
+    """AdamW with warm-up and cosine decay on a scene's training pixels (or a dataset); returns seconds."""
     torch.manual_seed(seed)
-    data = PixelPatches([scene], "train", SCENE["patch"], brightness=0.2, seed=seed)
+    if isinstance(scene, LabelledScene):
+        data = PixelPatches([scene], "train", SCENE["patch"], brightness=0.2, seed=seed)
+    else:
+        data = scene
     loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, drop_last=len(data) >= batch)
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=0.05)
@@ -112,8 +118,10 @@ def same_scene(steps: int, limit: int, log) -> dict[str, Any]:
     scene = labelled(100)
     log(f"same scene: {len(scene.train)} training pixels, {len(scene.rest)} test pixels")
     result = {"training_pixels": len(scene.train), "test_pixels": len(scene.rest)}
-    for label, name, kwargs, hcs in (("channelvit+hcs", "channelvit", CHANNELVIT, True),
-                                     ("plain vit (zero-filled)", "vit", PLAIN_VIT, False)):  # fmt: skip
+    for label, name, kwargs, hcs in (
+        ("channelvit+hcs", "channelvit", CHANNELVIT, True),
+        ("plain vit (zero-filled)", "vit", PLAIN_VIT, False),
+    ):
         torch.manual_seed(0)
         model = build(name, kwargs)
         seconds = fit(model, scene, steps, hcs)
@@ -162,15 +170,59 @@ def lora_adaptation(steps: int, limit: int, log) -> dict[str, Any]:
     return result
 
 
+def chips_robustness(limit: int, log) -> dict[str, Any]:
+    """The shipped chip model against a plain ViT trained with its budget, on unseen chips, by band set."""
+    from ..common.checkpoint import load_checkpoint, read_metadata, shipped_checkpoints
+    from .data import Chips
+    from .training_data import VAL_SEED_OFFSET, generated_chips
+
+    found = [p for p in shipped_checkpoints() if p.parent.name == "spectral" and p.stem == "chips"]
+    if not found:
+        log("chips: skipped (no shipped chips checkpoint)")
+        return {"skipped": "no shipped chips checkpoint"}
+    pipeline, shipped, _ = load_checkpoint(found[0])
+    train_config = read_metadata(found[0])["config"]["train"]
+    side, per_class = pipeline.model_cfg.patch, max(1, limit // 9 // 20)
+    test_chips, test_labels = generated_chips(per_class, 7 * VAL_SEED_OFFSET, side)
+    torch.manual_seed(0)
+    vit = SPECTRAL_CLASSIFIERS.build(
+        "vit", bands=13, classes=9, image_size=side, patch_size=8, dim=48, depth=3, heads=4
+    )
+    train_chips, train_labels = generated_chips(pipeline.data_cfg.generated, pipeline.data_cfg.generated_seed, side)
+    seconds = fit(
+        vit,
+        Chips(train_chips, train_labels, 0.2),
+        train_config["max_steps"],
+        hcs=False,
+        lr=train_config["learning_rate"],
+        batch=train_config["batch_size"],
+    )
+    result = {"test_chips": len(test_labels), "plain vit train_seconds": round(seconds, 1)}
+    for label, model in (("channelvit+hcs (shipped)", shipped), ("plain vit (zero-filled)", vit)):
+        row = {}
+        for subset in (*SUBSETS, "one"):
+            channels = torch.as_tensor(band_subset(subset, 13))
+            with torch.inference_mode():
+                x = torch.from_numpy(test_chips)
+                logits = model(x) if len(channels) == 13 else model(x[:, channels], channels=channels)
+            row[subset] = round(100 * float((logits.argmax(1).numpy() == test_labels).mean()), 2)
+        result[label] = row
+        log(f"chips, {label}: {row}")
+    return result
+
+
 def bench_spectral(
     steps: int = 1000, threads: int = 2, limit: int = 6000, log: Callable[[str], None] = print, save=None
 ) -> dict[str, Any]:
     """All three protocols; ``save(partial)`` is called after each so a long run keeps what it has."""
     torch.set_num_threads(threads)
     result: dict[str, Any] = {"steps": steps, "threads": threads, "test_pixel_limit": limit, **SCENE}
-    for key, run in (("same_scene", lambda: same_scene(steps, limit, log)),
-                     ("other_scenes", lambda: other_scenes((200, 201), limit, log)),
-                     ("lora", lambda: lora_adaptation(steps, limit, log))):  # fmt: skip
+    for key, run in (
+        ("same_scene", lambda: same_scene(steps, limit, log)),
+        ("other_scenes", lambda: other_scenes((200, 201), limit, log)),
+        ("lora", lambda: lora_adaptation(steps, limit, log)),
+        ("chips", lambda: chips_robustness(limit, log)),
+    ):
         result[key] = run()
         if save:
             save(result)

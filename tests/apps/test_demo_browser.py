@@ -33,7 +33,7 @@ def served(tmp_path, monkeypatch):
     demo.close()
 
 
-def test_samples_in_two_tabs_in_chromium(served, tmp_path):
+def test_samples_in_three_tabs_in_chromium(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
@@ -71,6 +71,11 @@ def test_samples_in_two_tabs_in_chromium(served, tmp_path):
             page.click("#superres-sample-0")
             page.wait_for_selector("#superres-status :text('PSNR against the original')", timeout=120_000)
             assert page.locator("#superres-compare img").count() >= 1
+
+            page.get_by_role("tab", name="spectral").click()
+            page.click("#spectral-sample-0")
+            page.wait_for_selector("#spectral-status :text('overall accuracy')", timeout=120_000)
+            assert page.locator("#spectral-classes img").count() == 1
 
             page.get_by_role("tab", name="tumor3d").click()
             page.click("#tumor3d-sample")
