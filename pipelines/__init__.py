@@ -4,4 +4,4 @@ from .base import PIPELINES, InputError, IOSpec, Pipeline, TensorSpec, Unit, is_
 
 __all__ = ["PIPELINES", "IOSpec", "InputError", "Pipeline", "TensorSpec", "Unit", "is_ground_truth"]
 
-from . import spectral, superres, tumor3d  # noqa: E402,F401  (registers the tasks)
+from . import spectral, superres, tumor3d, xray2shape  # noqa: E402,F401  (registers the tasks)

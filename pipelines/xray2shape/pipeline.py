@@ -1,0 +1,294 @@
+"""xray2shape: two orthogonal radiographs (AP + lateral) to a 3D bone label volume and a mesh (after Swin-X2S).
+
+Liu et al., "Swin-X2S: Reconstructing 3D Shape from 2D Biplanar X-ray with Swin Transformers",
+arXiv:2501.05961, 2025. Input: a pair ``<case>_ap.*`` and ``<case>_lat.*`` (PNG, TIFF, DICOM; see
+``radiographs`` for reading, spacing, windowing and resizing). Output: ``<case>_seg.nii.gz``, the label
+volume on the model's fixed grid (``model.grid`` voxels of ``model.spacing_mm``, RAS, centred at the
+world origin, the isocentre of the views), and ``<case>.glb``, one mesh node per label in millimetres
+of the same world frame (``common.mesh``). Labels: femur 1 femur, 2 pelvis; spine 1-5 = L1-L5.
+Training pairs are DRRs of generated phantoms (``data``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import nibabel as nib
+import numpy as np
+import torch
+from monai.losses import DiceCELoss
+from torch import nn
+
+from hybridvision.backbones import BACKBONES
+
+from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..common.config import Component
+from ..common.mesh import write_label_meshes
+from .data import ANATOMIES, FixedPairDataset, PhantomPairDataset, detector_spacing_mm, grid_affine, image_shape
+from .evaluate import evaluate_folders
+from .model import BiplanarReconstructor
+from .radiographs import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
+from .samples import write_samples
+
+VIEW_PATTERN = re.compile(r"^(?P<case>.+)_(?P<view>ap|lat|lateral)$", re.IGNORECASE)
+VIEWS = ("ap", "lateral")
+NON_INPUTS = (".json", ".glb", ".txt", ".md", ".csv", ".yaml", ".yml", ".log")
+
+
+@dataclass(frozen=True)
+class X2SModelConfig:
+    backbone: Component = field(default_factory=lambda: Component("hybrid_tiny", {"drop_path": 0.0}))
+    anatomy: Literal["femur", "spine"] = "femur"
+    grid: tuple[int, int, int] = (64, 64, 64)  # output voxels (X, Y, Z); X == Y; multiples of 16
+    spacing_mm: float = 2.0  # isotropic voxel size of the output grid
+    volume_channels: tuple[int, ...] = (8, 16, 32, 48, 64)  # 3D channels per level, fine to coarse
+    attention_heads: int = 4  # cross-view attention at the coarsest level
+
+    def __post_init__(self):
+        if self.grid[0] != self.grid[1]:
+            raise ValueError(f"model.grid {list(self.grid)}: X and Y must be equal (both views share one size)")
+        if any(g % 16 or g < 16 for g in self.grid):
+            raise ValueError(f"model.grid {list(self.grid)}: every side must be a multiple of 16")
+        if self.spacing_mm <= 0:
+            raise ValueError(f"model.spacing_mm must be positive, got {self.spacing_mm}")
+        if self.volume_channels[-1] % self.attention_heads:
+            raise ValueError("model.volume_channels[-1] must be a multiple of model.attention_heads")
+
+    @property
+    def label_names(self) -> dict[int, str]:
+        return dict(ANATOMIES[self.anatomy].label_names)
+
+
+@dataclass(frozen=True)
+class X2SDataConfig:
+    pool_size: int = 48  # phantoms kept in memory
+    refresh_every: int = 8  # draws between replacing one pooled phantom with a new seed (0: a fixed pool)
+    samples_per_epoch: int = 512
+    train_seed_start: int = 1_000_000
+    val_seeds: tuple[int, int] = (10_000, 10_004)  # [start, stop)
+    source_to_isocentre_mm: tuple[float, float] = (900.0, 1100.0)
+    magnification: tuple[float, float] = (1.1, 1.3)
+    scale_jitter: float = 0.03  # pixel size drawn in [1 - j, 1 + j] x nominal
+    photons: tuple[float, float] = (3000.0, 50000.0)  # unattenuated photons per pixel (log-uniform)
+    blur_px: tuple[float, float] = (0.0, 1.2)  # detector blur sigma, pixels
+    gamma: tuple[float, float] = (0.7, 1.4)  # contrast curve after windowing (log-uniform)
+    mirror_probability: float = 0.0  # left-right mirrored phantoms (a left femur from a right one)
+
+    def __post_init__(self):
+        if self.pool_size < 1 or self.samples_per_epoch < 1:
+            raise ValueError("data.pool_size and data.samples_per_epoch must be at least 1")
+        if self.val_seeds[1] <= self.val_seeds[0]:
+            raise ValueError(f"data.val_seeds {list(self.val_seeds)} is empty")
+        for name in ("source_to_isocentre_mm", "magnification", "photons", "gamma"):
+            low, high = getattr(self, name)
+            if not 0 < low <= high:
+                raise ValueError(f"data.{name} must be an increasing pair of positive numbers")
+
+
+def strip_extension(name: str) -> str:
+    lowered = name.lower()
+    for suffix in sorted(IMAGE_SUFFIXES, key=len, reverse=True):
+        if lowered.endswith(suffix):
+            return name[: -len(suffix)]
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
+def parse_view(path: Path) -> tuple[str, str] | None:
+    """``(case, "ap" | "lateral")`` for ``<case>_ap.*`` / ``<case>_lat.*`` (or ``_lateral``), else None."""
+    match = VIEW_PATTERN.match(strip_extension(path.name))
+    if match is None:
+        return None
+    return match["case"], "ap" if match["view"].lower() == "ap" else "lateral"
+
+
+def looks_like_input(path: Path) -> bool:
+    name = path.name.lower()
+    return path.is_file() and not name.startswith(".") and not name.endswith(NON_INPUTS) and not is_ground_truth(path)
+
+
+def discover_pairs(input_path: Path) -> list[Unit]:
+    """Group view files into cases; incomplete or ambiguous cases become units carrying an ``error``."""
+    if input_path.is_file():
+        parsed = parse_view(input_path)
+        if parsed is None:
+            error = f"{input_path.name}: not a view name (expected <case>_ap.* or <case>_lat.*)"
+            return [Unit(strip_extension(input_path.name), (input_path,), {"error": error})]
+        files = [
+            p for p in input_path.parent.iterdir() if looks_like_input(p) and (parse_view(p) or ("",))[0] == parsed[0]
+        ]
+    else:
+        files = sorted(p for p in input_path.rglob("*") if looks_like_input(p))
+    groups: dict[tuple[Path, str], dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
+    units = []
+    for path in sorted(files):
+        parsed = parse_view(path)
+        if parsed is None:
+            if image_suffix(path) in IMAGE_SUFFIXES:  # an image that is not a view: say so; other files are ignored
+                error = f"{path.name}: not a view name (expected <case>_ap.* or <case>_lat.*)"
+                units.append(Unit(strip_extension(path.name), (path,), {"error": error}))
+            continue
+        groups[(path.parent, parsed[0])][parsed[1]].append(path)
+    folders_of: dict[str, list[Path]] = defaultdict(list)
+    for folder, case in groups:
+        folders_of[case].append(folder)
+    for (_, case), found in sorted(groups.items(), key=lambda item: (item[0][1], str(item[0][0]))):
+        extra: dict[str, Any] = {"views": {v: found[v][0] for v in VIEWS if v in found}}
+        missing = [v for v in VIEWS if v not in found]
+        repeated = [v for v in VIEWS if len(found.get(v, [])) > 1]
+        if len(folders_of[case]) > 1:
+            where = ", ".join(sorted(str(f) for f in folders_of[case]))
+            extra["error"] = f"case {case}: found in more than one folder ({where}); outputs would collide"
+        elif missing:
+            expected = "<case>_ap.*" if missing[0] == "ap" else "<case>_lat.*"
+            extra["error"] = f"case {case}: missing the {missing[0]} view ({expected.replace('<case>', case)})"
+        elif repeated:
+            names = ", ".join(p.name for v in repeated for p in found[v])
+            extra["error"] = f"case {case}: more than one file for the {repeated[0]} view ({names})"
+        units.append(Unit(case, tuple(p for v in VIEWS for p in found.get(v, [])), extra))
+    return units
+
+
+class X2SPipeline(Pipeline):
+    name = "xray2shape"
+    description = "3D bone labels and a mesh from AP + lateral radiographs (Swin-X2S-style)"
+    model_config = X2SModelConfig
+    data_config = X2SDataConfig
+    monitor = ("val/dice", "max")
+    predict_options = (
+        CliOption("pixel_spacing", float, 0.0, "detector pixel spacing in mm for both views (0: from the files)"),
+    )
+    samples_options = (
+        CliOption("anatomy", str, "femur", "femur (proximal femur + pelvis) or spine (L1-L5)"),
+        CliOption("with_volume", bool, False, "also write the phantom CT (truth/<case>_ct.nii.gz)"),
+        CliOption("spacing", float, 2.0, "phantom voxel size in mm (truth labels on that grid)"),
+    )
+    evaluate_options = (CliOption("anatomy", str, "auto", "femur, spine or auto (manifest, else label values)"),)
+
+    def __init__(self, model: Any, data: Any):
+        super().__init__(model, data)
+        self.dice_ce = DiceCELoss(to_onehot_y=True, softmax=True, smooth_nr=1e-5, smooth_dr=1e-5)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return ("background", *self.model_cfg.label_names.values())
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        return image_shape(self.model_cfg.grid)
+
+    @property
+    def detector_pixel_spacing_mm(self) -> float:
+        return detector_spacing_mm(self.model_cfg.spacing_mm)
+
+    @property
+    def io_spec(self) -> IOSpec:
+        return IOSpec(
+            inputs={"image": TensorSpec(2, 2, ("ap", "lateral"), value_range=(0.0, 1.0))},
+            outputs={"pred": TensorSpec(len(self.class_names), 3, class_names=self.class_names)},
+        )
+
+    def describe(self) -> dict[str, Any]:
+        model = self.model_cfg
+        return {
+            "anatomy": model.anatomy,
+            "labels": {str(k): v for k, v in model.label_names.items()},
+            "grid": list(model.grid),
+            "spacing_mm": model.spacing_mm,
+            "field_of_view_mm": [g * model.spacing_mm for g in model.grid],
+            "image_shape": list(self.image_shape),
+            "detector_pixel_spacing_mm": self.detector_pixel_spacing_mm,
+            "views": "channel 0 AP, 1 lateral; rows superior to inferior; AP columns patient right to left, "
+            "lateral columns anterior to posterior",
+            "output_frame": "RAS, grid centred at the world origin (the views' isocentre)",
+        }
+
+    # -- model and training -------------------------------------------------------------
+    def build_model(self) -> nn.Module:
+        model = self.model_cfg
+        backbone = model.backbone.build(BACKBONES, in_channels=1, spatial_dims=2)
+        return BiplanarReconstructor(
+            backbone, model.grid, len(self.class_names), model.volume_channels, model.attention_heads
+        )
+
+    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+        return self.dice_ce(pred, batch["label"])
+
+    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+        """Hard Dice per label (argmax), and their mean as ``dice``."""
+        hard = pred.argmax(1)
+        label = batch["label"][:, 0]
+        scores = {}
+        for value, name in self.model_cfg.label_names.items():
+            p, t = hard == value, label == value
+            total = float(p.sum() + t.sum())
+            scores[f"dice_{name}"] = 1.0 if total == 0 else float(2 * (p & t).sum()) / total
+        scores["dice"] = float(np.mean(list(scores.values())))
+        return scores
+
+    def train_dataset(self, seed: int):
+        model = self.model_cfg
+        return PhantomPairDataset(model.anatomy, model.grid, model.spacing_mm, self.data_cfg, seed)
+
+    def val_dataset(self, seed: int):
+        model = self.model_cfg
+        return FixedPairDataset(model.anatomy, model.grid, model.spacing_mm, range(*self.data_cfg.val_seeds))
+
+    # -- samples and evaluation -----------------------------------------------------
+    @classmethod
+    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
+        return write_samples(output, count, seed, **options)
+
+    @classmethod
+    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
+        return evaluate_folders(pred, truth, **options)
+
+    # -- files -------------------------------------------------------------------------
+    def discover_units(self, input_path: Path) -> list[Unit]:
+        return discover_pairs(Path(input_path))
+
+    def output_names(self, unit: Unit) -> list[str]:
+        return [f"{unit.name}_seg.nii.gz", f"{unit.name}.glb"]
+
+    def configure_prediction(self, **options: Any) -> None:
+        super().configure_prediction(**options)
+        if self.prediction_options["pixel_spacing"] < 0:
+            raise ValueError(f"--pixel-spacing must be positive (or 0: from the files), got {options['pixel_spacing']}")
+
+    def read(self, unit: Unit) -> Sample:
+        if "error" in unit.extra:
+            raise InputError(unit.extra["error"])
+        views = {}
+        for view in VIEWS:
+            try:
+                views[view] = read_radiograph(unit.extra["views"][view])
+            except InputError as error:
+                raise InputError(f"case {unit.name}: {error}") from error
+        return {"name": unit.name, "views": views}
+
+    def preprocess(self, sample: Sample) -> Sample:
+        override = self.prediction_options["pixel_spacing"] or None
+        images = [
+            prepare_view(sample["views"][v], self.image_shape, self.detector_pixel_spacing_mm, override) for v in VIEWS
+        ]
+        sample["image"] = torch.from_numpy(np.stack(images))
+        return sample
+
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        device = next(model.parameters()).device
+        logits = model(sample["image"][None].to(device))[0]
+        sample["label"] = logits.argmax(0).to(torch.uint8).cpu().numpy()
+        return sample
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        name = sample["name"]
+        affine = grid_affine(self.model_cfg.grid, self.model_cfg.spacing_mm)
+        image = nib.Nifti1Image(sample["label"].astype(np.uint8), affine)
+        image.set_qform(affine, code=1)
+        image.set_sform(affine, code=1)
+        image.header["descrip"] = f"hybridvision xray2shape {self.model_cfg.anatomy}".encode()[:80]
+        nib.save(image, str(paths[f"{name}_seg.nii.gz"]))
+        write_label_meshes(sample["label"], affine, self.model_cfg.label_names, paths[f"{name}.glb"])
