@@ -13,7 +13,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 
 from .shared import RESEARCH_NOTE, shipped  # noqa: E402
 
-TABS = ("tumor3d", "spectral", "superres")  # in page order; a tab appears when its pipeline ships a checkpoint
+TABS = (
+    "tumor3d",
+    "xray2shape",
+    "spectral",
+    "superres",
+)  # in page order; a tab appears when its pipeline ships a checkpoint
 MAX_UPLOAD = "500mb"
 
 
@@ -32,11 +37,12 @@ def theme():
 def build_demo():
     import gradio as gr
 
-    from . import spectral_tab, superres_tab, tumor3d_tab
+    from . import spectral_tab, superres_tab, tumor3d_tab, xray2shape_tab
 
     builders = {
         "tumor3d": tumor3d_tab.build_tab,
         "spectral": spectral_tab.build_tab,
+        "xray2shape": xray2shape_tab.build_tab,
         "superres": superres_tab.build_tab,
     }
     with gr.Blocks(title="hybridvision", delete_cache=(3600, 3600), analytics_enabled=False) as demo:

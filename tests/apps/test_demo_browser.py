@@ -33,7 +33,7 @@ def served(tmp_path, monkeypatch):
     demo.close()
 
 
-def test_samples_in_three_tabs_in_chromium(served, tmp_path):
+def test_samples_in_every_tab_in_chromium(served, tmp_path):
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
@@ -76,6 +76,10 @@ def test_samples_in_three_tabs_in_chromium(served, tmp_path):
             page.click("#spectral-sample-0")
             page.wait_for_selector("#spectral-status :text('overall accuracy')", timeout=120_000)
             assert page.locator("#spectral-classes img").count() == 1
+
+            page.get_by_role("tab", name="xray2shape").click()
+            page.click("#xray2shape-sample")
+            page.wait_for_selector("#xray2shape-status :text('labels and mesh')", timeout=120_000)
 
             page.get_by_role("tab", name="tumor3d").click()
             page.click("#tumor3d-sample")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hybridvision.apps.demo import spectral_tab, superres_tab, tumor3d_tab
+from hybridvision.apps.demo import spectral_tab, superres_tab, tumor3d_tab, xray2shape_tab
 from hybridvision.apps.demo.app import available_tabs, build_demo
 from hybridvision.pipelines.common.mesh import read_mesh_bounds
 
@@ -24,7 +24,7 @@ def demo_cache(tmp_path_factory):
 
 
 def test_tabs_follow_shipped_checkpoints():
-    assert available_tabs() == ["tumor3d", "spectral", "superres"]
+    assert available_tabs() == ["tumor3d", "xray2shape", "spectral", "superres"]
     assert build_demo() is not None
 
 
@@ -126,3 +126,18 @@ def test_spectral_upload_errors_name_the_problem(tmp_path):
     np.save(flat, np.zeros((4, 4)))
     with pytest.raises(gr.Error, match="flat.npy"):
         spectral_tab.classify([str(flat)], "all bands")
+
+
+def test_xray2shape_sample_gives_labels_and_a_mesh():
+    ap, lateral, mesh, labels, status = xray2shape_tab.reconstruct_sample("femur")
+    image = nib.load(labels)
+    assert image.shape == (64, 64, 64) and np.allclose(image.header.get_zooms(), 2.0)
+    assert set(np.unique(np.asarray(image.dataobj))) <= {0, 1, 2} and np.asarray(image.dataobj).any()
+    bounds = read_mesh_bounds(mesh)
+    assert bounds and all((b[0] > -70).all() and (b[1] < 70).all() for b in bounds.values())  # in the 128 mm grid
+    assert "femur" in status
+
+
+def test_xray2shape_missing_view_is_a_readable_error(tmp_path):
+    with pytest.raises(gr.Error, match="lateral view is missing"):
+        xray2shape_tab.reconstruct(tmp_path / "a.png", None, "femur")
