@@ -46,7 +46,6 @@ Every measurement runs in a fresh process (spawned), so each peak RSS is that ru
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import resource
 import shutil
@@ -60,6 +59,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..common.isolated import isolated
 
 SWINIR_LIGHT = "SwinIR-light (spandrel)"
 HAT_REFERENCE = "HAT, hat_small dims (spandrel)"
@@ -184,26 +185,6 @@ def current_rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def isolated(target, *args) -> dict[str, Any]:
-    """Run ``target(*args, queue)`` in a fresh process; a crash there is an error here, not a hang."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=target, args=(*args, queue))
-    process.start()
-    while True:
-        try:
-            result = queue.get(timeout=5)
-            break
-        except Exception as error:  # queue.Empty: still running, or dead
-            if not process.is_alive():
-                message = f"benchmark process {target.__name__}{args[:1]} failed (exit {process.exitcode})"
-                raise RuntimeError(message) from error
-    process.join()
-    if isinstance(result, dict) and "error" in result:
-        raise RuntimeError(f"benchmark process {target.__name__}{args[:1]}: {result['error']}")
-    return result
 
 
 def time_upscale(name: str, size: int, repeats: int, threads: int, queue) -> None:

@@ -9,13 +9,14 @@ out generated cases, over several seeds. Ratios are reference / ours (above 1: o
 
 from __future__ import annotations
 
-import multiprocessing
 import resource
 import statistics
 import time
 from typing import Any
 
 import numpy as np
+
+from ..common.isolated import isolated
 
 BRATS_SHAPE = (240, 240, 155)
 REFERENCE = "monai:SwinUNETR(feature_size=12)"
@@ -108,24 +109,6 @@ def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, 
 
             scores.append(soft_region_dice(logits, label_to_regions(case["label"].float())[None])["dice"])
     queue.put({"model": name, "seed": seed, "dice": float(np.mean(scores)), "train_seconds": round(train_seconds, 1)})
-
-
-def isolated(target, *args) -> dict[str, Any]:
-    """Run ``target(*args, queue)`` in a fresh process; a crash there is an error here, not a hang."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=target, args=(*args, queue))
-    process.start()
-    while True:
-        try:
-            result = queue.get(timeout=5)
-            break
-        except Exception as error:  # queue.Empty: still running, or dead
-            if not process.is_alive():
-                message = f"benchmark process {target.__name__}{args[:1]} failed (exit {process.exitcode})"
-                raise RuntimeError(message) from error
-    process.join()
-    return result
 
 
 def bench_tumor3d(
