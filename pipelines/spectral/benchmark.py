@@ -31,7 +31,7 @@ import torch.nn.functional as F
 
 from hybridvision.backbones import SPECTRAL_CLASSIFIERS
 
-from .bands import band_subset, hierarchical_channel_sample
+from .bands import band_subset, dead_bands, hierarchical_channel_sample
 from .data import LabelledScene, PixelPatches, patches_at, stratified_split
 from .training_data import generated_scene
 
@@ -93,7 +93,8 @@ def accuracy(model, scene: LabelledScene, subset: str = "all", limit: int = 0, b
     points = scene.rest
     if limit and len(points) > limit:
         points = points[np.random.default_rng(0).choice(len(points), limit, replace=False)]
-    channels = torch.as_tensor(band_subset(subset, len(scene.cube)))
+    live = ~dead_bands(scene.cube)  # as ``predict`` does: a dead band is a missing band
+    channels = torch.as_tensor(np.intersect1d(band_subset(subset, len(scene.cube)), np.flatnonzero(live)))
     full = len(channels) == len(scene.cube)
     correct = 0
     with torch.inference_mode():

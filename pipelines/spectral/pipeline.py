@@ -35,7 +35,7 @@ from .bands import band_subset, hierarchical_channel_sample
 from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
 from .cube_io import CUBE_SUFFIXES
 from .library import SCENE_CLASSES, imaging_spectrometer
-from .scene import classify_strip, open_scene, scene_scale, strips
+from .scene import classify_strip, open_scene, scene_statistics, strips
 from .writers import SceneWriter
 
 DEFAULT_CLASSIFIER = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8}
@@ -232,10 +232,13 @@ class SpectralPipeline(Pipeline):
             return
         source, channels = sample["source"], sample["channels"]
         name = sample["name"]
-        predict = self.predictor(model, channels)
         patch = self.model_cfg.patch
         try:
-            scale = scene_scale(source)
+            scale, dead = scene_statistics(source)
+            channels = np.where(dead, -1, channels)  # a dead band is a missing band
+            if not (channels >= 0).any():
+                raise InputError(f"{name}: every band the model would use is constant (dead or empty)")
+            predict = self.predictor(model, channels)
             writer = SceneWriter(source, paths[f"{name}_classes.tif"], self.model_cfg.classes)
             with writer:
                 for row0, row1, data, valid in strips(source, 16, patch // 2):

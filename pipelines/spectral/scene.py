@@ -3,7 +3,7 @@
 GeoTIFFs are read through rasterio windows (a strip of rows plus the patch halo), so a scene of
 any size needs memory for one strip only. ENVI, .mat and .npy cubes are read whole (the common
 benchmark files are small). The intensity scale is computed once per scene from a strided sample
-of rows, never per strip, so strips agree with each other.
+of rows, never per strip, so strips agree with each other; the same sample finds dead bands.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from rasterio.windows import Window
 
 from ..base import InputError
 from .cube_io import Cube, Georeference, raster_wavelengths, read_cube
+from .bands import dead_bands
 from .data import patches_at, robust_scale
 
 SCALE_SAMPLE_ROWS = 64
@@ -82,13 +83,14 @@ def in_memory(cube: Cube) -> SceneSource:
     return SceneSource(cube.path, height, width, bands, cube.wavelengths, cube.georef, read)
 
 
-def scene_scale(source: SceneSource) -> float:
-    """The robust maximum of the scene from up to ``SCALE_SAMPLE_ROWS`` rows spread over it."""
+def scene_statistics(source: SceneSource) -> tuple[float, np.ndarray]:
+    """The robust maximum of the scene and its dead (constant) bands, from up to
+    ``SCALE_SAMPLE_ROWS`` rows spread over it."""
     rows = np.unique(np.linspace(0, source.height - 1, min(SCALE_SAMPLE_ROWS, source.height)).astype(int))
     parts = [source.read(int(r), int(r) + 1) for r in rows]
     data = np.concatenate([p[0] for p in parts], axis=1)
     valid = np.concatenate([p[1] for p in parts], axis=0)
-    return robust_scale(data, valid)
+    return robust_scale(data, valid), dead_bands(data, valid)
 
 
 def strips(source: SceneSource, rows: int, halo: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:

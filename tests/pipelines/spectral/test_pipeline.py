@@ -112,11 +112,27 @@ def test_bad_cubes_fail_alone_with_the_file_named(tiny_checkpoint, scene_samples
     folder.mkdir()
     (folder / "broken.tif").write_text("not a tiff")
     np.save(folder / "flat.npy", np.zeros((5, 5)))
+    np.save(folder / "constant.npy", np.full((128, 12, 12), 5.0, np.float32))
     (folder / "good.tif").write_bytes((scene_samples / "inputs" / "scene_900.tif").read_bytes())
     report = run_batch(pipeline, model, folder, tmp_path / "out")
     failed = {u.name: u.error for u in report.failed}
-    assert set(failed) == {"broken", "flat"} and report.count("done") == 1
+    assert set(failed) == {"broken", "flat", "constant"} and report.count("done") == 1
     assert "broken.tif" in failed["broken"] and "flat.npy" in failed["flat"]
+    assert "constant" in failed["constant"] and "dead" in failed["constant"]
+
+
+def test_a_dead_band_is_treated_as_a_missing_band(tiny_checkpoint, scene_samples, tmp_path):
+    pipeline, model, _ = load_checkpoint(tiny_checkpoint)
+    cube = read_cube(scene_samples / "inputs" / "scene_900.tif").data
+    cube[40] = cube.max()  # a detector line stuck at one value (saturated)
+    (tmp_path / "in").mkdir()
+    np.save(tmp_path / "in" / "scene.npy", cube)
+    used, build_predictor = [], pipeline.predictor
+    pipeline.predictor = lambda model, channels: used.append(channels) or build_predictor(model, channels)
+    report = run_batch(pipeline, model, tmp_path / "in", tmp_path / "out")
+    assert report.count("done") == 1
+    live = {b for b in range(128) if np.ptp(cube[b]) > 0}
+    assert set(used[0][used[0] >= 0].tolist()) == live and 40 not in live
 
 
 def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
