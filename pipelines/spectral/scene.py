@@ -19,8 +19,8 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from ..base import InputError
-from .cube_io import Cube, Georeference, raster_wavelengths, read_cube
 from .bands import dead_bands
+from .cube_io import Cube, Georeference, raster_wavelengths, read_cube
 from .data import patches_at, robust_scale
 
 SCALE_SAMPLE_ROWS = 64
