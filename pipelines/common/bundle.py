@@ -94,9 +94,19 @@ META_SCHEMA = {
 }
 
 
+def build_network(run_config: dict) -> torch.nn.Module:
+    """The network of a checkpoint's run config (weights are loaded separately); bundles call it."""
+    from hybridvision.pipelines import PIPELINES
+
+    from .config import parse_run_config
+
+    config = parse_run_config(run_config, "inference.json")
+    return PIPELINES.entry(config.pipeline).factory(config.model, config.data).build_model()
+
+
 def tensor_format(spec: TensorSpec, kind: str, fmt: str, modality: str, spatial_shape: list) -> dict[str, Any]:
     """A MONAI tensor format specifier from one of our TensorSpecs."""
-    names = spec.channel_names or tuple(f"channel {i}" for i in range(spec.channels or 1))
+    names = spec.channel_names or spec.class_names or tuple(f"channel {i}" for i in range(spec.channels or 1))
     return {
         "type": kind,
         "format": fmt,

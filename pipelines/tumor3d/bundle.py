@@ -19,23 +19,15 @@ from monai.data import MetaTensor
 
 from ..common.bundle import export_onnx, export_torchscript, metadata, write_bundle_files
 from ..common.checkpoint import load_checkpoint
-from ..common.config import parse_run_config
 from .data import discover_cases
 from .generator import MODALITIES
 from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
 
 MODULE = "hybridvision.pipelines.tumor3d.bundle"
+COMMON = "hybridvision.pipelines.common.bundle"
 
 
 # -- helpers the bundle's inference.json calls ------------------------------------------------
-def build_network(run_config: dict) -> torch.nn.Module:
-    """The network of a checkpoint's run config (weights are loaded separately)."""
-    from hybridvision.pipelines import PIPELINES
-
-    config = parse_run_config(run_config, "inference.json")
-    return PIPELINES.entry(config.pipeline).factory(config.model, config.data).build_model()
-
-
 def datalist(dataset_dir: str) -> list[dict[str, Any]]:
     """Every complete case under ``dataset_dir``: its four modality files in model order."""
     cases = [u for u in discover_cases(Path(dataset_dir)) if "error" not in u.extra]
@@ -72,7 +64,7 @@ def inference_config(run_config: dict) -> dict[str, Any]:
         "labels": "brats2021",
         "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
         "run_config": run_config,
-        "network_def": {"_target_": f"{MODULE}.build_network", "run_config": "@run_config"},
+        "network_def": {"_target_": f"{COMMON}.build_network", "run_config": "@run_config"},
         "network": "$@network_def.to(@device)",
         "preprocessing": {
             "_target_": "Compose",

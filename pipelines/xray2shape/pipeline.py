@@ -247,6 +247,12 @@ class X2SPipeline(Pipeline):
         return evaluate_folders(pred, truth, **options)
 
     # -- files -------------------------------------------------------------------------
+    @classmethod
+    def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
+        from .bundle import export_bundle
+
+        return export_bundle(checkpoint, output)
+
     def discover_units(self, input_path: Path) -> list[Unit]:
         return discover_pairs(Path(input_path))
 

@@ -1,8 +1,6 @@
 """The MONAI bundle runs offline with MONAI's own tools and gives the same labels as predict."""
 
 import json
-import subprocess
-import sys
 
 import nibabel as nib
 import numpy as np
@@ -14,14 +12,7 @@ from hybridvision.pipelines.common.batch import run_batch
 from hybridvision.pipelines.common.checkpoint import load_checkpoint, save_checkpoint
 from hybridvision.pipelines.tumor3d.bundle import export_bundle
 from hybridvision.pipelines.tumor3d.metrics import dice, region_masks
-
-
-def monai_bundle(*args, cwd):
-    result = subprocess.run(
-        [sys.executable, "-m", "monai.bundle", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600
-    )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    return result.stdout + result.stderr
+from tests.monai_bundle import monai_bundle
 
 
 @pytest.fixture(scope="module")

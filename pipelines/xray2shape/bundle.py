@@ -1,0 +1,230 @@
+"""``hybridvision export-bundle xray2shape``: a MONAI bundle of an xray2shape checkpoint.
+
+The bundle's ``configs/inference.json`` pairs ``<case>_ap.*`` and ``<case>_lat.*`` files the way
+``hybridvision predict`` does, reads and prepares both views with the same code (spacing, windowing,
+resizing: ``radiographs``), runs the network through MONAI's SupervisedEvaluator, takes the argmax
+and saves ``<case>_seg.nii.gz`` on the model's grid with MONAI's SaveImaged. Meshes are not part of
+the bundle (``hybridvision predict xray2shape`` writes them). Run it with::
+
+    python -m monai.bundle run --config_file configs/inference.json --meta_file configs/metadata.json \\
+        --bundle_root BUNDLE --dataset_dir CASES --output_dir OUT
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Hashable, Mapping
+
+import numpy as np
+import torch
+from monai.data import MetaTensor
+from monai.transforms import MapTransform
+
+from ..common.bundle import export_onnx, export_torchscript, metadata, write_bundle_files
+from ..common.checkpoint import load_checkpoint
+from .data import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
+from .radiographs import prepare_view, read_radiograph
+
+MODULE = "hybridvision.pipelines.xray2shape.bundle"
+COMMON = "hybridvision.pipelines.common.bundle"
+
+
+# -- helpers the bundle's inference.json calls ------------------------------------------------
+def datalist(dataset_dir: str) -> list[dict[str, Any]]:
+    """Every complete AP + lateral pair under ``dataset_dir`` (incomplete cases are left out)."""
+    from .pipeline import discover_pairs
+
+    pairs = [u for u in discover_pairs(Path(dataset_dir)) if "error" not in u.extra]
+    if not pairs:
+        raise FileNotFoundError(f"no complete case (<case>_ap.* + <case>_lat.*) in {dataset_dir}")
+    return [
+        {"ap": str(u.extra["views"]["ap"]), "lateral": str(u.extra["views"]["lateral"]), "case": u.name} for u in pairs
+    ]
+
+
+class LoadBiplanard(MapTransform):
+    """``ap`` and ``lateral`` file paths -> ``image``: (2, rows, columns) views on the model's input grid."""
+
+    def __init__(self, grid: list[int], spacing_mm: float, pixel_spacing_mm: float = 0.0):
+        super().__init__(keys=["ap", "lateral"])
+        self.shape = image_shape(tuple(grid))
+        self.target_spacing = detector_spacing_mm(spacing_mm)
+        self.override = pixel_spacing_mm or None
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        out = dict(data)
+        views = [
+            prepare_view(read_radiograph(Path(data[k])), self.shape, self.target_spacing, self.override)
+            for k in self.keys
+        ]
+        out["image"] = torch.from_numpy(np.stack(views))
+        return out
+
+
+class OnGridd(MapTransform):
+    """A (1, X, Y, Z) label volume -> a MetaTensor with the grid's affine, named after the case."""
+
+    def __init__(self, keys: str, grid: list[int], spacing_mm: float, name_key: str = "case"):
+        super().__init__(keys=keys)
+        self.affine = torch.as_tensor(grid_affine(tuple(grid), spacing_mm))
+        self.name_key = name_key
+
+    def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
+        out = dict(data)
+        for key in self.keys:
+            array = torch.as_tensor(data[key]).detach().cpu().to(torch.uint8)
+            meta = {"affine": self.affine.clone(), "filename_or_obj": str(data[self.name_key])}
+            out[key] = MetaTensor(array, affine=self.affine.clone(), meta=meta)
+        return out
+
+
+# -- the bundle --------------------------------------------------------------------------------
+def inference_config(run_config: dict) -> dict[str, Any]:
+    model = run_config["model"]
+    grid, spacing = list(model["grid"]), float(model["spacing_mm"])
+    return {
+        "imports": ["$import torch", "$import numpy", f"$import {MODULE} as xray2shape_bundle"],
+        "bundle_root": ".",
+        "dataset_dir": "$@bundle_root + '/data'",
+        "output_dir": "$@bundle_root + '/eval'",
+        "pixel_spacing_mm": 0.0,
+        "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
+        "run_config": run_config,
+        "network_def": {"_target_": f"{COMMON}.build_network", "run_config": "@run_config"},
+        "network": "$@network_def.to(@device)",
+        "preprocessing": {
+            "_target_": "Compose",
+            "transforms": [
+                {
+                    "_target_": f"{MODULE}.LoadBiplanard",
+                    "grid": grid,
+                    "spacing_mm": spacing,
+                    "pixel_spacing_mm": "@pixel_spacing_mm",
+                }
+            ],
+        },
+        "datalist": "$xray2shape_bundle.datalist(@dataset_dir)",
+        "dataset": {"_target_": "Dataset", "data": "@datalist", "transform": "@preprocessing"},
+        "dataloader": {"_target_": "DataLoader", "dataset": "@dataset", "batch_size": 1, "num_workers": 0},
+        "inferer": {"_target_": "SimpleInferer"},
+        "postprocessing": {
+            "_target_": "Compose",
+            "transforms": [
+                {"_target_": "AsDiscreted", "keys": "pred", "argmax": True},
+                {"_target_": f"{MODULE}.OnGridd", "keys": "pred", "grid": grid, "spacing_mm": spacing},
+                {
+                    "_target_": "SaveImaged",
+                    "keys": "pred",
+                    "output_dir": "@output_dir",
+                    "output_postfix": "seg",
+                    "output_dtype": "$numpy.uint8",
+                    "separate_folder": False,
+                    "resample": False,
+                    "print_log": False,
+                },
+            ],
+        },
+        "evaluator": {
+            "_target_": "SupervisedEvaluator",
+            "device": "@device",
+            "val_data_loader": "@dataloader",
+            "network": "@network",
+            "inferer": "@inferer",
+            "postprocessing": "@postprocessing",
+        },
+        "initialize": [
+            "$@network.load_state_dict(torch.load(@bundle_root + '/models/model.pt', map_location='cpu', "
+            "weights_only=True))",
+            "$@network.eval()",
+        ],
+        "run": ["$@evaluator.run()"],
+    }
+
+
+def model_card(meta: dict, run_config: dict, provenance: dict, exports: dict[str, str]) -> str:
+    model = run_config["model"]
+    labels = ANATOMIES[model["anatomy"]].label_names
+    grid = " x ".join(str(g) for g in model["grid"])
+    metrics = provenance.get("metrics", {})
+    lines = [
+        f"# hybridvision xray2shape ({model['anatomy']}): 3D bone labels from two orthogonal radiographs",
+        "",
+        "> Research use only. Not a medical device; not for diagnosis, surgical planning or treatment decisions.",
+        "",
+        meta["description"],
+        "",
+        "## Input and output",
+        "Two radiographs per case, `<case>_ap.*` and `<case>_lat.*` (PNG, TIFF or DICOM). Pixel spacing comes from",
+        "the DICOM header or the PNG's metadata; set `--pixel_spacing_mm` in `monai.bundle run` to override it.",
+        f"Output: `<case>_seg.nii.gz`, {grid} voxels of {model['spacing_mm']} mm, RAS, centred on the isocentre;",
+        "labels " + ", ".join(f"{value} {name}" for value, name in labels.items()) + ".",
+        "",
+        "## Run",
+        "```bash",
+        "python -m monai.bundle run --config_file configs/inference.json --meta_file configs/metadata.json \\",
+        "    --bundle_root . --dataset_dir /path/to/views --output_dir /path/to/output",
+        "```",
+        "Check the metadata offline with",
+        "`python -m monai.bundle verify_metadata --meta_file configs/metadata.json --filepath configs/schema.json`.",
+        "Meshes (`<case>.glb`) come from `hybridvision predict xray2shape`, not from the bundle.",
+        "",
+        "## Training data and metrics",
+        f"Trained on digitally reconstructed radiographs of generated phantoms: {provenance.get('data', '')}.",
+        f"Steps: {provenance.get('steps', '?')}, seed {provenance.get('seed', '?')}, "
+        f"commit {provenance.get('commit', '?')}.",
+        "Validation metrics at export: " + (", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "none"),
+        "",
+        "## Limits",
+        "Trained on synthetic bones and DRRs, not on patient CT; real anatomy (implants, fractures, osteophytes,",
+        "scoliosis), real detector responses and positioning errors are not represented. Validate on your own data.",
+        "",
+        "## Exported networks",
+        *[f"- models/{name}: {status}" for name, status in exports.items()],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def export_bundle(checkpoint: Path, output: Path) -> dict[str, str]:
+    """Write a MONAI bundle for an xray2shape checkpoint into ``output``; returns export statuses."""
+    pipeline, model, meta = load_checkpoint(checkpoint)
+    if meta["pipeline"] != "xray2shape":
+        raise ValueError(f"{checkpoint} is a {meta['pipeline']} checkpoint, not xray2shape")
+    output = Path(output)
+    (output / "models").mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), output / "models" / "model.pt")
+    example = torch.rand(1, 2, *pipeline.image_shape)
+    exports = {
+        "model.pt": "ok (state dict; load with weights_only=True)",
+        "model.onnx": export_onnx(model, example, output / "models" / "model.onnx"),
+        "model.ts": export_torchscript(model, example, output / "models" / "model.ts"),
+    }
+    anatomy = pipeline.model_cfg.anatomy
+    description = (
+        f"Biplanar reconstruction (after Swin-X2S): a shared {meta['config']['model']['backbone']['name']} 2D encoder "
+        "for both views, dimension expansion to 3D, cross-view attention and a 3D decoder; "
+        f"{len(pipeline.class_names)} classes ({', '.join(pipeline.class_names)})."
+    )
+    rows, columns = pipeline.image_shape
+    bundle_meta = metadata(
+        pipeline.io_spec,
+        {"image": ("image", "magnitude", "xray"), "pred": ("image", "classes", "CT")},
+        [rows, columns],
+        task=f"3D {anatomy} bone segmentation from AP and lateral radiographs",
+        description=description,
+        authors="hybridvision developers",
+        copyright="Copyright (c) hybridvision developers",
+        intended_use="Research only; not for diagnosis, surgical planning or treatment decisions",
+        data_source=f"DRRs of generated {anatomy} phantoms (hybridvision xray2shape generator)",
+        data_type="png, tiff or dicom radiographs",
+        references=["Liu et al., Swin-X2S, arXiv:2501.05961, 2025"],
+    )
+    bundle_meta["network_data_format"]["outputs"]["pred"]["spatial_shape"] = list(pipeline.model_cfg.grid)
+    write_bundle_files(
+        output,
+        bundle_meta,
+        inference_config(meta["config"]),
+        model_card(bundle_meta, meta["config"], meta.get("provenance", {}), exports),
+        "Apache License 2.0. The weights were trained on synthetic data generated by hybridvision.\n",
+    )
+    return exports
