@@ -115,6 +115,34 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[Pip
     return pipeline, model.to(device).eval(), metadata
 
 
+def resolve_checkpoint(spec: str | Path) -> Path:
+    """A checkpoint path as given, or a shipped one named relative to the configs (``superres/x2.safetensors``)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    shipped = Path(str(resources.files("hybridvision.configs"))) / path
+    if shipped.is_file():
+        return shipped
+    raise InputError(f"{spec}: no such checkpoint (a path, or one under configs/ like superres/x2.safetensors)")
+
+
+def initialise_from(model: torch.nn.Module, spec: str | Path) -> tuple[int, int]:
+    """Copy every weight of checkpoint ``spec`` whose name and shape match ``model``'s (fine-tuning,
+    or a x4 model from a x2 one: the body matches, the head does not); returns (copied, model tensors).
+
+    Raises:
+        InputError: the checkpoint is missing or shares no weight with the model.
+    """
+    path = resolve_checkpoint(spec)
+    source = load_file(str(path))
+    target = model.state_dict()
+    matched = {k: v.to(target[k].dtype) for k, v in source.items() if k in target and v.shape == target[k].shape}
+    if not matched:
+        raise InputError(f"{path}: no weight matches the model (another architecture?); nothing to start from")
+    model.load_state_dict(matched, strict=False)
+    return len(matched), len(target)
+
+
 def shipped_checkpoints() -> list[Path]:
     """Checkpoints that ship in the package: ``configs/<task>/<name>.safetensors``."""
     root = Path(str(resources.files("hybridvision.configs")))

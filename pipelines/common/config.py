@@ -62,6 +62,7 @@ class TrainConfig:
     precision: Literal["32-true", "bf16-mixed", "16-mixed"] = "32-true"
     export_dtype: Literal["float32", "float16"] = "float32"
     data_note: str = ""
+    init_from: str = ""  # a checkpoint whose matching weights start the model (path, or e.g. superres/x2.safetensors)
 
 
 @dataclass(frozen=True)

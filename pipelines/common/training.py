@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from hybridvision.pipelines import PIPELINES
 
 from ..base import Pipeline
-from .checkpoint import save_checkpoint
+from .checkpoint import initialise_from, save_checkpoint
 from .config import RunConfig, to_plain
 
 
@@ -35,6 +35,7 @@ class PipelineModule(L.LightningModule):
         self.pipeline = pipeline
         self.config = config
         self.model = pipeline.build_model()
+        self.initialised = initialise_from(self.model, config.train.init_from) if config.train.init_from else None
 
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
         pred = self.pipeline.forward(self.model, batch)
@@ -159,6 +160,8 @@ def train(
         "data": train.data_note or to_plain(config.data),
         "metrics": metrics,
     }
+    if module.initialised:
+        provenance["init_from"] = f"{train.init_from} ({module.initialised[0]} of {module.initialised[1]} tensors)"
     model_path = save_checkpoint(
         run_dir / "model.safetensors", module.model, config, pipeline, provenance, train.export_dtype
     )

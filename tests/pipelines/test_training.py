@@ -79,3 +79,28 @@ def test_same_seed_same_first_losses(tmp_path):
     first = read_losses(train(short, tmp_path / "a", progress_bar=False).run_dir)
     second = read_losses(train(short, tmp_path / "b", progress_bar=False).run_dir)
     assert first == pytest.approx(second, rel=1e-5)
+
+
+def test_init_from_starts_where_a_checkpoint_ended(trained, tmp_path):
+    _, result = trained
+    settings = {**CONFIG["train"], "max_steps": 3, "val_every_steps": 3}
+    fresh = read_losses(
+        train(parse_run_config({**CONFIG, "train": settings}, "t"), tmp_path / "a", progress_bar=False).run_dir
+    )
+    started = parse_run_config({**CONFIG, "train": {**settings, "init_from": str(result.model_path)}}, "t")
+    warm = train(started, tmp_path / "b", progress_bar=False)
+    assert read_losses(warm.run_dir)[0] < 0.7 * fresh[0]  # the trained weights were used from step one
+    assert "init_from" in read_metadata(warm.model_path)["provenance"]
+
+
+def test_init_from_a_checkpoint_that_shares_nothing_is_a_clear_error(tmp_path):
+    from safetensors.torch import save_file
+
+    from hybridvision.pipelines.base import InputError
+    from hybridvision.pipelines.common.checkpoint import initialise_from
+
+    save_file({"other.weight": torch.zeros(3)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(InputError, match="no weight matches"):
+        initialise_from(torch.nn.Linear(2, 2), tmp_path / "other.safetensors")
+    with pytest.raises(InputError, match="no such checkpoint"):
+        initialise_from(torch.nn.Linear(2, 2), tmp_path / "missing.safetensors")
