@@ -63,6 +63,9 @@ class TrainConfig:
     export_dtype: Literal["float32", "float16"] = "float32"
     data_note: str = ""
     init_from: str = ""  # a checkpoint whose matching weights start the model (path, or e.g. superres/x2.safetensors)
+    adapter: Literal["none", "lora"] = "none"  # lora: freeze the model, train low-rank adapters, merge at export
+    lora_rank: int = 8
+    lora_targets: tuple[str, ...] = ("qkv", "proj")  # names of the Linear layers that get adapters
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, IterableDataset
 from hybridvision.pipelines import PIPELINES
 
 from ..base import Pipeline
+from .adapters import add_lora, merge_lora, trainable_fraction
 from .checkpoint import initialise_from, save_checkpoint
 from .config import RunConfig, to_plain
 
@@ -35,7 +36,10 @@ class PipelineModule(L.LightningModule):
         self.pipeline = pipeline
         self.config = config
         self.model = pipeline.build_model()
-        self.initialised = initialise_from(self.model, config.train.init_from) if config.train.init_from else None
+        train = config.train
+        self.initialised = initialise_from(self.model, train.init_from) if train.init_from else None
+        if train.adapter == "lora":
+            self.model = add_lora(self.model, train.lora_rank, 2 * train.lora_rank, tuple(train.lora_targets))
 
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
         pred = self.pipeline.forward(self.model, batch)
@@ -52,7 +56,8 @@ class PipelineModule(L.LightningModule):
 
     def configure_optimizers(self):
         train = self.config.train
-        optimizer = torch.optim.AdamW(self.model.parameters(), lr=train.learning_rate, weight_decay=train.weight_decay)
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(trainable, lr=train.learning_rate, weight_decay=train.weight_decay)
 
         def schedule(step: int) -> float:  # linear warm-up, then cosine decay to 2% of the peak
             if step < train.warmup_steps:
@@ -162,7 +167,9 @@ def train(
     }
     if module.initialised:
         provenance["init_from"] = f"{train.init_from} ({module.initialised[0]} of {module.initialised[1]} tensors)"
+    if train.adapter != "none":
+        provenance["adapter"] = f"{train.adapter}, {100 * trainable_fraction(module.model):.2f}% of parameters trained"
     model_path = save_checkpoint(
-        run_dir / "model.safetensors", module.model, config, pipeline, provenance, train.export_dtype
+        run_dir / "model.safetensors", merge_lora(module.model), config, pipeline, provenance, train.export_dtype
     )
     return TrainResult(run_dir, model_path, metrics)

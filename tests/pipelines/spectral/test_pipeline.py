@@ -11,8 +11,8 @@ import rasterio
 import torch
 
 from hybridvision.pipelines.common.batch import run_batch
-from hybridvision.pipelines.common.checkpoint import load_checkpoint, save_checkpoint
-from hybridvision.pipelines.common.config import load_config
+from hybridvision.pipelines.common.checkpoint import load_checkpoint, read_metadata, save_checkpoint
+from hybridvision.pipelines.common.config import load_config, parse_run_config
 from hybridvision.pipelines.common.training import train
 from hybridvision.pipelines.spectral import SpectralPipeline
 from hybridvision.pipelines.spectral.cube_io import read_cube
@@ -154,3 +154,18 @@ def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
     assert good["class"] in config.model.classes and sum(probabilities) == pytest.approx(1, abs=1e-3)
     result = SpectralPipeline.evaluate(tmp_path / "pred", samples / "truth")
     assert sum(result["mean"]["support"].values()) == 4
+
+
+def test_lora_adapts_a_checkpoint_and_exports_a_plain_merged_model(tiny_checkpoint, tmp_path):
+    """``train.init_from`` + ``train.adapter: lora``: only attention layers change; no PEFT needed after."""
+    from safetensors.torch import load_file
+
+    config = load_config(TINY).to_dict()
+    config["train"].update(init_from=str(tiny_checkpoint), adapter="lora", max_steps=4, val_every_steps=4)
+    adapted = train(parse_run_config(config, "lora"), tmp_path, progress_bar=False)
+    before, after = load_file(str(tiny_checkpoint)), load_file(str(adapted.model_path))
+    assert set(before) == set(after)  # no adapter tensors left
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    assert changed and all(k.rsplit(".", 2)[-2] in ("qkv", "proj") for k in changed)
+    assert "% of parameters trained" in read_metadata(adapted.model_path)["provenance"]["adapter"]
+    load_checkpoint(adapted.model_path)

@@ -1,9 +1,10 @@
-"""LoRA adapters on a frozen spectral classifier, through PEFT.
+"""LoRA adapters on a frozen model, through PEFT: the "frozen backbone plus a small trainable part".
 
 Hu et al., "LoRA: Low-Rank Adaptation of Large Language Models", ICLR 2022, as LoLA-SpecViT uses
 it: low-rank updates of the attention (``qkv``) and projection (``proj``) layers, everything
-else frozen, so a model trained on one scene adapts to another from a few labels by training a
-small fraction of its parameters.
+else frozen, so a trained model adapts to new data from a few labels by training a small
+fraction of its parameters. ``train.adapter: lora`` trains this way; the adapters are merged into
+the weights at export, so the checkpoint is a plain model again (no PEFT needed to predict).
 """
 
 from __future__ import annotations
@@ -17,11 +18,22 @@ def add_lora(model: nn.Module, rank: int = 8, alpha: int = 16, targets: tuple[st
     """``model`` with LoRA on every Linear named in ``targets``; only the adapters train.
 
     Returns a PEFT model that is called like ``model`` (``model(x, channels=...)``).
+
+    Raises:
+        ValueError: no layer of the model is named in ``targets``.
     """
     from peft import LoraConfig, get_peft_model
 
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, nn.Linear)}
+    if not names & set(targets):
+        raise ValueError(f"LoRA targets {list(targets)} name no Linear layer of the model (it has {sorted(names)})")
     config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.0, bias="none")
     return get_peft_model(model, config)
+
+
+def merge_lora(model: nn.Module) -> nn.Module:
+    """The plain model with its LoRA updates folded into the weights (a model without adapters as is)."""
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
 
 
 def trainable_fraction(model: nn.Module) -> float:
