@@ -442,10 +442,15 @@ def bench_superres_command(
     repeats: int = typer.Option(3, "--repeats", help="timed passes per model (median reported)"),
     max_seconds: float = typer.Option(600, "--max-seconds", help="skip a GeoTIFF size extrapolated to take longer"),
     gdal_cache_mb: int = typer.Option(64, "--gdal-cache-mb", help="GDAL block cache for the bounded stream (0: skip)"),
-    quick: bool = typer.Option(False, "--quick", help="only the smallest of --sizes, at most 2 timed passes"),
+    psnr_steps: int = typer.Option(
+        300, "--psnr-steps", help="same-budget training steps, ours and SwinIR-light (0: skip)"
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="only the smallest of --sizes, at most 2 timed passes, 30 PSNR steps"
+    ),
     output: Path = typer.Option(Path("bench-superres.json"), "--output", "-o", help="JSON results"),
 ) -> None:
-    """superres against spandrel's SwinIR and HAT (x4 speed), and peak memory on large GeoTIFFs."""
+    """superres against spandrel's SwinIR and HAT (x4 speed, same-budget PSNR), and peak memory on large GeoTIFFs."""
     from hybridvision.pipelines.common.atomic import write_json_atomic
     from hybridvision.pipelines.superres.benchmark import bench_superres
 
@@ -455,8 +460,10 @@ def bench_superres_command(
         raise ValueError(f"--sizes must be integers separated by commas, got {sizes!r}") from None
     if any(s < 64 for s in side) or 0 < stream_size < 64 or threads < 1 or repeats < 1 or gdal_cache_mb < 0:
         raise ValueError("--sizes and --stream-size must be at least 64, --threads and --repeats at least 1")
+    if psnr_steps < 0:
+        raise ValueError(f"--psnr-steps must be 0 (skip) or more, got {psnr_steps}")
     if quick:
-        side, repeats = side[:1], min(repeats, 2)
+        side, repeats, psnr_steps = side[:1], min(repeats, 2), min(psnr_steps, 30)
     result = bench_superres(
         threads,
         tuple(side),
@@ -465,6 +472,7 @@ def bench_superres_command(
         repeats,
         max_seconds=max_seconds,
         gdal_cache_mb=gdal_cache_mb,
+        psnr_steps=psnr_steps,
         log=lambda m: errors.print(m, highlight=False),
         save=lambda partial: write_json_atomic(output, partial),
     )
@@ -484,7 +492,19 @@ def bench_superres_command(
                 f"{pair['memory_ratio']:.2f}x" if mine else "ref",
             )
     console.print(table)
-    console.print("speed-up and memory: reference / ours (above 1: ours is better); PSNR: not measured")
+    console.print("speed-up and memory: reference / ours (above 1: ours is better)")
+    psnr = result.get("psnr", {})
+    if isinstance(psnr, dict) and "holdout_psnr_y" in psnr:
+        budget = psnr["budget"]
+        table = Table(
+            title=f"hold-out Y-PSNR (dB), x4, both trained {budget['steps']} steps of {budget['batch']} patches"
+        )
+        columns = list(psnr["holdout_psnr_y"]["mean"])
+        for column in ("image", *columns):
+            table.add_column(column, justify="right")
+        for image, row in psnr["holdout_psnr_y"].items():
+            table.add_row(image, *(f"{row[c]:.2f}" for c in columns))
+        console.print(table)
     runs = result.get("rasters", {}).get("runs", []) + result.get("streaming", {}).get("runs", [])
     if runs:
         table = Table(title="x2 of one-band GeoTIFFs, tile 256, overlap 16; peak RSS of the whole process")

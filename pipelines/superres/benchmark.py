@@ -20,9 +20,9 @@ Every measurement runs in a fresh process (spawned), so each peak RSS is that ru
 
    Peak memory in this part is the peak RSS above the RSS after the model was built.
 
-2. **Same-budget PSNR** is not measured: training two models to a fair, equal budget does not fit
-   the CPU time this bench is meant to take. The shipped checkpoints' PSNR against bicubic is in
-   the README (``samples`` + ``predict`` + ``evaluate``).
+2. **Same-budget PSNR** (``same_budget``): our x4 architecture and SwinIR-light, both from scratch,
+   trained ``psnr_steps`` steps on identical batches with one loss, optimiser and learning rate,
+   then Y-PSNR on the hold-out images beside bicubic.
 
 3. **Large GeoTIFFs.** One-band uint16 GeoTIFFs with a CRS (smooth noise, written strip by strip so
    generation is bounded) of each size in ``sizes``, upscaled x2 by the shipped x2 checkpoint
@@ -342,20 +342,21 @@ def bench_superres(
     tile: int = 256,
     overlap: int = 16,
     gdal_cache_mb: int = 64,
+    psnr_steps: int = 300,
     workdir: Path | None = None,
     log=print,
     save=None,
 ) -> dict[str, Any]:
-    """Run parts 1, 3 and 4 (see the module docstring); ``save(result)`` gets partial results.
+    """Run parts 1-4 (see the module docstring); ``save(result)`` gets partial results.
 
-    ``sizes`` empty skips part 3, ``stream_size`` 0 skips part 4; ``gdal_cache_mb`` 0 skips the
-    streaming run with a bounded GDAL block cache.
+    ``psnr_steps`` 0 skips part 2, ``sizes`` empty part 3, ``stream_size`` 0 part 4; ``gdal_cache_mb``
+    0 skips the streaming run with a bounded GDAL block cache.
     """
     result: dict[str, Any] = {
         "threads": threads,
         "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
         "throughput": {"input": [3, image_size, image_size], "scale": SCALE, "repeats": repeats, "pairs": []},
-        "psnr": "not measured (no same-budget training in this bench)",
+        "psnr": "skipped (--psnr-steps 0)",
     }
     for reference, ours in PAIRS:
         rows = []
@@ -371,6 +372,14 @@ def bench_superres(
                 "parameter_ratio": round(rows[0]["parameters_m"] / rows[1]["parameters_m"], 2),
             }
         )
+        if save is not None:
+            save(result)
+
+    if psnr_steps:
+        from .same_budget import same_budget_psnr
+
+        torch.set_num_threads(threads)
+        result["psnr"] = same_budget_psnr(psnr_steps, log=log)
         if save is not None:
             save(result)
 

@@ -69,3 +69,19 @@ def test_uint16_test_raster_is_written_in_strips(tmp_path):
         data = dataset.read(1)
         assert dataset.dtypes[0] == "uint16" and data.shape == (70, 70)
         assert 200 <= data.min() < data.max() <= 4000
+
+
+def test_same_budget_models_see_identical_batches_and_learn():
+    from hybridvision.pipelines.superres import same_budget
+
+    images = [np.random.default_rng(i).random((64, 64, 1)).astype(np.float32) for i in range(3)]
+    batches = same_budget.batch_source(images, steps=3, batch=2, patch=8)
+    first, second = list(batches()), list(batches())
+    assert len(first) == 3 and all(torch.equal(a["image"], b["image"]) for a, b in zip(first, second))
+    assert first[0]["image"].shape == (2, 1, 8, 8) and first[0]["label"].shape == (2, 1, 32, 32)
+    _, model = same_budget.build_ours()
+    fixed = first[0]
+    before = torch.nn.functional.l1_loss(model(fixed["image"]), fixed["label"]).item()
+    same_budget.fit(model, lambda: iter([fixed] * 30), steps=30, lr=2e-3)
+    with torch.no_grad():
+        assert torch.nn.functional.l1_loss(model(fixed["image"]), fixed["label"]).item() < before

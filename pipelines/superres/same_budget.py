@@ -1,0 +1,125 @@
+"""Same-budget PSNR: our x4 model against SwinIR-light, both trained from scratch on the same patches.
+
+Both are one-band models (an RGB image is upscaled band by band, as ``predict`` does), trained for
+the same steps on the same batches (``PatchDataset`` with one seed: identical (low, high) pairs in
+the same order), with the same loss (L1), optimiser (Adam, warm-up then cosine decay) and learning
+rate; the budget is steps x batch x patch size. Then both upscale the hold-out images (never
+trained on), bicubic-downsampled x4, and are scored by Y-PSNR with a 4-pixel border crop, beside
+bicubic upscaling. A short budget on the CPU ranks the two architectures' early learning, not their
+converged quality (the papers train for 500k steps on a GPU).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import HOLDOUT, PatchDataset, load_unit_image, skimage_images, training_images
+from .degrade import bicubic_downsample, bicubic_upsample, crop_to_multiple
+from .metrics import psnr
+
+SCALE = 4
+OURS = "ours (hat_light, x4)"
+SWINIR = "SwinIR-light (spandrel)"
+
+
+def build_ours() -> tuple[Any, nn.Module]:
+    """(pipeline, model): the shipped x4 architecture (``configs/superres/x4.yaml``), random init."""
+    from ..common.config import Component
+    from .pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
+
+    config = SuperresModelConfig(body=Component("hat_light", {}), scale=SCALE, bands=1, head_channels=32)
+    pipeline = SuperresPipeline(config, SuperresDataConfig())
+    return pipeline, pipeline.build_model()
+
+
+def fit(model: nn.Module, batches: Callable[[], Any], steps: int, lr: float) -> float:
+    """Adam on L1 over ``steps`` batches, 5% warm-up then cosine decay; returns seconds."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    warmup = max(1, steps // 20)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: (
+            (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup)))
+        ),
+    )
+    model.train()
+    start = time.perf_counter()
+    for _, batch in zip(range(steps), batches()):
+        loss = F.l1_loss(model(batch["image"]), batch["label"])
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+    model.eval()
+    return time.perf_counter() - start
+
+
+def batch_source(images: list[np.ndarray], steps: int, batch: int, patch: int) -> Callable[[], Any]:
+    """A function giving a fresh iterator over the same ``steps`` batches of (low, high) x4 pairs."""
+
+    def batches():
+        torch.manual_seed(0)  # PatchDataset draws from (seed, index, torch seed): the same pairs every time
+        data = PatchDataset(images, SCALE, patch, 1, steps * batch, seed=0)
+        return iter(torch.utils.data.DataLoader(data, batch_size=batch, shuffle=False))
+
+    return batches
+
+
+def holdouts() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, low (C, h, w), truth (H, W, C)) for each hold-out image, x4 bicubic-downsampled."""
+    cases = []
+    for path in skimage_images(HOLDOUT):
+        truth = crop_to_multiple(load_unit_image(path), SCALE)
+        low = bicubic_downsample(torch.from_numpy(np.ascontiguousarray(truth.transpose(2, 0, 1)))[None], SCALE)
+        cases.append((path.stem, low[0].clamp(0, 1).numpy(), truth))
+    return cases
+
+
+def same_budget_psnr(
+    steps: int = 300, batch: int = 16, patch: int = 24, lr: float = 5e-4, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Train both models on identical batches, then Y-PSNR on the hold-out images (see the module docstring)."""
+    from .benchmark import SWINIR_LIGHT, build_reference
+
+    images = training_images((), True)
+    pipeline, ours = build_ours()
+    torch.manual_seed(0)
+    reference = build_reference(SWINIR_LIGHT, SCALE, in_chans=1)
+
+    batches = batch_source(images, steps, batch, patch)
+
+    def upscale_reference(low: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return reference(torch.from_numpy(low)[:, None])[:, 0].clamp(0, 1).numpy()
+
+    upscalers = {OURS: lambda low: pipeline.predict_array(ours, low), SWINIR: upscale_reference}
+    result: dict[str, Any] = {
+        "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"},
+        "parameters_m": {},
+        "train_seconds": {},
+    }
+    for name, model in ((OURS, ours), (SWINIR, reference)):
+        log(f"same-budget training: {name}, {steps} steps of {batch} patches {patch}x{patch} ...")
+        result["train_seconds"][name] = round(fit(model, batches, steps, lr), 1)
+        result["parameters_m"][name] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+    table: dict[str, dict[str, float]] = {}
+    for image, low, truth in holdouts():
+        bicubic = bicubic_upsample(torch.from_numpy(low)[None], SCALE)[0].clamp(0, 1).numpy()
+        row = {"bicubic": psnr(bicubic.transpose(1, 2, 0), truth, SCALE)}
+        for name, upscale in upscalers.items():
+            row[name] = psnr(upscale(low).transpose(1, 2, 0), truth, SCALE)
+        table[image] = {k: round(v, 2) for k, v in row.items()}
+        log(f"{image}: {table[image]}")
+    columns = ("bicubic", OURS, SWINIR)
+    table["mean"] = {c: round(float(np.mean([table[i][c] for i in table])), 2) for c in columns}
+    result["holdout_psnr_y"] = table
+    result["ours_minus_swinir_db"] = round(table["mean"][OURS] - table["mean"][SWINIR], 2)
+    return result
