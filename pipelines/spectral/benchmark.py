@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from hybridvision.backbones import SPECTRAL_CLASSIFIERS
 
 from .bands import band_subset, dead_bands, hierarchical_channel_sample
-from .data import LabelledScene, PixelPatches, patches_at, stratified_split
+from .data import LabelledScene, PixelPatches, patches_at, robust_scale, stratified_split
 from .training_data import generated_scene
 
 SUBSETS = ("all", "every-other", "first-half")
@@ -94,13 +94,15 @@ def accuracy(model, scene: LabelledScene, subset: str = "all", limit: int = 0, b
     if limit and len(points) > limit:
         points = points[np.random.default_rng(0).choice(len(points), limit, replace=False)]
     live = ~dead_bands(scene.cube)  # as ``predict`` does: a dead band is a missing band
-    channels = torch.as_tensor(np.intersect1d(band_subset(subset, len(scene.cube)), np.flatnonzero(live)))
+    kept = np.intersect1d(band_subset(subset, len(scene.cube)), np.flatnonzero(live))
+    channels = torch.as_tensor(kept)
+    rescale = np.float32(1 / robust_scale(scene.cube[kept]))  # and scales by the bands it uses
     full = len(channels) == len(scene.cube)
     correct = 0
     with torch.inference_mode():
         for start in range(0, len(points), batch):
             chunk = points[start : start + batch]
-            x = torch.from_numpy(patches_at(scene.cube, chunk, SCENE["patch"]))
+            x = torch.from_numpy(patches_at(scene.cube, chunk, SCENE["patch"]) * rescale)
             logits = model(x) if full else model(x[:, channels], channels=channels)
             correct += int((logits.argmax(1).numpy() + 1 == scene.labels[chunk[:, 0], chunk[:, 1]]).sum())
     return 100 * correct / len(points)

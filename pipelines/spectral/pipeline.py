@@ -234,8 +234,7 @@ class SpectralPipeline(Pipeline):
         name = sample["name"]
         patch = self.model_cfg.patch
         try:
-            scale, dead = scene_statistics(source)
-            channels = np.where(dead, -1, channels)  # a dead band is a missing band
+            scale, channels = scene_statistics(source, channels)  # a dead band is a missing band
             if not (channels >= 0).any():
                 raise InputError(f"{name}: every band the model would use is constant (dead or empty)")
             predict = self.predictor(model, channels)

@@ -3,7 +3,8 @@
 GeoTIFFs are read through rasterio windows (a strip of rows plus the patch halo), so a scene of
 any size needs memory for one strip only. ENVI, .mat and .npy cubes are read whole (the common
 benchmark files are small). The intensity scale is computed once per scene from a strided sample
-of rows, never per strip, so strips agree with each other; the same sample finds dead bands.
+of rows (of the bands used), never per strip, so strips agree with each other; the same sample
+finds dead bands.
 """
 
 from __future__ import annotations
@@ -83,14 +84,21 @@ def in_memory(cube: Cube) -> SceneSource:
     return SceneSource(cube.path, height, width, bands, cube.wavelengths, cube.georef, read)
 
 
-def scene_statistics(source: SceneSource) -> tuple[float, np.ndarray]:
-    """The robust maximum of the scene and its dead (constant) bands, from up to
-    ``SCALE_SAMPLE_ROWS`` rows spread over it."""
+def scene_statistics(source: SceneSource, channels: np.ndarray) -> tuple[float, np.ndarray]:
+    """The scene's intensity scale and the model band of each input band (-1: unused), from up to
+    ``SCALE_SAMPLE_ROWS`` rows spread over it.
+
+    Dead (constant) bands become unused. The scale is the robust maximum of the bands that are
+    used, so a cube read with ``--bands first-half`` is scaled exactly like a file that only has
+    those bands.
+    """
     rows = np.unique(np.linspace(0, source.height - 1, min(SCALE_SAMPLE_ROWS, source.height)).astype(int))
     parts = [source.read(int(r), int(r) + 1) for r in rows]
     data = np.concatenate([p[0] for p in parts], axis=1)
     valid = np.concatenate([p[1] for p in parts], axis=0)
-    return robust_scale(data, valid), dead_bands(data, valid)
+    channels = np.where(dead_bands(data, valid), -1, channels)
+    used = channels >= 0
+    return (robust_scale(data[used], valid) if used.any() else 1.0), channels
 
 
 def strips(source: SceneSource, rows: int, halo: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:

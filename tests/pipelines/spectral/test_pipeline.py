@@ -18,7 +18,7 @@ from hybridvision.pipelines.spectral import SpectralPipeline
 from hybridvision.pipelines.spectral.cube_io import read_cube
 from hybridvision.pipelines.spectral.data import patches_at
 from hybridvision.pipelines.spectral.samples import write_samples
-from hybridvision.pipelines.spectral.scene import classify_strip, in_memory, strips
+from hybridvision.pipelines.spectral.scene import classify_strip, in_memory, scene_statistics, strips
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "spectral"
 TINY = CONFIGS / "tiny.yaml"
@@ -169,3 +169,35 @@ def test_lora_adapts_a_checkpoint_and_exports_a_plain_merged_model(tiny_checkpoi
     assert changed and all(k.rsplit(".", 2)[-2] in ("qkv", "proj") for k in changed)
     assert "% of parameters trained" in read_metadata(adapted.model_path)["provenance"]["adapter"]
     load_checkpoint(adapted.model_path)
+
+
+def test_bands_option_equals_a_file_holding_only_those_bands(tiny_checkpoint, scene_samples, tmp_path):
+    """``--bands first-half`` on a full cube is scaled and classified as a VNIR-only file would be."""
+    from hybridvision.pipelines.spectral.cube_io import write_cube
+
+    cube = read_cube(scene_samples / "inputs" / "scene_900.tif")
+    (tmp_path / "half").mkdir()
+    write_cube(cube.data[:64], tmp_path / "half" / "scene_900.tif", cube.wavelengths[:64], cube.georef, cube.nodata)
+    pipeline, model, _ = load_checkpoint(tiny_checkpoint)
+    run_batch(pipeline, model, tmp_path / "half", tmp_path / "out-file")
+    pipeline.configure_prediction(bands="first-half")
+    run_batch(pipeline, model, scene_samples / "inputs" / "scene_900.tif", tmp_path / "out-option")
+    with (
+        rasterio.open(tmp_path / "out-file" / "scene_900_classes.tif") as a,
+        rasterio.open(tmp_path / "out-option" / "scene_900_classes.tif") as b,
+    ):
+        assert np.array_equal(a.read(1), b.read(1))
+
+
+def test_scene_scale_comes_from_the_bands_used_and_dead_bands_are_dropped(scene_samples):
+    cube = read_cube(scene_samples / "inputs" / "scene_900.tif")
+    cube.data[64:] *= 3  # a bright second half: the scale depends on which bands count
+    cube.data[10] = 0.0  # a dead band
+    source = in_memory(cube)
+    first_half = np.where(np.arange(128) < 64, np.arange(128), -1)
+    scale_half, channels = scene_statistics(source, first_half)
+    scale_all, _ = scene_statistics(source, np.arange(128))
+    assert channels[10] == -1 and (channels[:64] >= 0).sum() == 63 and (channels[64:] == -1).all()
+    assert scale_all > 2 * scale_half
+    expected = np.percentile(np.delete(cube.data[:64], 10, axis=0)[:, cube.valid], 99)
+    assert scale_half == pytest.approx(expected, rel=0.02)  # from sampled rows, not every row
