@@ -5,10 +5,6 @@ ones, uniformly; the model sees every subset size equally often, so it still wor
 are missing at test time. With band-group tokens (``group_size`` > 1) the tokens are the groups:
 HCS draws groups that way, and half the time also thins the bands inside the kept groups, so a
 model sees both whole spectral regions missing and bands missing throughout.
-
-A third of the draws keep one contiguous run of tokens instead of a scattered set: real sensors
-cover one range (a VNIR-only imager, a SWIR unit that failed), and a scattered draw of half the
-groups almost never leaves a whole half of the spectrum out.
 """
 
 from __future__ import annotations
@@ -70,22 +66,17 @@ def dead_bands(data: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
 
 
 def hierarchical_channel_sample(
-    bands: int, generator: torch.Generator, minimum: int = 1, group_size: int = 1, contiguous: float = 1 / 3
+    bands: int, generator: torch.Generator, minimum: int = 1, group_size: int = 1
 ) -> torch.Tensor:
     """HCS: sorted indices of a random band subset.
 
     Args:
         minimum: the fewest tokens (bands, or groups) kept.
         group_size: bands per token; > 1 samples groups, then (half the time) bands within them.
-        contiguous: the share of draws that keep one contiguous run of tokens.
     """
     tokens = -(-bands // group_size)
     count = int(torch.randint(min(minimum, tokens), tokens + 1, (1,), generator=generator))
-    if torch.rand(1, generator=generator) < contiguous:
-        start = int(torch.randint(0, tokens - count + 1, (1,), generator=generator))
-        chosen = torch.arange(start, start + count)
-    else:
-        chosen = torch.randperm(tokens, generator=generator)[:count].sort().values
+    chosen = torch.randperm(tokens, generator=generator)[:count].sort().values
     if group_size == 1:
         return chosen
     members = (chosen[:, None] * group_size + torch.arange(group_size)[None]).clamp(max=bands - 1)

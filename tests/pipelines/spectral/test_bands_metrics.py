@@ -46,18 +46,6 @@ def test_scores_on_a_known_confusion():
     assert result["per_class_accuracy"] == {"a": 75.0, "b": 50.0}
 
 
-def test_hcs_keeps_contiguous_runs_about_a_third_of_the_time():
-    generator = torch.Generator().manual_seed(1)
-    runs = 0
-    for _ in range(600):
-        channels = hierarchical_channel_sample(64, generator, group_size=8)
-        groups = (channels // 8).unique()
-        if 1 < len(groups) < 8 and bool((groups.diff() == 1).all()):
-            runs += 1
-    # contiguous draws with 2-7 groups: 1/3 x 6/8 of all draws; scattered ones rarely form a run
-    assert 0.18 < runs / 600 < 0.35
-
-
 def test_dead_bands_are_the_constant_ones_over_valid_pixels():
     cube = np.random.default_rng(0).random((4, 6, 6)).astype(np.float32)
     cube[1] = 0.0
