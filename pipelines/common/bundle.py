@@ -168,6 +168,58 @@ def export_torchscript(model: torch.nn.Module, example: torch.Tensor, path: Path
     return "ok"
 
 
+def export_networks(model: torch.nn.Module, example: torch.Tensor, output: Path) -> dict[str, str]:
+    """Write ``models/model.pt`` (a state dict), ``model.onnx`` and ``model.ts``; returns each one's status."""
+    (output / "models").mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), output / "models" / "model.pt")
+    return {
+        "model.pt": "ok (state dict; load with weights_only=True)",
+        "model.onnx": export_onnx(model, example, output / "models" / "model.onnx"),
+        "model.ts": export_torchscript(model, example, output / "models" / "model.ts"),
+    }
+
+
+def evaluator_config(run_config: dict) -> dict[str, Any]:
+    """The parts of ``inference.json`` every bundle shares: the device, the network built from the run
+    config (weights from ``models/model.pt``), the dataset over ``@datalist``, the evaluator and ``run``.
+    The bundle adds ``datalist``, ``preprocessing``, ``inferer`` and ``postprocessing``."""
+    return {
+        "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
+        "run_config": run_config,
+        "network_def": {"_target_": "hybridvision.pipelines.common.bundle.build_network", "run_config": "@run_config"},
+        "network": "$@network_def.to(@device)",
+        "dataset": {"_target_": "Dataset", "data": "@datalist", "transform": "@preprocessing"},
+        "dataloader": {"_target_": "DataLoader", "dataset": "@dataset", "batch_size": 1, "num_workers": 0},
+        "evaluator": {
+            "_target_": "SupervisedEvaluator",
+            "device": "@device",
+            "val_data_loader": "@dataloader",
+            "network": "@network",
+            "inferer": "@inferer",
+            "postprocessing": "@postprocessing",
+        },
+        "initialize": [
+            "$@network.load_state_dict(torch.load(@bundle_root + '/models/model.pt', map_location='cpu', "
+            "weights_only=True))",
+            "$@network.eval()",
+        ],
+        "run": ["$@evaluator.run()"],
+    }
+
+
+def card_run_section(dataset_hint: str) -> list[str]:
+    """The model card's "Run" section: ``monai.bundle run`` and the offline metadata check."""
+    return [
+        "## Run",
+        "```bash",
+        "python -m monai.bundle run --config_file configs/inference.json --meta_file configs/metadata.json \\",
+        f"    --bundle_root . --dataset_dir {dataset_hint} --output_dir /path/to/output",
+        "```",
+        "Check the metadata offline with",
+        "`python -m monai.bundle verify_metadata --meta_file configs/metadata.json --filepath configs/schema.json`.",
+    ]
+
+
 def write_bundle_files(root: Path, meta: dict, inference: dict, readme: str, license_text: str) -> None:
     """Write the JSON configs, the schema copy, the model card and the licence."""
     (root / "configs").mkdir(parents=True, exist_ok=True)

@@ -17,14 +17,13 @@ from typing import Any
 import torch
 from monai.data import MetaTensor
 
-from ..common.bundle import export_onnx, export_torchscript, metadata, write_bundle_files
+from ..common.bundle import card_run_section, evaluator_config, export_networks, metadata, write_bundle_files
 from ..common.checkpoint import load_checkpoint
 from .data import discover_cases
 from .generator import MODALITIES
 from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
 
 MODULE = "hybridvision.pipelines.tumor3d.bundle"
-COMMON = "hybridvision.pipelines.common.bundle"
 
 
 # -- helpers the bundle's inference.json calls ------------------------------------------------
@@ -62,10 +61,6 @@ def inference_config(run_config: dict) -> dict[str, Any]:
         "dataset_dir": "$@bundle_root + '/data'",
         "output_dir": "$@bundle_root + '/eval'",
         "labels": "brats2021",
-        "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
-        "run_config": run_config,
-        "network_def": {"_target_": f"{COMMON}.build_network", "run_config": "@run_config"},
-        "network": "$@network_def.to(@device)",
         "preprocessing": {
             "_target_": "Compose",
             "transforms": [
@@ -90,8 +85,6 @@ def inference_config(run_config: dict) -> dict[str, Any]:
             ],
         },
         "datalist": "$tumor3d_bundle.datalist(@dataset_dir)",
-        "dataset": {"_target_": "Dataset", "data": "@datalist", "transform": "@preprocessing"},
-        "dataloader": {"_target_": "DataLoader", "dataset": "@dataset", "batch_size": 1, "num_workers": 0},
         "inferer": {
             "_target_": "SlidingWindowInferer",
             "roi_size": list(data["roi"]),
@@ -126,20 +119,7 @@ def inference_config(run_config: dict) -> dict[str, Any]:
                 },
             ],
         },
-        "evaluator": {
-            "_target_": "SupervisedEvaluator",
-            "device": "@device",
-            "val_data_loader": "@dataloader",
-            "network": "@network",
-            "inferer": "@inferer",
-            "postprocessing": "@postprocessing",
-        },
-        "initialize": [
-            "$@network.load_state_dict(torch.load(@bundle_root + '/models/model.pt', map_location='cpu', "
-            "weights_only=True))",
-            "$@network.eval()",
-        ],
-        "run": ["$@evaluator.run()"],
+        **evaluator_config(run_config),
     }
 
 
@@ -157,14 +137,8 @@ def model_card(meta: dict, provenance: dict, exports: dict[str, str]) -> str:
         "Output: `<case>_seg.nii.gz` on the input's grid: 1 necrotic/non-enhancing core, 2 oedema, 4 enhancing",
         "(set `--labels brats2023` for 3).",
         "",
-        "## Run",
-        "```bash",
-        "python -m monai.bundle run --config_file configs/inference.json --meta_file configs/metadata.json \\",
-        "    --bundle_root . --dataset_dir /path/to/cases --output_dir /path/to/output",
-        "```",
-        "`dataset_dir` names the folder of cases (a folder per case, or one flat folder); `output_dir` where the",
-        "labels go. Check the metadata offline with",
-        "`python -m monai.bundle verify_metadata --meta_file configs/metadata.json --filepath configs/schema.json`.",
+        *card_run_section("/path/to/cases"),
+        "`dataset_dir` names the folder of cases (a folder per case, or one flat folder).",
         "",
         "## Training data and metrics",
         f"Trained on synthetic cases: {provenance.get('data', 'see the hybridvision config')}.",
@@ -190,14 +164,7 @@ def export_bundle(checkpoint: Path, output: Path) -> dict[str, str]:
     if meta["pipeline"] != "tumor3d":
         raise ValueError(f"{checkpoint} is a {meta['pipeline']} checkpoint, not tumor3d")
     output = Path(output)
-    (output / "models").mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), output / "models" / "model.pt")
-    example = torch.randn(1, len(MODALITIES), *pipeline.data_cfg.roi)
-    exports = {
-        "model.pt": "ok (state dict; load with weights_only=True)",
-        "model.onnx": export_onnx(model, example, output / "models" / "model.onnx"),
-        "model.ts": export_torchscript(model, example, output / "models" / "model.ts"),
-    }
+    exports = export_networks(model, torch.randn(1, len(MODALITIES), *pipeline.data_cfg.roi), output)
     description = (
         "U-shaped network (after Swin UNETR) over the hybridvision "
         f"{meta['config']['model']['backbone']['name']} encoder; three sigmoid regions WT, TC, ET."

@@ -20,13 +20,12 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import MapTransform
 
-from ..common.bundle import export_onnx, export_torchscript, metadata, write_bundle_files
+from ..common.bundle import card_run_section, evaluator_config, export_networks, metadata, write_bundle_files
 from ..common.checkpoint import load_checkpoint
 from .data import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .radiographs import prepare_view, read_radiograph
 
 MODULE = "hybridvision.pipelines.xray2shape.bundle"
-COMMON = "hybridvision.pipelines.common.bundle"
 
 
 # -- helpers the bundle's inference.json calls ------------------------------------------------
@@ -88,10 +87,6 @@ def inference_config(run_config: dict) -> dict[str, Any]:
         "dataset_dir": "$@bundle_root + '/data'",
         "output_dir": "$@bundle_root + '/eval'",
         "pixel_spacing_mm": 0.0,
-        "device": "$torch.device('cuda' if torch.cuda.is_available() else 'cpu')",
-        "run_config": run_config,
-        "network_def": {"_target_": f"{COMMON}.build_network", "run_config": "@run_config"},
-        "network": "$@network_def.to(@device)",
         "preprocessing": {
             "_target_": "Compose",
             "transforms": [
@@ -104,8 +99,6 @@ def inference_config(run_config: dict) -> dict[str, Any]:
             ],
         },
         "datalist": "$xray2shape_bundle.datalist(@dataset_dir)",
-        "dataset": {"_target_": "Dataset", "data": "@datalist", "transform": "@preprocessing"},
-        "dataloader": {"_target_": "DataLoader", "dataset": "@dataset", "batch_size": 1, "num_workers": 0},
         "inferer": {"_target_": "SimpleInferer"},
         "postprocessing": {
             "_target_": "Compose",
@@ -124,20 +117,7 @@ def inference_config(run_config: dict) -> dict[str, Any]:
                 },
             ],
         },
-        "evaluator": {
-            "_target_": "SupervisedEvaluator",
-            "device": "@device",
-            "val_data_loader": "@dataloader",
-            "network": "@network",
-            "inferer": "@inferer",
-            "postprocessing": "@postprocessing",
-        },
-        "initialize": [
-            "$@network.load_state_dict(torch.load(@bundle_root + '/models/model.pt', map_location='cpu', "
-            "weights_only=True))",
-            "$@network.eval()",
-        ],
-        "run": ["$@evaluator.run()"],
+        **evaluator_config(run_config),
     }
 
 
@@ -159,13 +139,7 @@ def model_card(meta: dict, run_config: dict, provenance: dict, exports: dict[str
         f"Output: `<case>_seg.nii.gz`, {grid} voxels of {model['spacing_mm']} mm, RAS, centred on the isocentre;",
         "labels " + ", ".join(f"{value} {name}" for value, name in labels.items()) + ".",
         "",
-        "## Run",
-        "```bash",
-        "python -m monai.bundle run --config_file configs/inference.json --meta_file configs/metadata.json \\",
-        "    --bundle_root . --dataset_dir /path/to/views --output_dir /path/to/output",
-        "```",
-        "Check the metadata offline with",
-        "`python -m monai.bundle verify_metadata --meta_file configs/metadata.json --filepath configs/schema.json`.",
+        *card_run_section("/path/to/views"),
         "Meshes (`<case>.glb`) come from `hybridvision predict xray2shape`, not from the bundle.",
         "",
         "## Training data and metrics",
@@ -191,14 +165,7 @@ def export_bundle(checkpoint: Path, output: Path) -> dict[str, str]:
     if meta["pipeline"] != "xray2shape":
         raise ValueError(f"{checkpoint} is a {meta['pipeline']} checkpoint, not xray2shape")
     output = Path(output)
-    (output / "models").mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), output / "models" / "model.pt")
-    example = torch.rand(1, 2, *pipeline.image_shape)
-    exports = {
-        "model.pt": "ok (state dict; load with weights_only=True)",
-        "model.onnx": export_onnx(model, example, output / "models" / "model.onnx"),
-        "model.ts": export_torchscript(model, example, output / "models" / "model.ts"),
-    }
+    exports = export_networks(model, torch.rand(1, 2, *pipeline.image_shape), output)
     anatomy = pipeline.model_cfg.anatomy
     description = (
         f"Biplanar reconstruction (after Swin-X2S): a shared {meta['config']['model']['backbone']['name']} 2D encoder "
