@@ -44,6 +44,12 @@ def current_rss_mb() -> float:
     return pages * resource.getpagesize() / 2**20
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak (VmHWM): a spawned child inherits its parent's ru_maxrss."""
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) / 1024 for line in handle if line.startswith("VmHWM:"))
+
+
 def measure(name: str, size: int, repeats: int, threads: int, queue) -> None:
     """Child process: build, warm up, time; put a result dict on ``queue``."""
     import torch
@@ -60,7 +66,7 @@ def measure(name: str, size: int, repeats: int, threads: int, queue) -> None:
             start = time.perf_counter()
             model(x)
             times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = peak_rss_mb()
     queue.put(
         {
             "model": name,

@@ -47,7 +47,6 @@ Every measurement runs in a fresh process (spawned), so each peak RSS is that ru
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import statistics
 import tempfile
@@ -60,7 +59,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..common.isolated import isolated
+from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
 
 SWINIR_LIGHT = "SwinIR-light (spandrel)"
 HAT_REFERENCE = "HAT, hat_small dims (spandrel)"
@@ -177,16 +176,6 @@ class Interpolate(nn.Module):
 
 
 # -- processes ---------------------------------------------------------------------------------
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * resource.getpagesize() / 2**20
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def time_upscale(name: str, size: int, repeats: int, threads: int, queue) -> None:
     """Child process: one warm-up and ``repeats`` timed x4 upscalings of a (3, size, size) image."""
     torch.set_num_threads(threads)

@@ -9,14 +9,13 @@ out generated cases, over several seeds. Ratios are reference / ours (above 1: o
 
 from __future__ import annotations
 
-import resource
 import statistics
 import time
 from typing import Any
 
 import numpy as np
 
-from ..common.isolated import isolated
+from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
 
 BRATS_SHAPE = (240, 240, 155)
 REFERENCE = "monai:SwinUNETR(feature_size=12)"
@@ -52,13 +51,12 @@ def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> Non
     torch.manual_seed(0)
     model = build(name).eval()
     volume = torch.randn(1, 4, *BRATS_SHAPE)
-    with open("/proc/self/statm") as handle:
-        baseline = int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+    baseline = current_rss_mb()
     with torch.inference_mode():
         start = time.perf_counter()
         sliding_window_inference(volume, (roi,) * 3, 1, model, overlap=overlap, mode="gaussian")
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     queue.put(
         {
             "model": name,
