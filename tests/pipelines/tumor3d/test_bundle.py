@@ -12,7 +12,7 @@ from hybridvision.pipelines.common.batch import run_batch
 from hybridvision.pipelines.common.checkpoint import load_checkpoint, save_checkpoint
 from hybridvision.pipelines.tumor3d.bundle import export_bundle
 from hybridvision.pipelines.tumor3d.metrics import dice, region_masks
-from tests.monai_bundle import monai_bundle
+from tests.monai_bundle import run_bundle, verify_metadata, verify_net_in_out
 
 
 @pytest.fixture(scope="module")
@@ -51,26 +51,9 @@ def test_bundle_layout_and_metadata(bundle):
 
 def test_monai_verifies_the_bundle_offline(bundle):
     _, root, _ = bundle
-    out = monai_bundle(
-        "verify_metadata",
-        "--meta_file",
-        root / "configs/metadata.json",
-        "--filepath",
-        root / "configs/schema.json",
-        cwd=root,
-    )
+    out = verify_metadata(root)
     assert "verified with no error" in out and "skipped downloading" in out
-    out = monai_bundle(
-        "verify_net_in_out",
-        "network_def",
-        "--meta_file",
-        root / "configs/metadata.json",
-        "--config_file",
-        root / "configs/inference.json",
-        "--device",
-        "cpu",
-        cwd=root,
-    )
+    out = verify_net_in_out(root)
     assert "verified with no error" in out
 
 
@@ -88,20 +71,7 @@ def test_exported_networks_match_torch(bundle):
 
 def test_bundle_run_equals_predict(bundle, samples_2021, tmp_path):
     checkpoint, root, _ = bundle
-    monai_bundle(
-        "run",
-        "--config_file",
-        root / "configs/inference.json",
-        "--meta_file",
-        root / "configs/metadata.json",
-        "--bundle_root",
-        root,
-        "--dataset_dir",
-        samples_2021 / "inputs",
-        "--output_dir",
-        tmp_path / "bundle_out",
-        cwd=root,
-    )
+    run_bundle(root, samples_2021 / "inputs", tmp_path / "bundle_out")
     pipeline, model, _ = load_checkpoint(checkpoint)
     run_batch(pipeline, model, samples_2021 / "inputs", tmp_path / "predict_out")
     for case in ("HV_01000", "HV_01001"):

@@ -15,7 +15,7 @@ from hybridvision.pipelines.common.config import load_config
 from hybridvision.pipelines.xray2shape import X2SPipeline
 from hybridvision.pipelines.xray2shape.bundle import export_bundle
 from hybridvision.pipelines.xray2shape.samples import write_samples
-from tests.monai_bundle import monai_bundle
+from tests.monai_bundle import run_bundle, verify_metadata, verify_net_in_out
 
 TINY = Path(__file__).resolve().parents[3] / "configs" / "xray2shape" / "tiny.yaml"
 
@@ -53,26 +53,9 @@ def test_bundle_layout_metadata_and_verification(bundle):
         "2": "pelvis",
     }
     assert "Research use only" in (root / "docs" / "README.md").read_text()
-    out = monai_bundle(
-        "verify_metadata",
-        "--meta_file",
-        root / "configs/metadata.json",
-        "--filepath",
-        root / "configs/schema.json",
-        cwd=root,
-    )
+    out = verify_metadata(root)
     assert "verified with no error" in out
-    out = monai_bundle(
-        "verify_net_in_out",
-        "network_def",
-        "--meta_file",
-        root / "configs/metadata.json",
-        "--config_file",
-        root / "configs/inference.json",
-        "--device",
-        "cpu",
-        cwd=root,
-    )
+    out = verify_net_in_out(root)
     assert "verified with no error" in out
 
 
@@ -90,20 +73,7 @@ def test_exported_networks_match_torch(bundle):
 
 def test_bundle_run_equals_predict(bundle, views, tmp_path):
     checkpoint, root, _ = bundle
-    monai_bundle(
-        "run",
-        "--config_file",
-        root / "configs/inference.json",
-        "--meta_file",
-        root / "configs/metadata.json",
-        "--bundle_root",
-        root,
-        "--dataset_dir",
-        views,
-        "--output_dir",
-        tmp_path / "bundle_out",
-        cwd=root,
-    )
+    run_bundle(root, views, tmp_path / "bundle_out")
     pipeline, model, _ = load_checkpoint(checkpoint)
     run_batch(pipeline, model, views, tmp_path / "predict_out")
     cases = sorted(p.name.removesuffix("_ap.png") for p in views.glob("*_ap.png"))
