@@ -479,9 +479,13 @@ def bench_superres_command(
     table = Table(title=f"superres x4 of a 3x64x64 image, {threads} threads, median of {repeats}")
     for column in ("model", "params M", "s", "CPU s", "peak MB", "speed-up", "memory"):
         table.add_column(column, justify="right")
+    shown = set()
     for pair in result["throughput"]["pairs"]:
         for key in ("reference", "ours"):
             row, mine = pair[key], key == "ours"
+            if row["model"] in shown:
+                continue
+            shown.add(row["model"])
             table.add_row(
                 row["model"],
                 f"{row['parameters_m']:.2f}",

