@@ -87,23 +87,19 @@ class OverlappingCrossAttention(nn.Module):
         pad_h, pad_w = (-h) % m, (-w) % m
         y = F.pad(self.norm1(x), (0, 0, 0, pad_w, 0, pad_h))
         hp, wp = h + pad_h, w + pad_w
-        q, k, v = self.qkv(y).chunk(3, dim=-1)
+        q, key_value = self.qkv(y).split((c, 2 * c), dim=-1)
         queries = window_partition(q, (m, m))  # (B * nW, m*m, C)
         margin = (self.big - m) // 2
-
-        def overlapping(t: torch.Tensor) -> torch.Tensor:  # (B, Hp, Wp, C) -> (B * nW, big*big, C)
-            patches = F.unfold(channels_first(t), self.big, padding=margin, stride=m)  # (B, C*big*big, nW)
-            patches = patches.view(b, c, self.big * self.big, -1).permute(0, 3, 2, 1)
-            return patches.reshape(-1, self.big * self.big, c)
-
-        keys, values = overlapping(k), overlapping(v)
+        # the overlapping windows as strided views of the padded map, copied once to (B * nW, big*big, 2C)
+        windows = F.pad(key_value, (0, 0, margin, margin, margin, margin)).unfold(1, self.big, m).unfold(2, self.big, m)
+        keys, values = windows.permute(0, 1, 2, 4, 5, 3).reshape(-1, self.big * self.big, 2 * c).chunk(2, dim=-1)
         d = c // self.heads
 
         def heads(t: torch.Tensor) -> torch.Tensor:
             return t.view(t.shape[0], t.shape[1], self.heads, d).transpose(1, 2)
 
         n = self.bias_index.shape[0]
-        bias = self.bias_table[self.bias_index.reshape(-1)].view(n, -1, self.heads).permute(2, 0, 1)[None]
+        bias = self.bias_table[self.bias_index.reshape(-1)].view(n, -1, self.heads).permute(2, 0, 1)[None].contiguous()
         out = F.scaled_dot_product_attention(heads(queries), heads(keys), heads(values), attn_mask=bias.to(q.dtype))
         out = self.proj(out.transpose(1, 2).reshape(-1, m * m, c))
         out = window_reverse(out, (m, m), (hp, wp))[:, :h, :w]
