@@ -1,6 +1,9 @@
-"""Small helpers for 3D volumes with an affine: smooth noise, resampling, orientation on disk."""
+"""Small helpers for 3D volumes with an affine: smooth noise, resampling, orientation on disk, and
+pairing predicted with true label files."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import nibabel as nib
 import numpy as np
@@ -59,3 +62,22 @@ def reorient(volume: np.ndarray, affine: np.ndarray, axcodes: str) -> tuple[np.n
     transform = nib.orientations.ornt_transform(current, target)
     data = nib.orientations.apply_orientation(volume, transform)
     return np.ascontiguousarray(data), affine @ nib.orientations.inv_ornt_aff(transform, volume.shape)
+
+
+def pair_label_files(pred: Path, truth: Path) -> tuple[list[tuple[str, Path, Path]], list[str]]:
+    """Each ``<case>_seg.nii*`` of ``truth`` with the file of the same name in ``pred``.
+
+    Returns: ``([(name, truth_path, pred_path), ...], names with no prediction)``. Raises
+    FileNotFoundError naming the folder when one is missing, has no labels, or nothing pairs.
+    """
+    pred, truth = Path(pred), Path(truth)
+    for folder, what in ((pred, "--pred"), (truth, "--truth")):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{what} folder not found: {folder}")
+    truths = {p.name: p for p in sorted(truth.glob("*_seg.nii*"))}
+    if not truths:
+        raise FileNotFoundError(f"no <case>_seg.nii.gz files in {truth}")
+    pairs = [(name, path, pred / name) for name, path in truths.items() if (pred / name).exists()]
+    if not pairs:
+        raise FileNotFoundError(f"no prediction in {pred} matches a truth file in {truth}")
+    return pairs, [name for name in truths if not (pred / name).exists()]

@@ -17,7 +17,7 @@ from typing import Any
 import nibabel as nib
 import numpy as np
 
-from ..common.volumes import grid_resample
+from ..common.volumes import grid_resample, pair_label_files
 from .data import ANATOMIES
 from .metrics import femoral_head_diameter_mm, label_scores, summarise, vertebral_body_heights_mm
 
@@ -94,25 +94,13 @@ def evaluate_folders(pred: Path, truth: Path, anatomy: str = "auto") -> dict:
         ``dice_mean``, ``assd_mm_mean``, ``assd_voxels_mean``, ``hd95_mm_mean``, ``hd95_voxels_mean``, the
         clinical error, and ``per_label`` scores.
     """
-    pred, truth = Path(pred), Path(truth)
-    for folder, what in ((pred, "--pred"), (truth, "--truth")):
-        if not folder.is_dir():
-            raise FileNotFoundError(f"{what} folder not found: {folder}")
-    truths = {p.name: p for p in sorted(truth.glob("*_seg.nii*"))}
-    if not truths:
-        raise FileNotFoundError(f"no <case>_seg.nii.gz files in {truth}")
-    manifest = load_manifest(truth)
+    label_files, missing = pair_label_files(pred, truth)
+    manifest = load_manifest(Path(truth))
     by_name = {c.get("name"): c for c in manifest.get("cases", [])}
-    pairs, missing = [], []
-    for name, truth_path in truths.items():
-        pred_path = pred / name
-        if not pred_path.exists():
-            missing.append(name)
-            continue
+    pairs = []
+    for name, truth_path, pred_path in label_files:
         truth_image, pred_image = nib.load(str(truth_path)), nib.load(str(pred_path))
         pairs.append((name, truth_image, to_truth_grid(pred_image, truth_image)))
-    if not pairs:
-        raise FileNotFoundError(f"no prediction in {pred} matches a truth file in {truth}")
     truth_labels = [np.asarray(image.dataobj).astype(np.int16) for _, image, _ in pairs]
     anatomy = detect_anatomy(anatomy, manifest, truth_labels)
     names = ANATOMIES[anatomy].label_names
