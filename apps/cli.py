@@ -441,7 +441,6 @@ def bench_superres_command(
     stream_size: int = typer.Option(20000, "--stream-size", help="side of the identity-streaming raster (0: skip)"),
     repeats: int = typer.Option(3, "--repeats", help="timed passes per model (median reported)"),
     max_seconds: float = typer.Option(600, "--max-seconds", help="skip a GeoTIFF size extrapolated to take longer"),
-    gdal_cache_mb: int = typer.Option(64, "--gdal-cache-mb", help="GDAL block cache for the bounded stream (0: skip)"),
     psnr_steps: int = typer.Option(
         300, "--psnr-steps", help="same-budget training steps, ours and SwinIR-light (0: skip)"
     ),
@@ -458,7 +457,7 @@ def bench_superres_command(
         side = sorted({int(s) for s in sizes.split(",") if s.strip()})
     except ValueError:
         raise ValueError(f"--sizes must be integers separated by commas, got {sizes!r}") from None
-    if any(s < 64 for s in side) or 0 < stream_size < 64 or threads < 1 or repeats < 1 or gdal_cache_mb < 0:
+    if any(s < 64 for s in side) or 0 < stream_size < 64 or threads < 1 or repeats < 1:
         raise ValueError("--sizes and --stream-size must be at least 64, --threads and --repeats at least 1")
     if psnr_steps < 0:
         raise ValueError(f"--psnr-steps must be 0 (skip) or more, got {psnr_steps}")
@@ -471,7 +470,6 @@ def bench_superres_command(
         min(2048, stream_size),
         repeats,
         max_seconds=max_seconds,
-        gdal_cache_mb=gdal_cache_mb,
         psnr_steps=psnr_steps,
         log=lambda m: errors.print(m, highlight=False),
         save=lambda partial: write_json_atomic(output, partial),
@@ -520,7 +518,7 @@ def bench_superres_command(
                 estimate = f"~{run['extrapolated_seconds'] / 60:.0f} min"
                 table.add_row(str(run["size"]), model, "-", f"skipped, {estimate}", "-", "-", "-", "-")
                 continue
-            cache = f"{run['gdal_cache_mb']} MB" + (" (default)" if run["gdal_cache_default"] else "")
+            cache = f"{run['gdal_cache_mb']} MB"
             table.add_row(
                 str(run["size"]),
                 model,
@@ -534,11 +532,7 @@ def bench_superres_command(
         console.print(table)
     streaming = result.get("streaming", {})
     if "peak_growth_mb" in streaming:
-        bounded = streaming.get("peak_growth_bounded_cache_mb")
-        console.print(
-            f"streaming: peak RSS grew {streaming['peak_growth_mb']} MB from the small raster"
-            + ("" if bounded is None else f" ({bounded} MB with a bounded GDAL cache)")
-        )
+        console.print(f"streaming: peak RSS grew {streaming['peak_growth_mb']} MB from the small raster")
     write_json_atomic(output, result)
     console.print(f"results: {output}")
 

@@ -37,12 +37,9 @@ Every measurement runs in a fresh process (spawned), so each peak RSS is that ru
    ``upscale_tiled`` / ``ImageSink`` code, with the network replaced by ``Interpolate`` (nearest-
    neighbour x2 in an ``nn.Module``; the pipeline takes any module, nothing in it is changed), and
    the same at ``small_size``: the difference of peak RSS is what grows with the raster. The output
-   is checked to be exactly the nearest-neighbour upscaling on a sample window. The tiles
-   themselves take constant memory, but GDAL keeps written blocks in its raster block cache
-   (``GDAL_CACHEMAX``, by default 5% of physical memory) until the cache is full, so with the
-   default cache the peak grows by up to that much; the stream size is therefore run twice, with
-   the default cache and inside ``rasterio.Env(GDAL_CACHEMAX=gdal_cache_mb MB)``, which shows what
-   bounding the cache in the pipeline would give.
+   is checked to be exactly the nearest-neighbour upscaling on a sample window. The tiles take
+   constant memory; GDAL's raster block cache, which keeps written blocks until it is full (5% of
+   physical memory by default), is bounded by the pipeline itself (``GDAL_CACHE_BYTES``, 64 MB).
 """
 
 from __future__ import annotations
@@ -61,6 +58,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
+from .pipeline import GDAL_CACHE_BYTES
 
 SWINIR_LIGHT = "SwinIR-light (spandrel)"
 HAT_REFERENCE = "HAT, hat_small dims (spandrel)"
@@ -240,19 +238,8 @@ def write_test_raster(path: Path, size: int, dtype: str = "uint16", strip: int =
     return path
 
 
-def default_gdal_cache_mb() -> float:
-    """GDAL's default raster block cache: 5% of physical memory."""
-    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") * 0.05 / 2**20
-
-
-def predict_raster(
-    source: str, output: str, identity: bool, threads: int, tile: int, overlap: int, gdal_cache_mb: int, queue
-) -> None:
-    """Child process: ``source`` upscaled x2 by ``run_batch`` (the shipped x2 model, or ``Interpolate``).
-
-    ``gdal_cache_mb`` 0 keeps GDAL's default block cache; otherwise the run is inside
-    ``rasterio.Env(GDAL_CACHEMAX=bytes)`` (rasterio passes the number to ``GDALSetCacheMax64``).
-    """
+def predict_raster(source: str, output: str, identity: bool, threads: int, tile: int, overlap: int, queue) -> None:
+    """Child process: ``source`` upscaled x2 by ``run_batch`` (the shipped x2 model, or ``Interpolate``)."""
     import io
 
     import rasterio
@@ -267,11 +254,9 @@ def predict_raster(
     if identity:
         model = Interpolate(scale)
     pipeline.configure_prediction(tile=tile, overlap=overlap)
-    options = {"GDAL_CACHEMAX": gdal_cache_mb * 2**20} if gdal_cache_mb else {}
     baseline = current_rss_mb()
     start, start_cpu = time.perf_counter(), time.process_time()
-    with rasterio.Env(**options):
-        report = run_batch(pipeline, model, Path(source), Path(output), console=Console(file=io.StringIO()))
+    report = run_batch(pipeline, model, Path(source), Path(output), console=Console(file=io.StringIO()))
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     peak = peak_rss_mb()
     if report.failed:
@@ -295,8 +280,7 @@ def predict_raster(
         {
             "size": size,
             "model": "identity (nearest x2)" if identity else "shipped x2 (hat_light)",
-            "gdal_cache_mb": gdal_cache_mb or round(default_gdal_cache_mb()),
-            "gdal_cache_default": not gdal_cache_mb,
+            "gdal_cache_mb": GDAL_CACHE_BYTES // 2**20,
             "seconds": round(seconds, 1),
             "cpu_seconds": round(cpu_seconds, 1),
             "megapixels_per_s": round(size * size / 1e6 / seconds, 4),
@@ -308,15 +292,13 @@ def predict_raster(
     )
 
 
-def run_raster(
-    folder: Path, size: int, dtype: str, identity: bool, threads: int, tile: int, overlap: int, gdal_cache_mb: int = 0
-):
+def run_raster(folder: Path, size: int, dtype: str, identity: bool, threads: int, tile: int, overlap: int):
     """Write a test raster, upscale it in a fresh process, delete both; the child's result dict."""
-    run_dir = folder / f"{'identity' if identity else 'model'}-{size}-{gdal_cache_mb}"
+    run_dir = folder / f"{'identity' if identity else 'model'}-{size}"
     (run_dir / "in").mkdir(parents=True)
     try:
         source = write_test_raster(run_dir / "in" / f"raster{size}.tif", size, dtype)
-        args = (str(source), str(run_dir / "out"), identity, threads, tile, overlap, gdal_cache_mb)
+        args = (str(source), str(run_dir / "out"), identity, threads, tile, overlap)
         return isolated(predict_raster, *args)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -333,7 +315,6 @@ def bench_superres(
     max_seconds: float = 600.0,
     tile: int = 256,
     overlap: int = 16,
-    gdal_cache_mb: int = 64,
     psnr_steps: int = 300,
     workdir: Path | None = None,
     log=print,
@@ -341,8 +322,7 @@ def bench_superres(
 ) -> dict[str, Any]:
     """Run parts 1-4 (see the module docstring); ``save(result)`` gets partial results.
 
-    ``psnr_steps`` 0 skips part 2, ``sizes`` empty part 3, ``stream_size`` 0 part 4; ``gdal_cache_mb``
-    0 skips the streaming run with a bounded GDAL block cache.
+    ``psnr_steps`` 0 skips part 2, ``sizes`` empty part 3, ``stream_size`` 0 part 4.
     """
     result: dict[str, Any] = {
         "threads": threads,
@@ -398,17 +378,12 @@ def bench_superres(
         if stream_size:
             stream: list[dict[str, Any]] = []
             result["streaming"] = {"tile": tile, "overlap": overlap, "runs": stream}
-            plan = [(small_size, 0), (stream_size, 0)] + ([(stream_size, gdal_cache_mb)] if gdal_cache_mb else [])
-            for size, cache in plan:
-                where = f"GDAL cache {cache} MB" if cache else "default GDAL cache"
-                log(f"x{RASTER_SCALE} of a {size}x{size} uint8 GeoTIFF, nearest upscaling as the network, {where}")
-                stream.append(run_raster(folder, size, "uint8", True, threads, tile, overlap, cache))
+            for size in (small_size, stream_size):
+                log(f"x{RASTER_SCALE} of a {size}x{size} uint8 GeoTIFF, nearest upscaling as the network ...")
+                stream.append(run_raster(folder, size, "uint8", True, threads, tile, overlap))
                 if save is not None:
                     save(result)
-            small = stream[0]["peak_rss_mb"]
-            result["streaming"]["peak_growth_mb"] = round(stream[1]["peak_rss_mb"] - small, 1)
-            if len(stream) > 2:
-                result["streaming"]["peak_growth_bounded_cache_mb"] = round(stream[2]["peak_rss_mb"] - small, 1)
+            result["streaming"]["peak_growth_mb"] = round(stream[1]["peak_rss_mb"] - stream[0]["peak_rss_mb"], 1)
     result["environment"] = {
         "torch": torch.__version__,
         "cpus": os.cpu_count(),

@@ -51,11 +51,9 @@ def test_identity_streaming_on_a_small_raster(tmp_path):
         assert dataset.read(1).std() > 5  # smooth noise, not a constant
     queue = ListQueue()
     threads = torch.get_num_threads()
-    benchmark.predict_raster(str(source), str(tmp_path / "out"), True, threads, 64, 8, 0, queue)
-    benchmark.predict_raster(str(source), str(tmp_path / "bounded"), True, threads, 64, 8, 16, queue)
-    result, bounded = queue
-    assert result["gdal_cache_default"] and not bounded["gdal_cache_default"] and bounded["gdal_cache_mb"] == 16
-    assert bounded["identity_exact"] and bounded["transform_scaled"]
+    benchmark.predict_raster(str(source), str(tmp_path / "out"), True, threads, 64, 8, queue)
+    (result,) = queue
+    assert result["gdal_cache_mb"] == 64  # the pipeline's own bound on GDAL's block cache
     assert "error" not in result, result
     expected = {"size", "model", "seconds", "cpu_seconds", "megapixels_per_s", "peak_rss_mb", "rss_before_mb", "output"}
     assert expected <= set(result)
