@@ -36,6 +36,7 @@ class SuperresModelConfig:
     scale: int = 4
     bands: int = 1  # 1: each band is upscaled on its own, so any band count works
     head_channels: int = 64
+    direct_head: bool = False  # one conv + one PixelShuffle at the input resolution (cheaper at x4)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class SuperresPipeline(Pipeline):
     # -- model and training -------------------------------------------------------------
     def build_model(self) -> nn.Module:
         body = self.model_cfg.body.build(BACKBONES, in_channels=self.model_cfg.bands, spatial_dims=2)
-        return SuperResolver(body, self.model_cfg.scale, self.model_cfg.head_channels)
+        return SuperResolver(body, self.model_cfg.scale, self.model_cfg.head_channels, self.model_cfg.direct_head)
 
     def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
         return F.l1_loss(pred, batch["label"])

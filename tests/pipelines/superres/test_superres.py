@@ -21,17 +21,29 @@ def test_output_shape_for_each_scale_and_band_count(make_pipeline, scale, bands)
     assert out.shape == (2, bands, 20 * scale, 28 * scale)
 
 
-def test_untrained_model_is_exactly_bicubic(make_pipeline):
+@pytest.mark.parametrize("direct", [False, True])
+def test_untrained_model_is_exactly_bicubic(direct):
     from hybridvision.pipelines.common.config import load_config
     from hybridvision.pipelines.superres import SuperresPipeline
 
     from .conftest import TINY
 
-    config = load_config(TINY)
+    config = load_config(TINY, ["model.scale=4", f"model.direct_head={direct}"])
     model = SuperresPipeline(config.model, config.data).build_model().eval()
     x = torch.rand(1, 1, 16, 16)
-    expected = torch.nn.functional.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)
+    expected = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
     assert torch.allclose(model(x), expected)
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_direct_head_is_one_conv_and_one_shuffle_at_the_input_size(scale):
+    from hybridvision.pipelines.superres.model import PixelShuffleHead
+
+    head = PixelShuffleHead(8, 3, scale, hidden=6, direct=True)
+    shuffles = [m for m in head.modules() if isinstance(m, torch.nn.PixelShuffle)]
+    assert len(shuffles) == 1 and shuffles[0].upscale_factor == scale
+    torch.nn.init.normal_(head.layers[2].weight)
+    assert head(torch.rand(2, 8, 10, 12)).shape == (2, 3, 10 * scale, 12 * scale)
 
 
 def test_tiled_equals_whole_image(make_pipeline):
