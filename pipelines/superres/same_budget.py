@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -31,11 +32,13 @@ SWINIR = "SwinIR-light (spandrel)"
 
 def build_ours() -> tuple[Any, nn.Module]:
     """(pipeline, model): the shipped x4 architecture (``configs/superres/x4.yaml``), random init."""
-    from ..common.config import Component
-    from .pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
+    from importlib import resources
 
-    config = SuperresModelConfig(body=Component("hat_light", {}), scale=SCALE, bands=1, head_channels=32)
-    pipeline = SuperresPipeline(config, SuperresDataConfig())
+    from ..common.config import load_config
+    from .pipeline import SuperresPipeline
+
+    config = load_config(Path(str(resources.files("hybridvision.configs"))) / "superres" / "x4.yaml")
+    pipeline = SuperresPipeline(config.model, config.data)
     return pipeline, pipeline.build_model()
 
 
