@@ -104,6 +104,8 @@ def to_bands(image: np.ndarray, bands: int, rng: np.random.Generator) -> np.ndar
 class PatchDataset(Dataset):
     """Random (low, high) patch pairs: ``low`` (bands, p, p), ``high`` (bands, p*s, p*s)."""
 
+    REDRAWS = 5  # a flat crop is redrawn at most this many times (a flat image still trains)
+
     def __init__(
         self,
         images: list[np.ndarray],
@@ -138,8 +140,6 @@ class PatchDataset(Dataset):
         high = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1))).float()
         low = degrade(high[None], self.scale, rng, self.blur, self.noise)[0]
         return {"image": low, "label": high}
-
-    REDRAWS = 5  # a flat crop is redrawn at most this many times (a flat image still trains)
 
     def _random_crop(self, rng: np.random.Generator) -> np.ndarray:
         image = self.images[rng.choice(len(self.images), p=self.weights)]
