@@ -8,11 +8,10 @@ measured in the same run; ratios are reference / ours, so above 1 means ours is 
 
 from __future__ import annotations
 
-import multiprocessing
-import resource
 import statistics
 import time
-from typing import Any
+
+from hybridvision.pipelines.common.isolated import current_rss_mb, isolated, peak_rss_mb
 
 REFERENCE = "monai:SwinUNETR-encoder-48"
 FAMILIES_3D = ("hybrid", "convnext", "swin")
@@ -36,18 +35,6 @@ def build(name: str, in_channels: int):
     from hybridvision.backbones import build_backbone
 
     return build_backbone(name, in_channels=in_channels, spatial_dims=3)
-
-
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * resource.getpagesize() / 2**20
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak (VmHWM): a spawned child inherits its parent's ru_maxrss."""
-    with open("/proc/self/status") as handle:
-        return next(int(line.split()[1]) / 1024 for line in handle if line.startswith("VmHWM:"))
 
 
 def measure(name: str, size: int, repeats: int, threads: int, queue) -> None:
@@ -77,17 +64,6 @@ def measure(name: str, size: int, repeats: int, threads: int, queue) -> None:
     )
 
 
-def run_isolated(name: str, size: int, repeats: int, threads: int) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=measure, args=(name, size, repeats, threads, queue))
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"benchmark of {name} failed (exit code {process.exitcode})")
-    return queue.get(timeout=5)
-
-
 def closest_sizes(reference_params_m: float) -> list[str]:
     """For each 3D family, the registered size whose parameter count is closest to the reference."""
     from hybridvision.backbones import BACKBONES, build_backbone, count_parameters
@@ -105,11 +81,11 @@ def bench_backbones(size: int = 96, repeats: int = 5, threads: int = 2, models: 
     if size % 32:
         raise ValueError(f"--size must be a multiple of 32, got {size}")
     log(f"measuring {REFERENCE} on 1x4x{size}^3 ...")
-    reference = run_isolated(REFERENCE, size, repeats, threads)
+    reference = isolated(measure, REFERENCE, size, repeats, threads)
     rows = [reference]
     for name in models or closest_sizes(reference["parameters_m"]):
         log(f"measuring {name} ...")
-        rows.append(run_isolated(name, size, repeats, threads))
+        rows.append(isolated(measure, name, size, repeats, threads))
     for row in rows:
         row["speedup_vs_reference"] = round(reference["median_s"] / row["median_s"], 2)
         row["memory_ratio_vs_reference"] = round(reference["peak_mb"] / max(row["peak_mb"], 1e-3), 2)

@@ -9,7 +9,7 @@ Every measurement runs in a fresh process (spawned), so each peak RSS is that ru
 
    - spandrel ``SwinIR`` in its classical "light" configuration (embed_dim 60, depths and heads
      [6, 6, 6, 6], window 8, mlp_ratio 2, ``pixelshuffledirect``, 0.93M parameters) against our
-     shipped x4 checkpoint (``configs/superres/x4.safetensors``: ``hat_light`` body, 0.33M
+     shipped x4 checkpoint (``configs/superres/x4.safetensors``: ``hat_light`` body, 0.26M
      parameters) through ``SuperresPipeline.predict_array``, the code ``predict`` runs, twice: by
      luma (``--color luma``, what ``predict`` does to an RGB photo: the network sees Y only) and
      by bands (``--color bands``: the one-band model sees R, G and B as a batch of three).
