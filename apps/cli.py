@@ -40,7 +40,7 @@ def friendly(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except user_errors() as error:
             message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-            errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+            errors.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
@@ -176,17 +176,30 @@ def run_predict(
     **options: Any,
 ) -> None:
     from hybridvision.pipelines.common.batch import run_batch
-    from hybridvision.pipelines.common.checkpoint import default_checkpoint, load_checkpoint
+    from hybridvision.pipelines.common.checkpoint import checkpoint_identity, load_checkpoint
 
     set_threads(threads)
-    path = checkpoint or default_checkpoint(pipeline_name)
+    path = choose_checkpoint(pipeline_name, checkpoint, options)
     pipeline, model, metadata = load_checkpoint(path, resolve_device(device))
     if metadata["pipeline"] != pipeline_name:
         raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
     pipeline.configure_prediction(**options)
-    report = run_batch(pipeline, model, input, output, overwrite=overwrite, dry_run=dry_run, console=errors)
+    identity = checkpoint_identity(path)
+    summary = pipeline.model_summary()
+    errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
+    report = run_batch(
+        pipeline, model, input, output, overwrite=overwrite, dry_run=dry_run, console=errors, checkpoint=identity
+    )
     if report.failed:
         raise typer.Exit(1)
+
+
+def choose_checkpoint(pipeline_name: str, checkpoint: Optional[Path], options: dict[str, Any]) -> Path:
+    """``--checkpoint`` (a file, or a shipped name like ``superres/x4``), else the shipped one the
+    options ask for (``--scale 4``, ``--anatomy spine``), else the pipeline's default."""
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint, resolve_checkpoint
+
+    return resolve_checkpoint(checkpoint) if checkpoint is not None else default_checkpoint(pipeline_name, options)
 
 
 def typer_parameter(name: str, annotation, default, *flags: str, help: str) -> inspect.Parameter:
@@ -217,7 +230,9 @@ def make_predict_command(pipeline_cls) -> Callable:
     shared = [
         typer_parameter("input", Path, ..., "--input", "-i", help="a file or a folder of inputs"),
         typer_parameter("output", Path, ..., "--output", "-o", help="output folder (never the input folder)"),
-        typer_parameter("checkpoint", Optional[Path], None, "--checkpoint", help="checkpoint (default: shipped)"),
+        typer_parameter(
+            "checkpoint", Optional[Path], None, "--checkpoint", help="a file or a shipped name (superres/x4)"
+        ),
         typer_parameter("device", str, "auto", "--device", help="auto, cpu or cuda"),
         typer_parameter("threads", Optional[int], None, "--threads", help="CPU threads for torch"),
         typer_parameter("overwrite", bool, False, "--overwrite", help="redo units whose outputs exist"),
@@ -274,14 +289,15 @@ def make_evaluate_command(pipeline_cls) -> Callable:
 def make_export_bundle_command(pipeline_cls) -> Callable:
     shared = [
         typer_parameter("output", Path, ..., "--output", "-o", help="bundle folder to write"),
-        typer_parameter("checkpoint", Optional[Path], None, "--checkpoint", help="checkpoint (default: shipped)"),
+        typer_parameter(
+            "checkpoint", Optional[Path], None, "--checkpoint", help="a file or a shipped name (xray2shape/spine)"
+        ),
     ]
 
     def run(options, output: Path, checkpoint: Optional[Path]):
-        from hybridvision.pipelines.common.checkpoint import default_checkpoint
-
+        path = choose_checkpoint(pipeline_cls.name, checkpoint, {})
         with errors.status(f"exporting a {pipeline_cls.name} MONAI bundle ..."):
-            exports = pipeline_cls.export_bundle(checkpoint or default_checkpoint(pipeline_cls.name), output)
+            exports = pipeline_cls.export_bundle(path, output)
         for name, status in exports.items():
             console.print(f"models/{name}: {status}")
         console.print(f"bundle: {output} (see {output / 'docs' / 'README.md'})")

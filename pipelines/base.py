@@ -137,7 +137,7 @@ class Pipeline(abc.ABC):
     samples_options: ClassVar[tuple[CliOption, ...]] = ()
     evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
-    default_checkpoint_stem: ClassVar[str] = ""  # shipped checkpoint used without --checkpoint (else default/demo)
+    default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
 
     def __init__(self, model: Any, data: Any):
         self.model_cfg = model
@@ -176,6 +176,15 @@ class Pipeline(abc.ABC):
     def describe(self) -> dict[str, Any]:
         """What a checkpoint must know beyond the config (label convention, scale, bands)."""
         return {}
+
+    @classmethod
+    def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
+        """The stem of the shipped checkpoint that prediction options ask for (``--scale 4``: ``x4``)."""
+        return cls.default_checkpoint_stem
+
+    def model_summary(self) -> str:
+        """A few words on what the loaded model does, printed beside its name (``x2``, ``femur``)."""
+        return ""
 
     def configure_prediction(self, **options: Any) -> None:
         """Take the values of ``predict_options`` given on the command line or in the API."""

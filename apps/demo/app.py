@@ -2,7 +2,8 @@
 
 Private by default: bound to 127.0.0.1, no share link, analytics off, system fonts only (the
 page requests nothing beyond the local server), an upload size limit, and temporary files
-removed (Gradio's cache after an hour, the app's work folder when it stops).
+removed (Gradio's cache after an hour, the app's work folder when it stops). Of the user's home
+only the sample cache is served.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
-from .shared import RESEARCH_NOTE, shipped  # noqa: E402
+from .shared import RESEARCH_NOTE, samples_root, shipped  # noqa: E402
 
 TABS = (
     "tumor3d",
@@ -71,5 +72,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True):
         footer_links=[],
         ssr_mode=False,
         quiet=not block,
+        # the sample files are cached in the user's home, which Gradio does not serve by itself;
+        # only that folder is opened, never the rest of the home
+        allowed_paths=[str(samples_root())],
     )
     return demo

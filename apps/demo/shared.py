@@ -27,6 +27,8 @@ RESEARCH_NOTE = (
     "for diagnosis or treatment decisions. Models were trained on generated and public images on a CPU."
 )
 
+SAMPLE_BUTTON = ["sample-button"]  # the class of every sample button (the browser test clicks them all)
+
 _root_lock = threading.Lock()
 _root: Path | None = None
 

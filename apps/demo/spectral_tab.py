@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .shared import (
+    SAMPLE_BUTTON,
     cached_sample,
     predict_folder,
     request_folder,
@@ -157,7 +158,10 @@ def build_tab() -> None:
             subset = gr.Radio(list(SUBSETS), value="all bands", label="bands", elem_id="spectral-bands")
             run_button = gr.Button("Classify", variant="primary", elem_id="spectral-run")
             sample = gr.Button(
-                f"generated scene (seed {SAMPLE_SEED}, never trained on)", size="sm", elem_id="spectral-sample-0"
+                f"generated scene (seed {SAMPLE_SEED}, never trained on)",
+                size="sm",
+                elem_id="spectral-sample-0",
+                elem_classes=SAMPLE_BUTTON,
             )
         with gr.Column(scale=3):
             with gr.Row():

@@ -13,7 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from .shared import cached_sample, predict_folder, request_folder, shipped, shows_errors, to_display, uploaded_path
+from .shared import (
+    SAMPLE_BUTTON,
+    cached_sample,
+    predict_folder,
+    request_folder,
+    shipped,
+    shows_errors,
+    to_display,
+    uploaded_path,
+)
 
 MAX_INPUT_PIXELS = 1024 * 1024  # the page stays interactive; the CLI streams any size
 PREVIEW_SIDE = 1024
@@ -121,7 +130,7 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     (output,) = predict_folder(found[scale_name], source, folder / "output", scale=scale)
     seconds = time.perf_counter() - start
     ours, base = read_unit_any(output), bicubic(unit, scale)
-    status = f"{unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"
+    status = f"{path.name}: {unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"
     if truth is not None:
         status += psnr_line(truth, ours, base, scale)
     return (preview(base), preview(ours)), str(output), status
@@ -156,7 +165,8 @@ def build_tab() -> None:
             run_button = gr.Button("Upscale", variant="primary", elem_id="superres-run")
             gr.Markdown("Samples (hold-out photos are downsampled first, so the original is the reference):")
             sample_buttons = [
-                gr.Button(label, size="sm", elem_id=f"superres-sample-{i}") for i, label in enumerate(SAMPLES)
+                gr.Button(label, size="sm", elem_id=f"superres-sample-{i}", elem_classes=SAMPLE_BUTTON)
+                for i, label in enumerate(SAMPLES)
             ]
         with gr.Column(scale=3):
             compare = gr.ImageSlider(label="bicubic | model", type="numpy", elem_id="superres-compare")

@@ -13,7 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from .shared import cached_sample, predict_folder, request_folder, shows_errors, to_display, uploaded_path
+from .shared import (
+    SAMPLE_BUTTON,
+    cached_sample,
+    predict_folder,
+    request_folder,
+    shows_errors,
+    to_display,
+    uploaded_path,
+)
 
 MODALITY_LABELS = {"t1": "T1", "t1ce": "T1ce (contrast)", "t2": "T2", "flair": "FLAIR"}
 SAMPLE_SEED = 1000  # generated cases from seed 1000 on are never trained on
@@ -180,7 +188,12 @@ def build_tab() -> None:
             for key, label in MODALITY_LABELS.items()
         ]
     with gr.Row():
-        sample_button = gr.Button("Try the sample case (generated)", variant="secondary", elem_id="tumor3d-sample")
+        sample_button = gr.Button(
+            "Try the sample case (generated)",
+            variant="secondary",
+            elem_id="tumor3d-sample",
+            elem_classes=SAMPLE_BUTTON,
+        )
         run_button = gr.Button("Segment", variant="primary", elem_id="tumor3d-run")
     status = gr.Markdown(elem_id="tumor3d-status")
     state = gr.State()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .shared import cached_sample, predict_folder, request_folder, shipped, shows_errors, uploaded_path
+from .shared import SAMPLE_BUTTON, cached_sample, predict_folder, request_folder, shipped, shows_errors, uploaded_path
 
 SAMPLE_SEED = 1000  # samples start at 1000; training seeds start at 1 000 000
 
@@ -80,7 +80,12 @@ def build_tab() -> None:
             lateral = gr.File(label="lateral view", type="filepath", elem_id="xray2shape-lat")
             anatomy = gr.Radio(anatomies, value=anatomies[0] if anatomies else None, label="anatomy")
             run_button = gr.Button("Reconstruct", variant="primary", elem_id="xray2shape-run")
-            sample = gr.Button(f"generated case (seed {SAMPLE_SEED})", size="sm", elem_id="xray2shape-sample")
+            sample = gr.Button(
+                f"generated case (seed {SAMPLE_SEED})",
+                size="sm",
+                elem_id="xray2shape-sample",
+                elem_classes=SAMPLE_BUTTON,
+            )
         with gr.Column(scale=3):
             mesh = gr.Model3D(label="bones (mm)", elem_id="xray2shape-mesh")
             status = gr.Markdown(elem_id="xray2shape-status")

@@ -40,6 +40,7 @@ class BatchReport:
     input: str
     output: str
     environment: dict[str, Any]
+    checkpoint: dict[str, str] = field(default_factory=dict)  # name, path, sha256
     units: list[UnitResult] = field(default_factory=list)
 
     @property
@@ -102,6 +103,7 @@ def run_batch(
     overwrite: bool = False,
     dry_run: bool = False,
     console: Console | None = None,
+    checkpoint: dict[str, str] | None = None,
 ) -> BatchReport:
     """Predict every unit under ``input_path`` into ``output_dir``.
 
@@ -110,6 +112,7 @@ def run_batch(
         model: the network on its device, in eval mode (None only for a dry run).
         overwrite: redo units whose outputs already exist.
         dry_run: list the units found and what would happen; write nothing.
+        checkpoint: the model's identity for the report (``checkpoint_identity``).
 
     Returns:
         The report; ``report.failed`` lists failed units (the CLI exits non-zero on any).
@@ -121,7 +124,7 @@ def run_batch(
     if not units:
         raise InputError(f"no {pipeline.name} inputs found in {input_path}")
     device = next(model.parameters()).device if model is not None else torch.device("cpu")
-    report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device))
+    report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device), checkpoint or {})
 
     if dry_run:
         show_plan(pipeline, units, output_dir, overwrite, console)

@@ -9,6 +9,7 @@ loaded. Shipped checkpoints live beside their config: ``configs/<task>/<name>.sa
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import subprocess
 from importlib import resources
@@ -75,11 +76,9 @@ def save_checkpoint(
     return path
 
 
-def read_metadata(path: Path) -> dict[str, Any]:
-    """The self-description of a checkpoint, without loading its weights."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"checkpoint not found: {path}")
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The self-description of a checkpoint (a path or a shipped name), without loading its weights."""
+    path = resolve_checkpoint(path)
     try:
         with safe_open(str(path), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(METADATA_KEY)
@@ -98,10 +97,12 @@ def read_metadata(path: Path) -> dict[str, Any]:
     return metadata
 
 
-def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
-    """Rebuild the pipeline and its model from a checkpoint; the model is in eval mode."""
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
+    """Rebuild the pipeline and its model from a checkpoint (a path or a shipped name like
+    ``superres/x4``); the model is in eval mode."""
     from hybridvision.pipelines import PIPELINES
 
+    path = resolve_checkpoint(path)
     metadata = read_metadata(path)
     config = parse_run_config(metadata["config"], str(path))
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
@@ -115,15 +116,51 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> tuple[Pip
     return pipeline, model.to(device).eval(), metadata
 
 
+SUFFIX = ".safetensors"
+
+
+def shipped_root() -> Path:
+    """The installed ``configs`` folder: shipped checkpoints are ``<task>/<name>.safetensors`` there."""
+    return Path(str(resources.files("hybridvision.configs")))
+
+
+def shipped_name(path: Path) -> str | None:
+    """``superres/x4`` for a shipped checkpoint's path, None for any other file."""
+    path = Path(path).resolve()
+    root = shipped_root().resolve()
+    if path.suffix != SUFFIX or path.parent.parent != root:
+        return None
+    return f"{path.parent.name}/{path.stem}"
+
+
 def resolve_checkpoint(spec: str | Path) -> Path:
-    """A checkpoint path as given, or a shipped one named relative to the configs (``superres/x2.safetensors``)."""
+    """A checkpoint file as given, else a shipped one by short name.
+
+    ``superres/x4``, ``superres/x4.safetensors`` and ``configs/superres/x4.safetensors`` (from the
+    source tree) all name the shipped x4; an existing local file of the same name wins.
+
+    Raises:
+        InputError: neither a file nor a shipped name; the message lists the shipped names.
+    """
     path = Path(spec)
     if path.is_file():
         return path
-    shipped = Path(str(resources.files("hybridvision.configs"))) / path
-    if shipped.is_file():
+    name = str(spec).removesuffix(SUFFIX).removeprefix("configs/")
+    shipped = shipped_root() / f"{name}{SUFFIX}"
+    if not path.is_absolute() and shipped.is_file():
         return shipped
-    raise InputError(f"{spec}: no such checkpoint (a path, or one under configs/ like superres/x2.safetensors)")
+    names = ", ".join(shipped_name(p) or p.name for p in shipped_checkpoints())
+    raise InputError(f"checkpoint not found: {spec} (a file, or a shipped name: {names})")
+
+
+def checkpoint_identity(path: Path) -> dict[str, str]:
+    """What a report records of the checkpoint it used: short name, absolute path, SHA-256."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return {"name": shipped_name(path) or path.name, "path": str(path.resolve()), "sha256": digest.hexdigest()}
 
 
 def initialise_from(model: torch.nn.Module, spec: str | Path) -> tuple[int, int]:
@@ -145,17 +182,19 @@ def initialise_from(model: torch.nn.Module, spec: str | Path) -> tuple[int, int]
 
 def shipped_checkpoints() -> list[Path]:
     """Checkpoints that ship in the package: ``configs/<task>/<name>.safetensors``."""
-    root = Path(str(resources.files("hybridvision.configs")))
-    return sorted(root.glob("*/*.safetensors"))
+    return sorted(shipped_root().glob(f"*/*{SUFFIX}"))
 
 
-def default_checkpoint(pipeline_name: str) -> Path:
-    """The shipped checkpoint used when ``--checkpoint`` is omitted."""
-    candidates = [p for p in shipped_checkpoints() if p.parent.name == pipeline_name]
-    if not candidates:
-        raise InputError(f"no shipped checkpoint for {pipeline_name}; pass --checkpoint PATH")
+def default_checkpoint(pipeline_name: str, options: dict[str, Any] | None = None) -> Path:
+    """The shipped checkpoint used when ``--checkpoint`` is omitted: the one the prediction
+    options ask for (``--scale 4``: ``superres/x4``), else the pipeline's default."""
     from hybridvision.pipelines import PIPELINES
 
-    stem = PIPELINES.entry(pipeline_name).factory.default_checkpoint_stem
-    preferred = [p for p in candidates if p.stem in ("default", "demo", stem)]
-    return (preferred or candidates)[0]
+    stem = PIPELINES.entry(pipeline_name).factory.shipped_checkpoint_for(options or {})
+    path = shipped_root() / pipeline_name / f"{stem}{SUFFIX}"
+    if path.is_file():
+        return path
+    names = [shipped_name(p) for p in shipped_checkpoints() if p.parent.name == pipeline_name]
+    if not names:
+        raise InputError(f"no shipped checkpoint for {pipeline_name}; pass --checkpoint PATH")
+    raise InputError(f"no shipped checkpoint {pipeline_name}/{stem} (shipped: {', '.join(names)}); pass --checkpoint")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,25 @@ def unit_array(path: Path) -> np.ndarray:
     return data.transpose(1, 2, 0)
 
 
+def size_mismatch(truth_path: Path, ours: np.ndarray, high: np.ndarray, low: np.ndarray | None) -> str:
+    """The message for a prediction whose size differs from the truth's, in scales where it can.
+
+    The input's height gives both scales; else the samples' manifest beside the truth folder
+    gives the truth's scale; else only the sizes are told.
+    """
+    sizes = f"prediction {ours.shape[1]}x{ours.shape[0]}, truth {high.shape[1]}x{high.shape[0]}"
+    if low is not None:
+        needed = high.shape[0] / low.shape[0]
+    else:
+        manifest = truth_path.parent.parent / "manifest.json"
+        needed = json.loads(manifest.read_text()).get("scale") if manifest.is_file() else None
+        if not needed:
+            return f"{truth_path.name}: {sizes} differ in size"
+    predicted = needed * ours.shape[0] / high.shape[0]
+    advice = f"predict with --scale {needed:g}"
+    return f"{truth_path.name}: predicted x{predicted:g}, truth needs x{needed:g} ({sizes}); {advice}"
+
+
 def evaluate_folders(pred: Path, truth: Path, input: Path | None = None) -> dict:
     """Pair images by name; the scale is the size ratio of truth to input (border crop = scale)."""
     pred, truth = Path(pred), Path(truth)
@@ -28,12 +48,13 @@ def evaluate_folders(pred: Path, truth: Path, input: Path | None = None) -> dict
             missing.append(truth_path.name)
             continue
         high, ours = unit_array(truth_path), unit_array(pred_path)
+        low_path = Path(input) / truth_path.name if input is not None else None
+        low = unit_array(low_path) if low_path is not None and low_path.exists() else None
         if ours.shape != high.shape:
-            raise ValueError(f"{truth_path.name}: prediction {ours.shape} and truth {high.shape} differ in size")
+            raise ValueError(size_mismatch(truth_path, ours, high, low))
         row = {"case": truth_path.stem}
         scale = 1
-        if input is not None and (Path(input) / truth_path.name).exists():
-            low = unit_array(Path(input) / truth_path.name)
+        if low is not None:
             scale = high.shape[0] // low.shape[0]
             bicubic = bicubic_upsample(torch.from_numpy(low.transpose(2, 0, 1))[None], scale)[0]
             bicubic = bicubic.clamp(0, 1).numpy().transpose(1, 2, 0)

@@ -57,8 +57,9 @@ class SuperresPipeline(Pipeline):
     model_config = SuperresModelConfig
     data_config = SuperresDataConfig
     monitor = ("val/psnr_gain", "max")
+    default_checkpoint_stem = "x2"
     predict_options = (
-        CliOption("scale", int, 0, "upscaling factor; must match the checkpoint (0: the checkpoint's)"),
+        CliOption("scale", int, 0, "upscaling factor: 2 or 4 picks the shipped x2 or x4 (0: the checkpoint's, x2)"),
         CliOption("tile", int, 256, "tile side in input pixels (memory stays one tile)"),
         CliOption("overlap", int, 16, "context on each tile side, in input pixels"),
         CliOption(
@@ -155,11 +156,22 @@ class SuperresPipeline(Pipeline):
     def output_names(self, unit: Unit) -> list[str]:
         return [output_name(unit.files[0])]
 
+    @classmethod
+    def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
+        scale = options.get("scale") or 0
+        return f"x{scale}" if scale else cls.default_checkpoint_stem
+
+    def model_summary(self) -> str:
+        return f"x{self.model_cfg.scale}"
+
     def configure_prediction(self, **options: Any) -> None:
         super().configure_prediction(**options)
         scale = self.prediction_options["scale"]
         if scale not in (0, self.model_cfg.scale):
-            raise ValueError(f"--scale {scale}: this checkpoint upscales x{self.model_cfg.scale}; use a x{scale} one")
+            raise ValueError(
+                f"--scale {scale}: this checkpoint upscales x{self.model_cfg.scale}; "
+                f"use a x{scale} one, or leave out --checkpoint"
+            )
         if self.prediction_options["color"] not in self.COLOR_MODES:
             raise ValueError(f"--color must be one of {', '.join(self.COLOR_MODES)}")
         if self.prediction_options["tile"] < 2 * self.prediction_options["overlap"] + self.window:

@@ -72,6 +72,7 @@ class Tumor3DPipeline(Pipeline):
     model_config = Tumor3DModelConfig
     data_config = Tumor3DDataConfig
     monitor = ("val/dice", "max")
+    default_checkpoint_stem = "demo"
     predict_options = (
         CliOption("labels", str, "brats2021", "label convention of the output: brats2021 (ET=4) or brats2023 (ET=3)"),
         CliOption("probabilities", bool, False, "also write <case>_prob.nii.gz (WT, TC, ET probabilities)"),

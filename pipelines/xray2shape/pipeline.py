@@ -158,8 +158,10 @@ class X2SPipeline(Pipeline):
     model_config = X2SModelConfig
     data_config = X2SDataConfig
     monitor = ("val/dice", "max")
+    default_checkpoint_stem = "femur"
     predict_options = (
         CliOption("pixel_spacing", float, 0.0, "detector pixel spacing in mm for both views (0: from the files)"),
+        CliOption("anatomy", str, "", "femur or spine: picks the shipped model (default: the checkpoint's, femur)"),
     )
     samples_options = (
         CliOption("anatomy", str, "femur", "femur (proximal femur + pelvis) or spine (L1-L5)"),
@@ -259,10 +261,25 @@ class X2SPipeline(Pipeline):
     def output_names(self, unit: Unit) -> list[str]:
         return [f"{unit.name}_seg.nii.gz", f"{unit.name}.glb"]
 
+    @classmethod
+    def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
+        return options.get("anatomy") or cls.default_checkpoint_stem
+
+    def model_summary(self) -> str:
+        return self.model_cfg.anatomy
+
     def configure_prediction(self, **options: Any) -> None:
         super().configure_prediction(**options)
         if self.prediction_options["pixel_spacing"] < 0:
             raise ValueError(f"--pixel-spacing must be positive (or 0: from the files), got {options['pixel_spacing']}")
+        anatomy = self.prediction_options["anatomy"]
+        if anatomy and anatomy not in ANATOMIES:
+            raise ValueError(f"--anatomy must be {' or '.join(ANATOMIES)}, got {anatomy!r}")
+        if anatomy and anatomy != self.model_cfg.anatomy:
+            raise ValueError(
+                f"--anatomy {anatomy}: this checkpoint reconstructs the {self.model_cfg.anatomy}; "
+                f"leave out --checkpoint to use the shipped {anatomy} model"
+            )
 
     def read(self, unit: Unit) -> Sample:
         if "error" in unit.extra:

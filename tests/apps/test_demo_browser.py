@@ -1,19 +1,43 @@
-"""The demo in a real headless Chromium (Debian's package, driven by Playwright; no browser download).
+"""The demo as a new user meets it, clicked in a real headless Chromium (Debian's package, driven by
+Playwright; no browser download).
 
-Opens the app, runs a sample in two tabs, checks the results are shown, and that the page asked
-nothing of any host but the local server. Needs /usr/bin/chromium (`.ci/run` installs it).
+``hybridvision demo`` runs as the README starts it: the installed command in a subprocess, shipped
+defaults, a fresh HOME that lies outside the system temp dir (Gradio serves the temp dir and the
+working directory by itself, so a home there would hide a sample cache Gradio refuses to serve),
+and no HYBRIDVISION_* or GRADIO_* variable. Every sample button of every tab is clicked; each must
+show its result and no error badge, and the page must ask nothing of any host but the local server.
+Needs /usr/bin/chromium (`.ci/run` installs it).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+HOMES = ROOT / ".test-homes"  # git-ignored
+# sample button id -> text its tab's status shows once the result is in
+EXPECTED = {
+    "superres-sample-0": "astronaut.png",
+    "superres-sample-1": "camera.png",
+    "superres-sample-2": "rmnp-rgb.tif",
+    "spectral-sample-0": "overall accuracy",
+    "xray2shape-sample": "labels and mesh",
+    "tumor3d-sample": "whole tumour",
+}
+TABS = ("superres", "spectral", "xray2shape", "tumor3d")
 
 
 def free_port() -> int:
@@ -22,28 +46,63 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def user_environment(home: Path) -> dict[str, str]:
+    """The test runner's environment as a user's shell would have it: no project or Gradio settings."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("HYBRIDVISION_", "GRADIO_"))}
+    return {**kept, "HOME": str(home)}
+
+
 @pytest.fixture()
-def served(tmp_path, monkeypatch):
-    monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path / "cache"))
-    from hybridvision.apps.demo import launch
+def user_home():
+    home = HOMES / uuid.uuid4().hex[:12]
+    home.mkdir(parents=True)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
 
+
+@pytest.fixture()
+def served(user_home, tmp_path):
+    import tempfile
+
+    assert not user_home.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
     port = free_port()
-    demo = launch("127.0.0.1", port, block=False)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    command = [str(Path(sys.executable).parent / "hybridvision"), "demo", "--port", str(port)]
+    log = open(tmp_path / "demo.log", "w")
+    # the working directory is neither the home nor above it: Gradio serves its working directory
+    server = subprocess.Popen(command, cwd=tmp_path, env=user_environment(user_home), stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, (tmp_path / "demo.log").read_text()[-2000:]
+            try:
+                urllib.request.urlopen(url, timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the demo did not start within 180 s"
+                time.sleep(1)
+        yield url, tmp_path / "demo.log"
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
 
 
-def test_samples_in_every_tab_in_chromium(served, tmp_path):
+def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path):
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
-    requested, outside = [], []
+    url, log = served
+    requested, outside, clicked = [], [], []
 
     def guard(route):
-        url = route.request.url
-        requested.append(url)
-        if urlparse(url).scheme in ("http", "https", "ws", "wss") and urlparse(url).hostname not in LOCAL_HOSTS:
-            outside.append(url)
+        target = route.request.url
+        requested.append(target)
+        if urlparse(target).scheme in ("http", "https", "ws", "wss") and urlparse(target).hostname not in LOCAL_HOSTS:
+            outside.append(target)
             return route.abort()
         return route.continue_()
 
@@ -63,31 +122,30 @@ def test_samples_in_every_tab_in_chromium(served, tmp_path):
         try:
             page = browser.new_page()
             page.route("**/*", guard)
-            page.goto(served, wait_until="load", timeout=90_000)
+            page.goto(url, wait_until="load", timeout=90_000)
             page.wait_for_selector("#research-note", timeout=90_000)
             assert "Research use only" in page.inner_text("#research-note")
-
-            page.get_by_role("tab", name="superres").click()
-            page.click("#superres-sample-0")
-            page.wait_for_selector("#superres-status :text('PSNR against the original')", timeout=120_000)
+            for tab in TABS:
+                page.get_by_role("tab", name=tab).click()
+                buttons = page.locator(".sample-button:visible")
+                page.wait_for_selector(".sample-button:visible", timeout=30_000)
+                for index in range(buttons.count()):
+                    button_id = buttons.nth(index).get_attribute("id")
+                    buttons.nth(index).click()
+                    done = f"#{tab}-status :text('{EXPECTED[button_id]}')"
+                    failed = "[data-testid='status-tracker'] .error, .toast-body.error"
+                    page.wait_for_selector(f"{done}, {failed}", timeout=240_000)
+                    errors = page.locator(failed)
+                    assert errors.count() == 0, f"{button_id}: {errors.first.inner_text()}\n{log.read_text()[-3000:]}"
+                    clicked.append(button_id)
             assert page.locator("#superres-compare img").count() >= 1
-
-            page.get_by_role("tab", name="spectral").click()
-            page.click("#spectral-sample-0")
-            page.wait_for_selector("#spectral-status :text('overall accuracy')", timeout=120_000)
             assert page.locator("#spectral-classes img").count() == 1
-
-            page.get_by_role("tab", name="xray2shape").click()
-            page.click("#xray2shape-sample")
-            page.wait_for_selector("#xray2shape-status :text('labels and mesh')", timeout=120_000)
-
-            page.get_by_role("tab", name="tumor3d").click()
-            page.click("#tumor3d-sample")
-            page.wait_for_selector("#tumor3d-status :text('whole tumour')", timeout=180_000)
             assert page.locator("#tumor3d-view img").count() == 1
             page.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
         finally:
             browser.close()
+    assert sorted(clicked) == sorted(EXPECTED), "every sample button was found and clicked"
+    assert (user_home / ".cache" / "hybridvision" / "demo-samples").is_dir(), "samples are cached in the home"
     assert (tmp_path / "demo.png").stat().st_size > 10_000
     assert requested, "the request guard saw the page load"
     assert not outside, f"the page requested hosts outside 127.0.0.1: {outside[:5]}"
