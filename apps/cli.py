@@ -104,35 +104,37 @@ def list_pipelines() -> None:
     console.print(table)
 
 
-def list_checkpoints() -> None:
-    """Shipped checkpoints with what they were trained on and the metrics they reached."""
-    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints
+def list_checkpoints(
+    wide: bool = typer.Option(False, "--wide", help="no wrapping: one line per evaluation, however wide"),
+) -> None:
+    """Shipped checkpoints: hold-out figures from their model cards, and on which data each was measured."""
+    from hybridvision.pipelines.common.cards import card_path, figure_text, read_card
+    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints, shipped_name
 
     paths = shipped_checkpoints()
     if not paths:
         console.print("no shipped checkpoints yet (train one: hybridvision train --config FILE)")
         return
-    table = Table(title="shipped checkpoints")
-    for column in ("pipeline", "name", "backbone", "params", "size", "metrics", "trained"):
-        table.add_column(column)
+    table = Table(title="shipped checkpoints (model cards: configs/<task>/<name>.card.json)", show_lines=True)
+    table.add_column("checkpoint", no_wrap=True)
+    table.add_column("measured on", overflow="fold")
+    table.add_column("figures", overflow="fold")
     for path in paths:
         meta = read_metadata(path)
         prov = meta.get("provenance", {})
-        backbone = meta["config"].get("model", {}).get("backbone", {}).get("name", "-")
-        metrics = ", ".join(
-            f"{k.removeprefix('val/')}={v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k
+        name = shipped_name(path)
+        about = f"{name}\n{prov.get('parameters', 0) / 1e6:.2f}M params\n{path.stat().st_size / 2**20:.1f} MB"
+        card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
+        for evaluation in card["evaluations"]:
+            table.add_row(about, evaluation["data"], ", ".join(figure_text(f) for f in evaluation["figures"]))
+            about = ""
+        validation = ", ".join(
+            f"{k.removeprefix('val/')} {v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k
         )
-        trained = f"{prov.get('steps', '?')} steps, seed {prov.get('seed', '?')}, {str(prov.get('commit', ''))[:10]}"
-        table.add_row(
-            meta["pipeline"],
-            path.stem,
-            backbone,
-            f"{prov.get('parameters', 0) / 1e6:.2f}M",
-            f"{path.stat().st_size / 2**20:.1f} MB",
-            metrics,
-            trained,
-        )
-    console.print(table)
+        trained = f"validation while training ({prov.get('steps', '?')} steps), {card.get('trained', 'its config')}"
+        table.add_row(about, trained, validation or "-")
+    # at most 100 columns unless --wide: long cells wrap, nothing is cut
+    Console(width=240 if wide else min(console.width, 100)).print(table)
 
 
 # -- train -----------------------------------------------------------------------------------
