@@ -65,78 +65,6 @@ def resolve_device(device: str) -> str:
     return "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
 
 
-# -- list ------------------------------------------------------------------------------------
-def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over names, e.g. 'hybrid_*'")) -> None:
-    """Registered backbones: sizes, spatial dims, parameters (3D, 4 input channels)."""
-    from hybridvision.backbones import BACKBONES, build_backbone, count_parameters
-
-    table = Table(title="backbones (hybridvision.backbones.BACKBONES)")
-    for column in ("name", "family", "dims", "params 2D / 3D (in=4)", "description"):
-        table.add_column(column)
-    for name in BACKBONES.names(pattern):
-        entry = BACKBONES.entry(name)
-        support = entry.metadata["support"]
-        if name.startswith("timm:"):
-            params = "any timm model"
-        else:
-            counts = [
-                f"{count_parameters(build_backbone(name, in_channels=4, spatial_dims=d)) / 1e6:.2f}M"
-                for d in support.spatial_dims
-            ]
-            params = " / ".join(counts)
-        dims = ", ".join(f"{d}D" for d in support.spatial_dims)
-        table.add_row(name, entry.metadata["family"], dims, params, entry.metadata["description"])
-    console.print(table)
-
-
-def list_pipelines() -> None:
-    """Registered task pipelines."""
-    from hybridvision.pipelines import PIPELINES
-
-    table = Table(title="pipelines")
-    table.add_column("name")
-    table.add_column("description")
-    for name in PIPELINES.names():
-        table.add_row(name, PIPELINES.entry(name).factory.description)
-    if not PIPELINES.names():
-        console.print("no pipelines are registered yet")
-        return
-    console.print(table)
-
-
-def list_checkpoints(
-    wide: bool = typer.Option(False, "--wide", help="no wrapping: one line per evaluation, however wide"),
-) -> None:
-    """Shipped checkpoints: hold-out figures from their model cards, and on which data each was measured."""
-    from hybridvision.pipelines.common.cards import card_path, figure_text, read_card
-    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints, shipped_name
-
-    paths = shipped_checkpoints()
-    if not paths:
-        console.print("no shipped checkpoints yet (train one: hybridvision train --config FILE)")
-        return
-    table = Table(title="shipped checkpoints (model cards: configs/<task>/<name>.card.json)", show_lines=True)
-    table.add_column("checkpoint", no_wrap=True)
-    table.add_column("measured on", overflow="fold")
-    table.add_column("figures", overflow="fold")
-    for path in paths:
-        meta = read_metadata(path)
-        prov = meta.get("provenance", {})
-        name = shipped_name(path)
-        about = f"{name}\n{prov.get('parameters', 0) / 1e6:.2f}M params\n{path.stat().st_size / 2**20:.1f} MB"
-        card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
-        for evaluation in card["evaluations"]:
-            table.add_row(about, evaluation["data"], ", ".join(figure_text(f) for f in evaluation["figures"]))
-            about = ""
-        validation = ", ".join(
-            f"{k.removeprefix('val/')} {v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k
-        )
-        trained = f"validation while training ({prov.get('steps', '?')} steps), {card.get('trained', 'its config')}"
-        table.add_row(about, trained, validation or "-")
-    # at most 100 columns unless --wide: long cells wrap, nothing is cut
-    Console(width=240 if wide else min(console.width, 100)).print(table)
-
-
 # -- train -----------------------------------------------------------------------------------
 def train_command(
     config: Path = typer.Option(..., "--config", "-c", help="run config YAML (configs/<task>/<name>.yaml)"),
@@ -573,6 +501,8 @@ def demo_command(
 def build_app() -> typer.Typer:
     """The Typer app, with one ``predict`` sub-command per registered pipeline."""
     from hybridvision.pipelines import PIPELINES, Pipeline
+
+    from .listing import list_backbones, list_checkpoints, list_pipelines
 
     app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n")[0])
     list_app = typer.Typer(no_args_is_help=True, help="List backbones, pipelines or shipped checkpoints.")

@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
-from .shared import RESEARCH_NOTE, samples_root, shipped  # noqa: E402
+from .shared import NODATA_CSS, RESEARCH_NOTE, samples_root, shipped  # noqa: E402
 
 TABS = (
     "tumor3d",
@@ -69,6 +69,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True):
         max_file_size=MAX_UPLOAD,
         prevent_thread_lock=not block,
         theme=theme(),
+        css=NODATA_CSS,
         footer_links=[],
         ssr_mode=False,
         quiet=not block,

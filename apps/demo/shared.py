@@ -27,6 +27,13 @@ RESEARCH_NOTE = (
     "for diagnosis or treatment decisions. Models were trained on generated and public images on a CPU."
 )
 
+NODATA_CSS = """
+.nodata-checkerboard img {
+  background-image: conic-gradient(#c8c8c8 25%, #ffffff 0 50%, #c8c8c8 0 75%, #ffffff 0);
+  background-size: 16px 16px;
+}
+"""  # nodata is transparent in previews; a checkerboard behind shows where it is
+NODATA_VIEW = ["nodata-checkerboard"]  # the class of every image that may hold nodata
 SAMPLE_BUTTON = ["sample-button"]  # the class of every sample button (the browser test clicks them all)
 
 _root_lock = threading.Lock()

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .shared import (
+    NODATA_VIEW,
     SAMPLE_BUTTON,
     cached_sample,
     predict_folder,
@@ -68,7 +69,8 @@ def pick_cube(paths: list[Path]) -> Path:
 
 
 def rgb_composite(path: Path) -> np.ndarray:
-    """Bands nearest 640/550/460 nm (or three spread bands without wavelengths), stretched to 8 bits."""
+    """Bands nearest 640/550/460 nm (or three spread bands without wavelengths), stretched to 8-bit
+    RGBA; a pixel that is a hole in any of the three is transparent."""
     from hybridvision.pipelines.spectral.scene import open_scene
 
     source = open_scene(path)
@@ -78,7 +80,7 @@ def rgb_composite(path: Path) -> np.ndarray:
                 f"{path.name}: {source.width}x{source.height} is larger than this demo takes; "
                 "use `hybridvision predict spectral`, which runs strip by strip"
             )
-        data, valid = source.read(0, source.height)
+        data, holes = source.read(0, source.height)
     finally:
         source.close()
     if source.wavelengths:
@@ -87,8 +89,9 @@ def rgb_composite(path: Path) -> np.ndarray:
     else:
         bands = [int(round(f * (len(data) - 1))) for f in (0.5, 0.3, 0.1)]
     rgb = data[bands].transpose(1, 2, 0)
+    valid = ~holes[bands].any(0)
     low, high = np.percentile(rgb[valid], (1, 99)) if valid.any() else (0.0, 1.0)
-    return to_display(rgb, float(low), float(high))
+    return np.dstack([to_display(rgb, float(low), float(high)), np.where(valid, 255, 0).astype(np.uint8)])
 
 
 def accuracy_line(prediction: Path, truth: Path) -> str:
@@ -165,8 +168,10 @@ def build_tab() -> None:
             )
         with gr.Column(scale=3):
             with gr.Row():
-                rgb = gr.Image(label="RGB composite", type="numpy", elem_id="spectral-rgb")
-                classes = gr.Image(label="class map", type="filepath", elem_id="spectral-classes")
+                rgb = gr.Image(label="RGB composite", type="numpy", elem_id="spectral-rgb", elem_classes=NODATA_VIEW)
+                classes = gr.Image(
+                    label="class map", type="filepath", elem_id="spectral-classes", elem_classes=NODATA_VIEW
+                )
             status = gr.Markdown(elem_id="spectral-status")
             areas = gr.Dataframe(headers=["class", "pixels", "hectares"], label="area per class", interactive=False)
             download = gr.File(label="class map (GeoTIFF)", interactive=False)

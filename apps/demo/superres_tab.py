@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .shared import (
+    NODATA_VIEW,
     SAMPLE_BUTTON,
     cached_sample,
     predict_folder,
@@ -69,39 +70,46 @@ def raster_crop(folder: Path, side: int = 160) -> None:
             out.write(dataset.read(window=window))
 
 
-def read_unit(path: Path) -> np.ndarray:
-    """An image as (bands, H, W) in [0, 1], normalised as prediction normalises it."""
+def read_unit(path: Path, limit: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """An image as ((bands, H, W) in [0, 1], normalised as prediction normalises it, holes (bands, H, W))."""
     from hybridvision.pipelines.superres.images import open_image
 
     source = open_image(path)
-    if source.height * source.width > MAX_INPUT_PIXELS:
+    if limit and source.height * source.width > MAX_INPUT_PIXELS:
         raise ValueError(
             f"{path.name}: {source.width}x{source.height} is larger than this demo takes "
             f"({MAX_INPUT_PIXELS // 1024}k pixels); use `hybridvision predict superres`, which streams any size"
         )
-    data, _ = source.read(0, 0, source.height, source.width)
-    return data
+    return source.read(0, 0, source.height, source.width)
 
 
-def preview(unit: np.ndarray) -> np.ndarray:
-    """(bands, H, W) [0, 1] -> an 8-bit greyscale or RGB picture at most PREVIEW_SIDE pixels wide."""
-    picture = unit[:3].transpose(1, 2, 0) if unit.shape[0] >= 3 else unit[0]
+def preview(unit: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    """(bands, H, W) [0, 1] -> an 8-bit RGBA picture at most PREVIEW_SIDE pixels wide; a hole in a
+    shown band is transparent (the page draws a checkerboard behind)."""
+    shown = slice(0, 3) if unit.shape[0] >= 3 else slice(0, 1)
+    picture = to_display(unit[shown].transpose(1, 2, 0), 0.0, 1.0)
+    picture = np.repeat(picture, 3, axis=-1) if picture.shape[-1] == 1 else picture
+    alpha = np.where(holes[shown].any(0), 0, 255).astype(np.uint8)
     step = max(1, -(-max(picture.shape[:2]) // PREVIEW_SIDE))
-    return to_display(picture[::step, ::step], 0.0, 1.0)
+    return np.dstack([picture, alpha])[::step, ::step]
 
 
-def bicubic(unit: np.ndarray, scale: int) -> np.ndarray:
+def bicubic(unit: np.ndarray, holes: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """Bicubic upscaling of the hole-filled image, and the holes upscaled."""
     import torch
 
+    from hybridvision.pipelines.common.holes import fill_holes
     from hybridvision.pipelines.superres.degrade import bicubic_upsample
 
-    return bicubic_upsample(torch.from_numpy(unit)[None], scale)[0].clamp(0, 1).numpy()
+    filled = torch.from_numpy(fill_holes(unit, holes, 16))
+    upscaled = bicubic_upsample(filled[None], scale)[0].clamp(0, 1).numpy()
+    return upscaled, holes.repeat(scale, 1).repeat(scale, 2)
 
 
 def psnr_line(truth: Path, ours: np.ndarray, base: np.ndarray, scale: int) -> str:
     from hybridvision.pipelines.superres.metrics import psnr
 
-    reference = read_unit(truth).transpose(1, 2, 0)
+    reference = read_unit(truth)[0].transpose(1, 2, 0)
     h, w = min(reference.shape[0], ours.shape[1]), min(reference.shape[1], ours.shape[2])
     reference = reference[:h, :w]
     ours_score = psnr(ours[:, :h, :w].transpose(1, 2, 0), reference, scale)
@@ -121,7 +129,7 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     scale = int(scale_name[1:])
     report = progress or (lambda *args, **kwargs: None)
     report(0.05, desc="reading")
-    unit = read_unit(path)
+    unit, holes = read_unit(path)
     folder = request_folder("superres")
     (folder / "input").mkdir()
     source = Path(shutil.copy(path, folder / "input" / path.name))
@@ -129,18 +137,13 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     start = time.perf_counter()
     (output,) = predict_folder(found[scale_name], source, folder / "output", scale=scale)
     seconds = time.perf_counter() - start
-    ours, base = read_unit_any(output), bicubic(unit, scale)
+    (ours, ours_holes), (base, base_holes) = read_unit(output, limit=False), bicubic(unit, holes, scale)
     status = f"{path.name}: {unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"
+    if holes.any():
+        status += f"; {int(holes.any(0).sum())} nodata pixels kept as nodata (transparent)"
     if truth is not None:
         status += psnr_line(truth, ours, base, scale)
-    return (preview(base), preview(ours)), str(output), status
-
-
-def read_unit_any(path: Path) -> np.ndarray:
-    """Read an output back without the demo's input size limit."""
-    from hybridvision.pipelines.superres.data import load_unit_image
-
-    return load_unit_image(path).transpose(2, 0, 1)
+    return (preview(base, base_holes), preview(ours, ours_holes)), str(output), status
 
 
 @shows_errors
@@ -169,7 +172,9 @@ def build_tab() -> None:
                 for i, label in enumerate(SAMPLES)
             ]
         with gr.Column(scale=3):
-            compare = gr.ImageSlider(label="bicubic | model", type="numpy", elem_id="superres-compare")
+            compare = gr.ImageSlider(
+                label="bicubic | model", type="numpy", elem_id="superres-compare", elem_classes=NODATA_VIEW
+            )
             status = gr.Markdown(elem_id="superres-status")
             download = gr.File(label="upscaled file", interactive=False)
 

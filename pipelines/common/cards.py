@@ -3,7 +3,7 @@
 A card is ``configs/<task>/<name>.card.json`` beside the checkpoint (the ``.safetensors`` is never
 re-saved for it, so its SHA-256 stays stable)::
 
-    {"checkpoint": "superres/x2", "trained": "configs/superres/x2.yaml",
+    {"checkpoint": "superres/x2", "sha256": "<of the .safetensors>", "trained": "configs/superres/x2.yaml",
      "evaluations": [{"data": "what it was measured on",
                       "commands": ["hybridvision samples ...", "hybridvision predict ...", ...],
                       "figures": [{"label": "Y-PSNR dB", "file": "sr/scores.json",
@@ -27,7 +27,7 @@ from typing import Any
 
 from ..base import InputError
 from .atomic import write_json_atomic
-from .checkpoint import shipped_checkpoints, shipped_name, shipped_root
+from .checkpoint import SUFFIX, checkpoint_identity, shipped_checkpoints, shipped_name, shipped_root
 
 CARD_SUFFIX = ".card.json"
 EVALUATION_KEYS = {"data", "commands", "figures"}
@@ -113,6 +113,9 @@ def measure_card(name: str, work: Path, log=print) -> dict[str, Any]:
     card = read_card(path)
     for index, evaluation in enumerate(card["evaluations"]):
         measure_evaluation(evaluation, work / name.replace("/", "-") / str(index), log)
+    sha256 = checkpoint_identity(path.with_name(path.name.replace(CARD_SUFFIX, SUFFIX)))["sha256"]
+    rest = {k: v for k, v in card.items() if k not in ("checkpoint", "sha256")}
+    card = {"checkpoint": card["checkpoint"], "sha256": sha256, **rest}  # the weights these figures belong to
     write_json_atomic(path, card)
     return card
 

@@ -31,6 +31,7 @@ from spectral.io import envi
 
 from ..base import InputError
 from ..common.atomic import atomic_outputs
+from ..common.holes import hole_mask
 
 CUBE_SUFFIXES = (".tif", ".tiff", ".hdr", ".mat", ".npy")
 CLASS_MAP_SUFFIXES = (".tif", ".tiff", ".png", ".npy", ".mat")
@@ -52,10 +53,11 @@ class Cube:
     """A hyperspectral cube read from a file.
 
     Attributes:
-        data: (bands, H, W) float32; NaN replaced by 0.
+        data: (bands, H, W) float32; NaN replaced by 0, nodata values as stored.
         wavelengths: band centres in nm, when the file says.
         band_names: one per band: the file's descriptions, else "band 1", "band 2", ...
-        valid: (H, W) bool, False where every band equals nodata or any band is NaN.
+        valid: (H, W) bool, False where any band is a hole (bands that are holes everywhere aside).
+        holes: (bands, H, W) bool, True where a band holds its nodata value or NaN.
         nodata: the file's nodata value, if any.
         georef: CRS and transform (GeoTIFF only).
         path: the file read.
@@ -70,6 +72,7 @@ class Cube:
     georef: Georeference
     path: Path
     ground_truth: np.ndarray | None = None
+    holes: np.ndarray | None = None
 
 
 def read_cube(path: Path) -> Cube:
@@ -82,12 +85,11 @@ def read_cube(path: Path) -> Cube:
         raise InputError(f"{path.name}: {expected}, got shape {data.shape}")
     if not (np.issubdtype(data.dtype, np.number) or data.dtype == bool) or np.iscomplexobj(data):
         raise InputError(f"{path.name}: unsupported data type {data.dtype}")
-    data = data.astype(np.float32)  # a copy, so NaN can be zeroed in place
-    nodata, bands, nan = parts.pop("nodata", None), data.shape[0], np.isnan(data)
-    invalid = nan.any(axis=0)
-    data[nan] = 0
-    if nodata is not None and not np.isnan(nodata):
-        invalid |= (data == np.float32(nodata)).all(axis=0)
+    nodata, bands = parts.pop("nodata", None), data.shape[0]
+    holes = hole_mask(data, nodata)
+    data = np.nan_to_num(data.astype(np.float32), nan=0.0)  # nodata values stay as stored
+    empty = holes.all(axis=(1, 2))  # a band that is nodata everywhere is an absent band, not a hole per pixel
+    invalid = holes[~empty].any(axis=0)
     wavelengths = parts.pop("wavelengths", None)
     if wavelengths is not None and len(wavelengths) != bands:
         wavelengths = None  # a list that does not match the bands describes something else
@@ -102,6 +104,7 @@ def read_cube(path: Path) -> Cube:
         georef=parts.pop("georef", Georeference()),
         path=path,
         ground_truth=parts.pop("ground_truth", None),
+        holes=holes,
     )
 
 

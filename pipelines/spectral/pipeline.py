@@ -30,6 +30,7 @@ from hybridvision.backbones import SPECTRAL_CLASSIFIERS
 
 from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
 from ..common.config import Component
+from ..common.holes import fill_holes
 from . import training_data
 from .bands import band_subset, hierarchical_channel_sample
 from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
@@ -240,10 +241,13 @@ class SpectralPipeline(Pipeline):
             predict = self.predictor(model, channels)
             writer = SceneWriter(source, paths[f"{name}_classes.tif"], self.model_cfg.classes)
             with writer:
-                for row0, row1, data, valid in strips(source, 16, patch // 2):
-                    probabilities = classify_strip(data / np.float32(scale), patch // 2, patch, predict)
+                halo, used = patch // 2, channels >= 0
+                for row0, row1, data, holes in strips(source, 16, halo):
+                    holes[~used] = False  # a band the model does not read is no reason to drop a pixel
+                    filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
+                    probabilities = classify_strip(filled / np.float32(scale), halo, patch, predict)
                     classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
-                    classes[~valid] = 0
+                    classes[holes[:, halo : halo + row1 - row0].any(0)] = 0  # no class where the pixel is a hole
                     writer.write(row0, row1, classes)
             writer.preview(paths[f"{name}_classes.png"], self.model_cfg.colours)
         finally:

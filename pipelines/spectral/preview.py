@@ -7,28 +7,44 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-NO_CLASS_COLOUR = (0, 0, 0)
+NO_CLASS_COLOUR = (0, 0, 0, 0)  # transparent: no data, or no label
+NO_DATA_LEGEND = "no data (a hole in a band: nodata or NaN)"
 
 
 def colourise(classes: np.ndarray, colours: tuple[tuple[int, int, int], ...]) -> np.ndarray:
-    """(H, W) labels 0..K -> (H, W, 3) uint8; 0 (unlabelled / no data) is black."""
-    table = np.array([NO_CLASS_COLOUR, *colours], np.uint8)
+    """(H, W) labels 0..K -> (H, W, 4) uint8 RGBA; 0 (no data / unlabelled) is transparent."""
+    table = np.array([NO_CLASS_COLOUR, *[(*colour, 255) for colour in colours]], np.uint8)
     return table[np.clip(classes, 0, len(colours))]
 
 
+def checkerboard_swatch(size: int) -> Image.Image:
+    """A small grey-and-white checkerboard: how the legend draws transparency."""
+    cells = (np.indices((size, size)) // 4).sum(0) % 2
+    return Image.fromarray(np.where(cells[..., None], 200, 255).repeat(3, -1).astype(np.uint8))
+
+
 def write_preview(classes: np.ndarray, names: tuple[str, ...], colours, path: Path, areas: dict | None = None) -> None:
-    """The colour map (nearest-neighbour enlarged to at least 256 px) and a legend to its right."""
-    image = Image.fromarray(colourise(classes, colours))
+    """The colour map (nearest-neighbour enlarged to at least 256 px; class 0 transparent) and a
+    legend to its right, whose last entry is the no-data swatch."""
+    image = Image.fromarray(colourise(classes, colours), "RGBA")
     factor = max(1, int(np.ceil(256 / max(classes.shape))))
     image = image.resize((image.width * factor, image.height * factor), Image.NEAREST)
     row = 16
-    legend_width = 10 + 14 + 6 + 7 * max(len(n) + (12 if areas else 0) for n in names)
-    canvas = Image.new("RGB", (image.width + legend_width, max(image.height, row * len(names) + 10)), "white")
-    canvas.paste(image, (0, 0))
+    entries = len(names) + 1
+    legend_width = 10 + 14 + 6 + 7 * max(len(NO_DATA_LEGEND), *(len(n) + (12 if areas else 0) for n in names))
+    canvas = Image.new(
+        "RGBA", (image.width + legend_width, max(image.height, row * entries + 10)), (255, 255, 255, 255)
+    )
+    canvas.paste(Image.new("RGBA", image.size, (0, 0, 0, 0)), (0, 0))  # the map's holes stay see-through
+    canvas.alpha_composite(image, (0, 0))
     draw = ImageDraw.Draw(canvas)
     for index, (name, colour) in enumerate(zip(names, colours)):
         top = 5 + index * row
         draw.rectangle([image.width + 10, top, image.width + 22, top + 12], fill=tuple(colour), outline="black")
         text = f"{name} ({areas[name]})" if areas and name in areas else name
         draw.text((image.width + 28, top), text, fill="black")
+    top = 5 + len(names) * row
+    canvas.paste(checkerboard_swatch(13), (image.width + 10, top))
+    draw.rectangle([image.width + 10, top, image.width + 22, top + 12], outline="black")
+    draw.text((image.width + 28, top), NO_DATA_LEGEND, fill="black")
     canvas.save(path, format="PNG")

@@ -20,6 +20,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from ..base import InputError
+from ..common.holes import hole_mask
 from .bands import dead_bands
 from .cube_io import Cube, Georeference, raster_wavelengths, read_cube
 from .data import patches_at, robust_scale
@@ -31,7 +32,8 @@ SCALE_SAMPLE_ROWS = 64
 class SceneSource:
     """A cube to classify: its size, bands, georeference and a strip reader.
 
-    ``read(row0, row1)`` gives ((bands, rows, W) float32 raw values, (rows, W) valid mask).
+    ``read(row0, row1)`` gives ((bands, rows, W) float32 raw values, 0 in holes; (bands, rows, W)
+    holes: the band's nodata value or NaN).
     """
 
     path: Path
@@ -60,11 +62,9 @@ def open_scene(path: Path) -> SceneSource:
         nodata = dataset.nodata
 
         def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
-            data = dataset.read(window=Window(0, row0, dataset.width, row1 - row0)).astype(np.float32)
-            invalid = np.isnan(data).any(0)
-            if nodata is not None and not np.isnan(nodata):
-                invalid |= (data == np.float32(nodata)).all(0)
-            return np.nan_to_num(data, nan=0.0), ~invalid
+            data = dataset.read(window=Window(0, row0, dataset.width, row1 - row0))
+            holes = hole_mask(data, nodata)
+            return np.where(holes, 0, data).astype(np.float32), holes
 
         tags = [dataset.tags(i) for i in range(1, dataset.count + 1)]
         wavelengths = raster_wavelengths(tags, dataset.tags(ns="ENVI") or {})
@@ -79,7 +79,8 @@ def in_memory(cube: Cube) -> SceneSource:
     bands, height, width = cube.data.shape
 
     def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
-        return cube.data[:, row0:row1], cube.valid[row0:row1]
+        holes = cube.holes[:, row0:row1]
+        return np.where(holes, 0, cube.data[:, row0:row1]).astype(np.float32), holes
 
     return SceneSource(cube.path, height, width, bands, cube.wavelengths, cube.georef, read)
 
@@ -88,29 +89,31 @@ def scene_statistics(source: SceneSource, channels: np.ndarray) -> tuple[float, 
     """The scene's intensity scale and the model band of each input band (-1: unused), from up to
     ``SCALE_SAMPLE_ROWS`` rows spread over it.
 
-    Dead (constant) bands become unused. The scale is the robust maximum of the bands that are
-    used, so a cube read with ``--bands first-half`` is scaled exactly like a file that only has
-    those bands.
+    Dead (constant) bands, and bands that are holes in every sampled pixel, become unused. The scale
+    is the robust maximum of the bands that are used, over pixels valid in all of them, so a cube
+    read with ``--bands first-half`` is scaled exactly like a file that only has those bands.
     """
     rows = np.unique(np.linspace(0, source.height - 1, min(SCALE_SAMPLE_ROWS, source.height)).astype(int))
     parts = [source.read(int(r), int(r) + 1) for r in rows]
     data = np.concatenate([p[0] for p in parts], axis=1)
-    valid = np.concatenate([p[1] for p in parts], axis=0)
-    channels = np.where(dead_bands(data, valid), -1, channels)
+    holes = np.concatenate([p[1] for p in parts], axis=1)
+    empty = holes.all(axis=(1, 2))
+    channels = np.where(dead_bands(data, ~holes[~empty].any(0)) | empty, -1, channels)
     used = channels >= 0
-    return (robust_scale(data[used], valid) if used.any() else 1.0), channels
+    return (robust_scale(data[used], ~holes[used].any(0)) if used.any() else 1.0), channels
 
 
 def strips(source: SceneSource, rows: int, halo: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """(row0, row1, data with ``halo`` rows either side (mirrored at the edges), valid) per strip."""
+    """(row0, row1, data, holes) per strip, both with ``halo`` rows either side (mirrored at the edges)."""
     for row0 in range(0, source.height, rows):
         row1 = min(row0 + rows, source.height)
         top, bottom = max(0, row0 - halo), min(source.height, row1 + halo)
-        data, valid = source.read(top, bottom)
+        data, holes = source.read(top, bottom)
         pad_top, pad_bottom = halo - (row0 - top), halo - (bottom - row1)
         if pad_top or pad_bottom:
             data = np.pad(data, ((0, 0), (pad_top, pad_bottom), (0, 0)), mode="symmetric")
-        yield row0, row1, data, valid[row0 - top : row0 - top + row1 - row0]
+            holes = np.pad(holes, ((0, 0), (pad_top, pad_bottom), (0, 0)), mode="symmetric")
+        yield row0, row1, data, holes
 
 
 def classify_strip(

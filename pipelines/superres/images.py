@@ -5,6 +5,8 @@ through rasterio with windowed reads and writes, so a raster of any size streams
 the output keeps the data type, band count, CRS and nodata, and its transform is scaled to the new
 pixel size. Intensities are normalised once per image and band: by the data type's range for 8-bit
 data, by the band's minimum and maximum (over valid pixels, computed block by block) otherwise.
+A band's nodata value or NaN is a hole in that band (``common/holes.py``): holes stay holes, s x s
+output pixels each, and no valid output pixel is ever stored as the nodata value.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 from ..base import InputError
+from ..common.holes import avoid_nodata, hole_mask
 
 PIL_SUFFIXES = {".png", ".jpg", ".jpeg"}
 RASTER_SUFFIXES = {".tif", ".tiff"}
@@ -44,14 +47,16 @@ class Normaliser:
         span = np.maximum(self.high - self.low, 1e-12)[:, None, None]
         return ((data.astype(np.float64) - self.low[:, None, None]) / span).astype(np.float32)
 
-    def from_unit(self, data: np.ndarray) -> np.ndarray:
-        """float [0, 1] -> stored dtype, clipped and rounded for integers."""
+    def from_unit(self, data: np.ndarray, nodata: float | None = None) -> np.ndarray:
+        """float [0, 1] -> stored dtype, clipped and rounded for integers; no value becomes ``nodata``."""
         span = (self.high - self.low)[:, None, None]
         values = np.clip(data, 0, 1).astype(np.float64) * span + self.low[:, None, None]
         if np.issubdtype(self.dtype, np.integer):
             info = np.iinfo(self.dtype)
-            return np.clip(np.round(values), info.min, info.max).astype(self.dtype)
-        return values.astype(self.dtype)
+            stored = np.clip(np.round(values), info.min, info.max).astype(self.dtype)
+        else:
+            stored = values.astype(self.dtype)
+        return avoid_nodata(stored, values, nodata)
 
 
 def dtype_normaliser(dtype: np.dtype, bands: int) -> Normaliser | None:
@@ -76,17 +81,16 @@ class ImageSource:
     mode: str | None = None
 
     def read(self, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-        """A window as ([0, 1] float32 (bands, h, w), valid mask (h, w)); outside the image is 0."""
+        """A window as ([0, 1] float32 (bands, h, w), holes (bands, h, w)); a band's nodata value or
+        NaN is a hole in that band, and holds 0 here (``fill_holes`` gives it a value)."""
         if self.pixels is not None:
             data = self.pixels[:, top : top + height, left : left + width]
         else:
             with rasterio.open(self.path) as dataset:
                 data = dataset.read(window=Window(left, top, width, height), boundless=False)
-        valid = np.ones(data.shape[1:], bool)
-        if self.nodata is not None:
-            valid = ~np.all(data == self.nodata, axis=0) if not np.isnan(self.nodata) else ~np.all(np.isnan(data), 0)
-        unit = self.normaliser.to_unit(np.where(valid[None], data, self.normaliser.low[:, None, None]))
-        return np.nan_to_num(unit), valid
+        holes = hole_mask(data, self.nodata)
+        unit = self.normaliser.to_unit(np.where(holes, self.normaliser.low[:, None, None], data))
+        return np.nan_to_num(unit), holes
 
 
 def open_image(path: Path) -> ImageSource:
@@ -200,11 +204,13 @@ class ImageSink:
                 warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 self.dataset = rasterio.open(path, "w", **profile)
 
-    def write(self, unit: np.ndarray, valid: np.ndarray, top: int, left: int) -> None:
-        """Write [0, 1] data (bands, h, w) at output pixel (top, left); invalid pixels get nodata."""
-        stored = self.source.normaliser.from_unit(unit)
-        if self.source.nodata is not None:
-            stored = np.where(valid[None], stored, np.array(self.source.nodata, dtype=stored.dtype))
+    def write(self, unit: np.ndarray, holes: np.ndarray, top: int, left: int) -> None:
+        """Write [0, 1] data (bands, h, w) at output pixel (top, left); holes (bands, h, w) get the
+        nodata value (NaN for a float image without one), and no other pixel does."""
+        nodata = self.source.nodata
+        stored = self.source.normaliser.from_unit(unit, nodata)
+        if holes.any():
+            stored = np.where(holes, np.array(np.nan if nodata is None else nodata).astype(stored.dtype), stored)
         if self.pixels is not None:
             self.pixels[:, top : top + stored.shape[1], left : left + stored.shape[2]] = stored
         else:

@@ -14,6 +14,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..common.holes import fill_holes
+
 
 def round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
@@ -43,10 +45,11 @@ def upscale_tiled(
     """Upscale an image by tiles.
 
     Args:
-        read: ``read(top, left, h, w) -> (data (bands, h, w) in [0, 1], valid (h, w))``.
-        write: ``write(data (bands, h*s, w*s), valid, out_top, out_left)``.
+        read: ``read(top, left, h, w) -> (data (bands, h, w) in [0, 1], holes (bands, h, w))``.
+        write: ``write(data (bands, h*s, w*s), holes (bands, h*s, w*s), out_top, out_left)``.
         predict: ``(bands, h, w) -> (bands, h*s, w*s)`` for any h, w.
-        tile, overlap: model input size and context on each side, in input pixels.
+        tile, overlap: model input size and context on each side, in input pixels; holes are
+            filled from valid neighbours up to ``overlap`` pixels deep before ``predict``.
         window: the model's attention window; tile origins and margins are multiples of it.
     """
     margin = round_up(overlap, window)
@@ -54,11 +57,11 @@ def upscale_tiled(
     for index, (top, left, core_h, core_w) in enumerate(boxes):
         in_top, in_left = max(0, top - margin), max(0, left - margin)
         in_bottom, in_right = min(height, top + core_h + margin), min(width, left + core_w + margin)
-        data, valid = read(in_top, in_left, in_bottom - in_top, in_right - in_left)
-        upscaled = predict(data)
+        data, holes = read(in_top, in_left, in_bottom - in_top, in_right - in_left)
+        upscaled = predict(fill_holes(data, holes, overlap))
         y0, x0 = (top - in_top) * scale, (left - in_left) * scale
         core = upscaled[:, y0 : y0 + core_h * scale, x0 : x0 + core_w * scale]
-        core_valid = valid[top - in_top : top - in_top + core_h, left - in_left : left - in_left + core_w]
-        write(core, np.repeat(np.repeat(core_valid, scale, 0), scale, 1), top * scale, left * scale)
+        core_holes = holes[:, top - in_top : top - in_top + core_h, left - in_left : left - in_left + core_w]
+        write(core, np.repeat(np.repeat(core_holes, scale, 1), scale, 2), top * scale, left * scale)
         if progress is not None:
             progress(index + 1, len(boxes))

@@ -127,12 +127,13 @@ def test_npy_height_width_bands_is_transposed(tmp_path, cube_data):
 def test_nodata_and_nan_make_the_valid_mask(tmp_path, cube_data):
     data = cube_data.copy()
     data[:, 1, 2] = -9999
-    data[0, 3, 4] = -9999  # one band at nodata is still valid
+    data[0, 3, 4] = -9999  # one band at nodata: a hole in that band (as GDAL and QGIS read it)
     data[2, 5, 6] = np.nan
     write_cube(data, tmp_path / "scene.tif", nodata=-9999)
     cube = read_cube(tmp_path / "scene.tif")
-    assert not cube.valid[1, 2] and cube.valid[3, 4] and not cube.valid[5, 6]
-    assert cube.valid.sum() == HEIGHT * WIDTH - 2
+    assert not cube.valid[1, 2] and not cube.valid[3, 4] and not cube.valid[5, 6]
+    assert cube.valid.sum() == HEIGHT * WIDTH - 3
+    assert cube.holes[0, 3, 4] and not cube.holes[1, 3, 4] and cube.holes[2, 5, 6] and cube.holes[:, 1, 2].all()
     assert cube.data[2, 5, 6] == 0 and not np.isnan(cube.data).any()
 
 

@@ -52,11 +52,11 @@ def test_tiled_equals_whole_image(make_pipeline):
     whole = pipeline.predict_array(model, image)
     out = np.zeros_like(whole)
 
-    def write(data, valid, top, left):
+    def write(data, holes, top, left):
         out[:, top : top + data.shape[1], left : left + data.shape[2]] = data
 
     def read(top, left, h, w):
-        return image[:, top : top + h, left : left + w], np.ones((h, w), bool)
+        return image[:, top : top + h, left : left + w], np.zeros((3, h, w), bool)
 
     upscale_tiled(read, write, 90, 110, 2, lambda d: pipeline.predict_array(model, d), tile=48, overlap=12, window=4)
     assert np.abs(out - whole).mean() < 1e-3

@@ -1,0 +1,80 @@
+"""``hybridvision list backbones|pipelines|checkpoints``: what is registered and what ships."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+
+def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over names, e.g. 'hybrid_*'")) -> None:
+    """Registered backbones: sizes, spatial dims, parameters (3D, 4 input channels)."""
+    from hybridvision.backbones import BACKBONES, build_backbone, count_parameters
+
+    table = Table(title="backbones (hybridvision.backbones.BACKBONES)")
+    for column in ("name", "family", "dims", "params 2D / 3D (in=4)", "description"):
+        table.add_column(column)
+    for name in BACKBONES.names(pattern):
+        entry = BACKBONES.entry(name)
+        support = entry.metadata["support"]
+        if name.startswith("timm:"):
+            params = "any timm model"
+        else:
+            counts = [
+                f"{count_parameters(build_backbone(name, in_channels=4, spatial_dims=d)) / 1e6:.2f}M"
+                for d in support.spatial_dims
+            ]
+            params = " / ".join(counts)
+        dims = ", ".join(f"{d}D" for d in support.spatial_dims)
+        table.add_row(name, entry.metadata["family"], dims, params, entry.metadata["description"])
+    console.print(table)
+
+
+def list_pipelines() -> None:
+    """Registered task pipelines."""
+    from hybridvision.pipelines import PIPELINES
+
+    table = Table(title="pipelines")
+    table.add_column("name")
+    table.add_column("description")
+    for name in PIPELINES.names():
+        table.add_row(name, PIPELINES.entry(name).factory.description)
+    if not PIPELINES.names():
+        console.print("no pipelines are registered yet")
+        return
+    console.print(table)
+
+
+def list_checkpoints(
+    wide: bool = typer.Option(False, "--wide", help="no wrapping: one line per evaluation, however wide"),
+) -> None:
+    """Shipped checkpoints: hold-out figures from their model cards, and on which data each was measured."""
+    from hybridvision.pipelines.common.cards import card_path, figure_text, read_card
+    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints, shipped_name
+
+    paths = shipped_checkpoints()
+    if not paths:
+        console.print("no shipped checkpoints yet (train one: hybridvision train --config FILE)")
+        return
+    table = Table(title="shipped checkpoints (model cards: configs/<task>/<name>.card.json)", show_lines=True)
+    table.add_column("checkpoint", no_wrap=True)
+    table.add_column("measured on", overflow="fold")
+    table.add_column("figures", overflow="fold")
+    for path in paths:
+        meta = read_metadata(path)
+        prov = meta.get("provenance", {})
+        name = shipped_name(path)
+        about = f"{name}\n{prov.get('parameters', 0) / 1e6:.2f}M params\n{path.stat().st_size / 2**20:.1f} MB"
+        card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
+        for evaluation in card["evaluations"]:
+            table.add_row(about, evaluation["data"], ", ".join(figure_text(f) for f in evaluation["figures"]))
+            about = ""
+        validation = ", ".join(
+            f"{k.removeprefix('val/')} {v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k
+        )
+        trained = f"validation while training ({prov.get('steps', '?')} steps), {card.get('trained', 'its config')}"
+        table.add_row(about, trained, validation or "-")
+    # at most 100 columns unless --wide: long cells wrap, nothing is cut
+    Console(width=1000 if wide else min(console.width, 100)).print(table)
