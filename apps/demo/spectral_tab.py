@@ -18,6 +18,7 @@ from .shared import (
     NODATA_VIEW,
     SAMPLE_BUTTON,
     cached_sample,
+    over_checkerboard,
     predict_folder,
     request_folder,
     shipped,
@@ -70,7 +71,7 @@ def pick_cube(paths: list[Path]) -> Path:
 
 def rgb_composite(path: Path) -> np.ndarray:
     """Bands nearest 640/550/460 nm (or three spread bands without wavelengths), stretched to 8-bit
-    RGBA; a pixel that is a hole in any of the three is transparent."""
+    RGB; a pixel that is a hole in any of the three is drawn as transparency (a checkerboard)."""
     from hybridvision.pipelines.spectral.scene import open_scene
 
     source = open_scene(path)
@@ -91,7 +92,7 @@ def rgb_composite(path: Path) -> np.ndarray:
     rgb = data[bands].transpose(1, 2, 0)
     valid = ~holes[bands].any(0)
     low, high = np.percentile(rgb[valid], (1, 99)) if valid.any() else (0.0, 1.0)
-    return np.dstack([to_display(rgb, float(low), float(high)), np.where(valid, 255, 0).astype(np.uint8)])
+    return over_checkerboard(to_display(rgb, float(low), float(high)), ~valid)
 
 
 def accuracy_line(prediction: Path, truth: Path) -> str:
@@ -168,7 +169,7 @@ def build_tab() -> None:
             )
         with gr.Column(scale=3):
             with gr.Row():
-                rgb = gr.Image(label="RGB composite", type="numpy", elem_id="spectral-rgb", elem_classes=NODATA_VIEW)
+                rgb = gr.Image(label="RGB composite", type="numpy", elem_id="spectral-rgb")
                 classes = gr.Image(
                     label="class map", type="filepath", elem_id="spectral-classes", elem_classes=NODATA_VIEW
                 )

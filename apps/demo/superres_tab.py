@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from .shared import (
-    NODATA_VIEW,
     SAMPLE_BUTTON,
     cached_sample,
+    over_checkerboard,
     predict_folder,
     request_folder,
     shipped,
@@ -84,14 +84,13 @@ def read_unit(path: Path, limit: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
 
 def preview(unit: np.ndarray, holes: np.ndarray) -> np.ndarray:
-    """(bands, H, W) [0, 1] -> an 8-bit RGBA picture at most PREVIEW_SIDE pixels wide; a hole in a
-    shown band is transparent (the page draws a checkerboard behind)."""
+    """(bands, H, W) [0, 1] -> an 8-bit RGB picture at most PREVIEW_SIDE pixels wide; a hole in a
+    shown band is drawn as transparency (a checkerboard)."""
     shown = slice(0, 3) if unit.shape[0] >= 3 else slice(0, 1)
     picture = to_display(unit[shown].transpose(1, 2, 0), 0.0, 1.0)
     picture = np.repeat(picture, 3, axis=-1) if picture.shape[-1] == 1 else picture
-    alpha = np.where(holes[shown].any(0), 0, 255).astype(np.uint8)
     step = max(1, -(-max(picture.shape[:2]) // PREVIEW_SIDE))
-    return np.dstack([picture, alpha])[::step, ::step]
+    return over_checkerboard(picture[::step, ::step], holes[shown].any(0)[::step, ::step])
 
 
 def bicubic(unit: np.ndarray, holes: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
@@ -140,7 +139,7 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     (ours, ours_holes), (base, base_holes) = read_unit(output, limit=False), bicubic(unit, holes, scale)
     status = f"{path.name}: {unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"
     if holes.any():
-        status += f"; {int(holes.any(0).sum())} nodata pixels kept as nodata (transparent)"
+        status += f"; {int(holes.any(0).sum())} nodata pixels kept as nodata (checkerboard)"
     if truth is not None:
         status += psnr_line(truth, ours, base, scale)
     return (preview(base, base_holes), preview(ours, ours_holes)), str(output), status
@@ -172,9 +171,7 @@ def build_tab() -> None:
                 for i, label in enumerate(SAMPLES)
             ]
         with gr.Column(scale=3):
-            compare = gr.ImageSlider(
-                label="bicubic | model", type="numpy", elem_id="superres-compare", elem_classes=NODATA_VIEW
-            )
+            compare = gr.ImageSlider(label="bicubic | model", type="numpy", elem_id="superres-compare")
             status = gr.Markdown(elem_id="superres-status")
             download = gr.File(label="upscaled file", interactive=False)
 

@@ -79,7 +79,7 @@ def test_superres_upscales_a_png(tmp_path):
     image = (rng.random((40, 48)) * 255).astype(np.uint8)
     Image.fromarray(image).save(tmp_path / "scan.png")
     (before, after), output, status = superres_tab.upscale(tmp_path / "scan.png", "x2")
-    assert before.shape == after.shape == (80, 96)
+    assert before.shape == after.shape == (80, 96, 3)
     with Image.open(output) as result:
         assert result.size == (96, 80) and result.mode == "L"
     assert "48x40 -> 96x80" in status

@@ -95,6 +95,7 @@ def test_predict_keeps_exactly_the_holes_of_every_kind_of_file(inputs, tmp_path)
 
 def test_the_demo_handler_keeps_exactly_the_holes(inputs):
     from hybridvision.apps.demo import superres_tab
+    from hybridvision.apps.demo.shared import checkerboard
 
     folder, made = inputs
     for name, (data, nodata, _) in made.items():
@@ -103,9 +104,11 @@ def test_the_demo_handler_keeps_exactly_the_holes(inputs):
         assert_holes_kept(superres_tab.Path(output), data, nodata)
         shown = data[:3] if len(data) >= 3 else data[:1]  # the preview shows RGB, or the first band
         holes = hole_mask(shown, nodata).any(0).repeat(2, 0).repeat(2, 1)
-        assert model_preview.shape[:2] == holes.shape, "the preview is full size here"
-        assert model_preview.shape[-1] == 4 and np.all(model_preview[..., 3][holes] == 0), "holes are transparent"
-        assert np.all(model_preview[..., 3][~holes] == 255)
+        assert model_preview.shape == (*holes.shape, 3), "the preview is full size here"
+        board = checkerboard(*holes.shape)
+        assert np.array_equal(model_preview[holes], board[holes]), "holes are drawn as transparency"
+        picture = superres_tab.preview(*superres_tab.read_unit(superres_tab.Path(output), limit=False))
+        assert np.array_equal(model_preview, picture)
 
 
 def test_valid_values_never_round_to_nodata():
