@@ -34,13 +34,13 @@ def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over
 
 def list_pipelines() -> None:
     """Registered task pipelines."""
-    from hybridvision.pipelines import PIPELINES
+    from hybridvision.pipelines.registry import PIPELINES
 
     table = Table(title="pipelines")
     table.add_column("name")
     table.add_column("description")
     for name in PIPELINES.names():
-        table.add_row(name, PIPELINES.entry(name).factory.description)
+        table.add_row(name, PIPELINES.spec(name).description)
     if not PIPELINES.names():
         console.print("no pipelines are registered yet")
         return

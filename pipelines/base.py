@@ -19,16 +19,19 @@ from __future__ import annotations
 import abc
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import nn
 
-from hybridvision.backbones.registry import Registry
+from .errors import InputError
+from .options import CliOption, TaskSpec
+from .registry import PIPELINES
 
+if TYPE_CHECKING:
+    from .report import Report
 
-class InputError(ValueError):
-    """Bad input (unreadable file, wrong shape, missing part): the message is shown as is."""
+__all__ = ["PIPELINES", "CliOption", "InputError", "IOSpec", "Pipeline", "Sample", "TensorSpec", "Unit"]
 
 
 @dataclass(frozen=True)
@@ -97,16 +100,6 @@ class Unit:
 Sample = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class CliOption:
-    """A pipeline's own ``predict`` option (``--scale 4``, ``--labels brats2023``)."""
-
-    name: str
-    type: type
-    default: Any
-    help: str
-
-
 GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")
 
 
@@ -129,6 +122,7 @@ class Pipeline(abc.ABC):
         data: the parsed ``data`` block.
     """
 
+    spec: ClassVar[TaskSpec | None] = None  # a task's command-line surface (its options.py); sets the below
     name: ClassVar[str]
     model_config: ClassVar[type]
     data_config: ClassVar[type]
@@ -138,6 +132,38 @@ class Pipeline(abc.ABC):
     evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
     default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("spec")
+        if spec is not None:  # one declaration, in the task's options.py, for the CLI and the class
+            cls.name, cls.description, cls.default_checkpoint_stem = (
+                spec.name,
+                spec.description,
+                spec.default_checkpoint,
+            )
+            cls.predict_options = spec.predict
+            cls.samples_options, cls.evaluate_options = spec.samples or (), spec.evaluate or ()
+
+    @classmethod
+    def task_spec(cls) -> TaskSpec:
+        """The command-line surface: the declared ``spec``, or one read from the class (tests' pipelines)."""
+        if cls.spec is not None:
+            return cls.spec
+
+        def overrides(hook: str) -> bool:
+            return getattr(cls, hook).__func__ is not getattr(Pipeline, hook).__func__
+
+        return TaskSpec(
+            name=cls.name,
+            description=cls.description,
+            default_checkpoint=cls.default_checkpoint_stem,
+            predict=cls.predict_options,
+            samples=cls.samples_options if overrides("write_samples") else None,
+            evaluate=cls.evaluate_options if overrides("evaluate") else None,
+            bench=None,
+            export_bundle=overrides("export_bundle"),
+        )
 
     def __init__(self, model: Any, data: Any):
         self.model_cfg = model
@@ -233,6 +259,23 @@ class Pipeline(abc.ABC):
         raise NotImplementedError(f"pipeline {cls.name} has no evaluation")
 
     @classmethod
+    def score_report(cls, result: dict[str, Any]) -> "Report":
+        """``evaluate``'s result as tables: a row per case and the mean, numbers only; tasks add their own."""
+        from .report import Report, Table
+
+        cases = result["cases"]
+        keys = [k for k, v in result["mean"].items() if isinstance(v, (int, float))]
+        rows = [[str(case["case"]), *[f"{case[k]:.3f}" for k in keys]] for case in cases]
+        rows.append(["mean", *[f"{result['mean'][k]:.3f}" for k in keys]])
+        notes = [f"no prediction for {missing}" for missing in result.get("missing_predictions", [])]
+        return Report([Table(f"{cls.name}: {len(cases)} case(s)", ["case", *keys], rows)], notes)
+
+    @classmethod
+    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> "Report":
+        """Run the task's benchmark (options from ``spec.bench``), save its JSON to ``output``, return its tables."""
+        raise NotImplementedError(f"pipeline {cls.name} has no benchmark")
+
+    @classmethod
     def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
         """Write a MONAI bundle of a checkpoint; returns what was exported and how it went."""
         raise NotImplementedError(f"pipeline {cls.name} has no MONAI bundle export")
@@ -243,6 +286,3 @@ class Pipeline(abc.ABC):
         with torch.inference_mode():
             sample = self.infer(model, sample)
         self.write(self.postprocess(sample), paths)
-
-
-PIPELINES: Registry[type[Pipeline]] = Registry("pipeline")

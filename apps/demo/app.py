@@ -13,18 +13,14 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
 from .shared import NODATA_CSS, RESEARCH_NOTE, samples_root, shipped  # noqa: E402
+from .tabs import registered  # noqa: E402
 
-TABS = (
-    "tumor3d",
-    "xray2shape",
-    "spectral",
-    "superres",
-)  # in page order; a tab appears when its pipeline ships a checkpoint
 MAX_UPLOAD = "500mb"
 
 
 def available_tabs() -> list[str]:
-    return [name for name in TABS if shipped(name)]
+    """Tabs in page order; a tab appears when its pipeline ships a checkpoint."""
+    return [name for name in registered() if shipped(name)]
 
 
 def theme():
@@ -38,14 +34,7 @@ def theme():
 def build_demo():
     import gradio as gr
 
-    from . import spectral_tab, superres_tab, tumor3d_tab, xray2shape_tab
-
-    builders = {
-        "tumor3d": tumor3d_tab.build_tab,
-        "spectral": spectral_tab.build_tab,
-        "xray2shape": xray2shape_tab.build_tab,
-        "superres": superres_tab.build_tab,
-    }
+    builders = registered()
     with gr.Blocks(title="hybridvision", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         gr.Markdown("# hybridvision\nHybrid CNN/transformer models for medical imaging and remote sensing.")
         gr.Markdown(RESEARCH_NOTE, elem_id="research-note")

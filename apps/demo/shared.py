@@ -114,7 +114,7 @@ def shows_errors(handler: Callable) -> Callable:
     """Run a handler; turn failures into ``gr.Error`` messages the page shows."""
     import gradio as gr
 
-    from hybridvision.apps.cli import user_errors
+    from hybridvision.pipelines.errors import one_line, user_errors
 
     @functools.wraps(handler)
     def wrapper(*args: Any, **kwargs: Any):
@@ -123,8 +123,7 @@ def shows_errors(handler: Callable) -> Callable:
         except gr.Error:
             raise
         except user_errors() as error:
-            message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-            raise gr.Error(message.splitlines()[0] if message else type(error).__name__) from None
+            raise gr.Error(one_line(error)) from None
         except Exception as error:
             log.exception("demo handler %s failed", handler.__name__)
             raise gr.Error(f"internal error ({type(error).__name__}); the server log has the details") from None

@@ -26,6 +26,7 @@ from .shared import (
     to_display,
     uploaded_path,
 )
+from .tabs import tab
 
 SAMPLE_SEED = 1000  # never trained on (the shipped model saw seeds 0-3)
 MAX_PIXELS = 1024 * 1024  # the page stays interactive; the CLI streams any size
@@ -143,6 +144,7 @@ def classify_sample(subset_label: str, progress: Any = None):
     return (str(cube), *classify(str(cube), subset_label, truth, progress))
 
 
+@tab("spectral")
 def build_tab() -> None:
     import gradio as gr
 

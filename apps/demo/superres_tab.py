@@ -24,6 +24,7 @@ from .shared import (
     to_display,
     uploaded_path,
 )
+from .tabs import tab
 
 MAX_INPUT_PIXELS = 1024 * 1024  # the page stays interactive; the CLI streams any size
 PREVIEW_SIDE = 1024
@@ -152,6 +153,7 @@ def upscale_sample(label: str, scale_name: str, progress: Any = None):
     return (str(source), *upscale(source, scale_name, truth, progress))
 
 
+@tab("superres")
 def build_tab() -> None:
     import gradio as gr
 

@@ -22,6 +22,7 @@ from .shared import (
     to_display,
     uploaded_path,
 )
+from .tabs import tab
 
 MODALITY_LABELS = {"t1": "T1", "t1ce": "T1ce (contrast)", "t2": "T2", "flair": "FLAIR"}
 SAMPLE_SEED = 1000  # generated cases from seed 1000 on are never trained on
@@ -175,6 +176,7 @@ def output_name(flair: Path) -> str:
     return f"{parsed[0] if parsed else 'case'}_seg.nii.gz"
 
 
+@tab("tumor3d")
 def build_tab() -> None:
     import gradio as gr
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .shared import SAMPLE_BUTTON, cached_sample, predict_folder, request_folder, shipped, shows_errors, uploaded_path
+from .tabs import tab
 
 SAMPLE_SEED = 1000  # samples start at 1000; training seeds start at 1 000 000
 
@@ -66,6 +67,7 @@ def reconstruct_sample(anatomy: str, progress: Any = None):
     return (str(ap), str(lateral), *reconstruct(ap, lateral, anatomy, progress))
 
 
+@tab("xray2shape")
 def build_tab() -> None:
     import gradio as gr
 

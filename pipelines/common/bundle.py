@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..base import IOSpec, TensorSpec
+from ..registry import PIPELINES
 from .atomic import write_json_atomic, write_text_atomic
 
 # Where the upstream schema lives; verify_metadata only reads it when the --filepath copy is missing.
@@ -96,7 +97,6 @@ META_SCHEMA = {
 
 def build_network(run_config: dict) -> torch.nn.Module:
     """The network of a checkpoint's run config (weights are loaded separately); bundles call it."""
-    from hybridvision.pipelines import PIPELINES
 
     from .config import parse_run_config
 

@@ -147,7 +147,7 @@ def readme_with_tables(text: str, cards: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Re-measure shipped model cards and render the README's tables.")
-    parser.add_argument("names", nargs="*", help="cards to re-measure (superres/x2); none: only render the README")
+    parser.add_argument("names", nargs="*", help="cards to re-measure (<task>/<name>); none: only render the README")
     parser.add_argument("--work", type=Path, default=Path("card-runs"), help="folder for the commands' outputs")
     parser.add_argument("--readme", type=Path, help="README.md whose card tables to rewrite")
     args = parser.parse_args(argv)

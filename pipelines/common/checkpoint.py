@@ -21,6 +21,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from ..base import InputError, Pipeline
+from ..registry import PIPELINES
 from .atomic import atomic_outputs
 from .config import RunConfig, parse_run_config
 
@@ -100,7 +101,6 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
     """Rebuild the pipeline and its model from a checkpoint (a path or a shipped name like
     ``superres/x4``); the model is in eval mode."""
-    from hybridvision.pipelines import PIPELINES
 
     path = resolve_checkpoint(path)
     metadata = read_metadata(path)
@@ -150,7 +150,7 @@ def resolve_checkpoint(spec: str | Path) -> Path:
     if not path.is_absolute() and shipped.is_file():
         return shipped
     names = ", ".join(shipped_name(p) or p.name for p in shipped_checkpoints())
-    raise InputError(f"checkpoint not found: {spec} (a file, or a shipped name: {names})")
+    raise InputError(f"checkpoint not found: {spec}: no such checkpoint file, nor a shipped name ({names})")
 
 
 def checkpoint_identity(path: Path) -> dict[str, str]:
@@ -188,7 +188,6 @@ def shipped_checkpoints() -> list[Path]:
 def default_checkpoint(pipeline_name: str, options: dict[str, Any] | None = None) -> Path:
     """The shipped checkpoint used when ``--checkpoint`` is omitted: the one the prediction
     options ask for (``--scale 4``: ``superres/x4``), else the pipeline's default."""
-    from hybridvision.pipelines import PIPELINES
 
     stem = PIPELINES.entry(pipeline_name).factory.shipped_checkpoint_for(options or {})
     path = shipped_root() / pipeline_name / f"{stem}{SUFFIX}"

@@ -23,7 +23,7 @@ from typing import Any, Literal, Mapping
 
 import yaml
 
-from hybridvision.backbones.registry import RegistryError
+from ..registry import PIPELINES, UnknownPipeline
 
 
 class ConfigError(ValueError):
@@ -217,15 +217,13 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def parse_run_config(raw: Mapping[str, Any], source: str) -> RunConfig:
     """A checked ``RunConfig`` from a raw dict; the pipeline named in it gives the block types."""
-    from hybridvision.pipelines import PIPELINES  # the registry is filled by the package import
-
     raw = dict(raw)
     name = raw.get("pipeline")
     if not isinstance(name, str):
         raise ConfigError(f"{source}: missing key 'pipeline' (one of {', '.join(PIPELINES.names())})")
     try:
         pipeline = PIPELINES.entry(name).factory
-    except RegistryError as error:
+    except UnknownPipeline as error:
         raise ConfigError(f"{source}: {error}") from error
     unknown = sorted(set(raw) - {"pipeline", "model", "data", "train"})
     if unknown:

@@ -20,9 +20,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader, IterableDataset
 
-from hybridvision.pipelines import PIPELINES
-
 from ..base import Pipeline
+from ..registry import PIPELINES
 from .adapters import add_lora, merge_lora, trainable_fraction
 from .checkpoint import initialise_from, save_checkpoint
 from .config import RunConfig, to_plain

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -31,6 +32,7 @@ import torch.nn.functional as F
 
 from hybridvision.backbones import SPECTRAL_CLASSIFIERS
 
+from ..report import Report, Table
 from .bands import band_subset, dead_bands, hierarchical_channel_sample
 from .data import LabelledScene, PixelPatches, patches_at, robust_scale, stratified_split
 from .training_data import generated_scene
@@ -239,3 +241,51 @@ def bench_spectral(
         if save:
             save(result)
     return result
+
+
+def run_benchmark(output: Path, log: Callable[[str], None], steps: int, test_pixels: int, threads: int) -> Report:
+    """``bench spectral``: runs ``bench_spectral``, saving its JSON as it goes, and gives its tables."""
+    from ..common.atomic import write_json_atomic
+
+    if steps < 1 or test_pixels < 1 or threads < 1:
+        raise ValueError("--steps, --test-pixels and --threads must be at least 1")
+    result = bench_spectral(
+        steps, threads, test_pixels, log=log, save=lambda partial: write_json_atomic(output, partial)
+    )
+    write_json_atomic(output, result)
+
+    def cells(row: dict) -> list[str]:
+        return [f"{row[k]:.2f}" for k in (*SUBSETS, "worst drop")] + [str(row["pixels_per_s"])]
+
+    rows = [
+        ["same scene, 5% labels", model, *cells(row)]
+        for model, row in result["same_scene"].items()
+        if isinstance(row, dict)
+    ]
+    rows += [
+        [f"shipped, scene {scene}", "channelvit+hcs", *cells(row)]
+        for scene, row in result["other_scenes"].items()
+        if isinstance(row, dict)
+    ]
+    title = f"spectral: overall accuracy (%) by bands kept; {steps} training steps where trained"
+    tables = [Table(title, ["protocol", "model", *SUBSETS, "worst drop", "pixels/s"], rows)]
+    lora = result["lora"]
+    methods = ("no adaptation", "lora", "full fine-tuning")
+    tables.append(
+        Table(
+            f"adapting to another scene from {lora['target_labels_per_class']} labels per class",
+            ["method", "OA %", "trainable fraction"],
+            [[m, f"{lora[m]['OA']:.2f}", f"{lora[m]['trainable']:.4f}"] for m in methods],
+        )
+    )
+    chips = result["chips"]
+    if "skipped" not in chips:
+        models = ("channelvit+hcs (shipped)", "plain vit (zero-filled)")
+        tables.append(
+            Table(
+                f"chips: accuracy (%) on {chips['test_chips']} unseen chips by bands kept",
+                ["model", *SUBSETS, "one"],
+                [[m, *[f"{chips[m][k]:.2f}" for k in (*SUBSETS, "one")]] for m in models],
+            )
+        )
+    return Report(tables, [f"results: {output}"])

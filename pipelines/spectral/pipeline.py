@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 import torch
@@ -28,14 +28,16 @@ from torch import nn
 
 from hybridvision.backbones import SPECTRAL_CLASSIFIERS
 
-from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
 from ..common.config import Component
 from ..common.holes import fill_holes
+from ..report import Report, Table
 from . import training_data
 from .bands import band_subset, hierarchical_channel_sample
 from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
 from .cube_io import CUBE_SUFFIXES
 from .library import SCENE_CLASSES, imaging_spectrometer
+from .options import SPEC
 from .scene import classify_strip, open_scene, scene_statistics, strips
 from .writers import SceneWriter
 
@@ -68,15 +70,10 @@ class SpectralDataConfig:
 
 
 class SpectralPipeline(Pipeline):
-    name = "spectral"
-    description = "hyperspectral scene and multi-band chip classification, robust to missing bands (ChannelViT)"
+    spec = SPEC
     model_config = SpectralModelConfig
     data_config = SpectralDataConfig
     monitor = ("val/accuracy", "max")
-    default_checkpoint_stem = "scene"
-    predict_options = (
-        CliOption("bands", str, "all", "bands to keep: all, every-other, first-half, second-half, one, or 0-63,80"),
-    )
 
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)
@@ -133,20 +130,33 @@ class SpectralPipeline(Pipeline):
         return training_data.val_dataset(self, seed)
 
     # -- samples and evaluation -----------------------------------------------------
-    samples_options = (
-        CliOption("kind", str, "scene", "scene (hyperspectral GeoTIFF + class map) or chips (13-band Sentinel-2-like)"),
-        CliOption(
-            "formats", str, "tif", "scene formats: tif, envi, mat, npy, comma-separated (extras in OUT/formats/)"
-        ),
-        CliOption("size", int, 145, "scene side in pixels (chips: 32)"),
-        CliOption("bands", int, 128, "scene bands, 400-2500 nm"),
-    )
 
     @classmethod
     def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
         from .samples import write_samples
 
         return write_samples(output, count, seed, **options)
+
+    @classmethod
+    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> Report:
+        from .benchmark import run_benchmark
+
+        return run_benchmark(output, log, **options)
+
+    @classmethod
+    def score_report(cls, result: dict[str, Any]) -> Report:
+        """The generic table plus accuracy per class, all cases pooled."""
+        report = super().score_report(result)
+        per_class = result["mean"].get("per_class_accuracy")
+        if per_class:
+            support = result["mean"].get("support", {})
+            rows = [
+                [label, "-" if accuracy is None else f"{accuracy:.2f}", str(support.get(label, ""))]
+                for label, accuracy in per_class.items()
+            ]
+            columns = ["class", "accuracy", "pixels / files"]
+            report.tables.append(Table("per-class accuracy (%), all cases pooled", columns, rows))
+        return report
 
     @classmethod
     def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -19,12 +19,14 @@ from torch import nn
 
 from hybridvision.backbones import BACKBONES
 
-from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.config import Component
+from ..report import Report
 from .data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
 from .images import SUFFIXES, ImageSink, ImageSource, open_image, output_name
 from .metrics import psnr
 from .model import SuperResolver, upscale_by_luma
+from .options import SPEC
 from .tiling import upscale_tiled
 
 GDAL_CACHE_BYTES = 64 * 2**20
@@ -52,24 +54,10 @@ class SuperresDataConfig:
 
 
 class SuperresPipeline(Pipeline):
-    name = "superres"
-    description = "image super-resolution x2/x4 for photos, scans and GeoTIFF rasters (HAT/DRCT-style)"
+    spec = SPEC
     model_config = SuperresModelConfig
     data_config = SuperresDataConfig
     monitor = ("val/psnr_gain", "max")
-    default_checkpoint_stem = "x2"
-    predict_options = (
-        CliOption("scale", int, 0, "upscaling factor: 2 or 4 picks the shipped x2 or x4 (0: the checkpoint's, x2)"),
-        CliOption("tile", int, 256, "tile side in input pixels (memory stays one tile)"),
-        CliOption("overlap", int, 16, "context on each tile side, in input pixels"),
-        CliOption(
-            "color",
-            str,
-            "auto",
-            "luma: the network upscales an RGB image's luma, colour is bicubic (3x faster); bands: every "
-            "band by the network; auto: luma for RGB PNG/JPEG photos, bands for everything else",
-        ),
-    )
     COLOR_MODES = ("auto", "luma", "bands")
 
     @property
@@ -133,14 +121,18 @@ class SuperresPipeline(Pipeline):
         return items
 
     # -- samples and evaluation -----------------------------------------------------
-    samples_options = (CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),)
-    evaluate_options = (CliOption("input", str, "", "folder of the low-resolution inputs (adds bicubic scores)"),)
 
     @classmethod
     def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
         from .samples import write_samples
 
         return write_samples(output, count, seed, **options)
+
+    @classmethod
+    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> Report:
+        from .bench_report import run_benchmark
+
+        return run_benchmark(output, log, **options)
 
     @classmethod
     def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:

@@ -1,8 +1,13 @@
 """tumor3d: 3D brain-tumour segmentation from four MRI modalities (after Swin UNETR)."""
 
-from ..base import PIPELINES
-from .pipeline import Tumor3DPipeline
 
-PIPELINES.register("tumor3d", Tumor3DPipeline)
+def __getattr__(name: str):
+    """``Tumor3DPipeline`` on first use: importing the package (for its options) loads no model code."""
+    if name == "Tumor3DPipeline":
+        from .pipeline import Tumor3DPipeline
+
+        return Tumor3DPipeline
+    raise AttributeError(name)
+
 
 __all__ = ["Tumor3DPipeline"]

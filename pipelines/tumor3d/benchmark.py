@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
 from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
+from ..report import Report, Table
 
 BRATS_SHAPE = (240, 240, 155)
 REFERENCE = "monai:SwinUNETR(feature_size=12)"
@@ -159,3 +161,36 @@ def bench_tumor3d(
         }
         result["dice_difference"] = round(statistics.mean(dice[OURS]) - statistics.mean(dice[REFERENCE]), 4)
     return result
+
+
+def run_benchmark(
+    output: Path, log: Callable[[str], None], roi: int, overlap: float, threads: int, seeds: int, train_steps: int
+) -> Report:
+    """``bench tumor3d``: runs ``bench_tumor3d``, saving its JSON as it goes, and gives its table."""
+    from ..common.atomic import write_json_atomic
+
+    def save(partial: dict) -> None:
+        write_json_atomic(output, partial)
+        log(f"speed: {partial['speedup']}x faster, memory ratio {partial['memory_ratio']}x")
+
+    result = bench_tumor3d(roi, overlap, threads, seeds, train_steps, log=log, save=save)
+    write_json_atomic(output, result)
+    dice = result.get("accuracy", {}).get("mean_dice", {})
+    rows = []
+    for row in result["speed"]:
+        mean = dice.get(row["model"])
+        rows.append(
+            [
+                row["model"],
+                f"{row['parameters_m']:.2f}",
+                f"{row['seconds']:.1f}",
+                f"{row['peak_mb']:.0f}",
+                "-" if mean is None else f"{mean:.3f}",
+            ]
+        )
+    columns = ["model", "params (M)", "seconds / volume", "peak MB", "mean Dice (short budget)"]
+    title = f"tumor3d: 4x240x240x155, ROI {roi}^3, overlap {overlap}, {threads} threads"
+    summary = f"speed-up {result['speedup']}x, memory ratio {result['memory_ratio']}x" + (
+        f", Dice difference {result['dice_difference']:+.3f}" if "dice_difference" in result else ""
+    )
+    return Report([Table(title, columns, rows)], [summary, f"results: {output}"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 from monai.data import MetaTensor
@@ -21,14 +21,16 @@ from torch import nn
 
 from hybridvision.backbones import BACKBONES
 
-from ..base import CliOption, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.config import Component
+from ..report import Report
 from .data import discover_cases, read_case, write_label, write_probabilities
 from .dataset import CropDataset, WholeCaseDataset, cached_cases
 from .evaluate import evaluate_folders
 from .generator import MODALITIES, GeneratorRanges
 from .metrics import soft_region_dice
 from .model import TumorSegmenter
+from .options import SPEC
 from .samples import write_samples
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
 
@@ -67,22 +69,10 @@ class Tumor3DDataConfig:
 
 
 class Tumor3DPipeline(Pipeline):
-    name = "tumor3d"
-    description = "brain-tumour regions (WT/TC/ET) from T1, T1ce, T2, FLAIR NIfTI (Swin UNETR-style)"
+    spec = SPEC
     model_config = Tumor3DModelConfig
     data_config = Tumor3DDataConfig
     monitor = ("val/dice", "max")
-    default_checkpoint_stem = "demo"
-    predict_options = (
-        CliOption("labels", str, "brats2021", "label convention of the output: brats2021 (ET=4) or brats2023 (ET=3)"),
-        CliOption("probabilities", bool, False, "also write <case>_prob.nii.gz (WT, TC, ET probabilities)"),
-    )
-
-    samples_options = (
-        CliOption("labels", str, "brats2021", "file names and label values: brats2021 or brats2023"),
-        CliOption("shifted", bool, False, "contrast, noise and bias outside the training ranges"),
-        CliOption("spacing", float, 1.0, "generator grid in mm (1.0 as BraTS; 2.0 is 8x faster)"),
-    )
 
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)
@@ -149,6 +139,12 @@ class Tumor3DPipeline(Pipeline):
     @classmethod
     def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
         return write_samples(output, count, seed, **options)
+
+    @classmethod
+    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> Report:
+        from .benchmark import run_benchmark
+
+        return run_benchmark(output, log, **options)
 
     @classmethod
     def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:

@@ -5,9 +5,14 @@ Training pairs are digitally reconstructed radiographs (``drr``) rendered from l
 preparation of real views, ``pipeline`` the ``xray2shape`` pipeline (predict, samples, evaluate).
 """
 
-from ..base import PIPELINES
-from .pipeline import X2SPipeline
 
-PIPELINES.register("xray2shape", X2SPipeline)
+def __getattr__(name: str):
+    """``X2SPipeline`` on first use: importing the package (for its options) loads no model code."""
+    if name == "X2SPipeline":
+        from .pipeline import X2SPipeline
+
+        return X2SPipeline
+    raise AttributeError(name)
+
 
 __all__ = ["X2SPipeline"]

@@ -25,12 +25,13 @@ from torch import nn
 
 from hybridvision.backbones import BACKBONES
 
-from ..base import CliOption, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
 from ..common.config import Component
 from ..common.mesh import write_label_meshes
 from .data import ANATOMIES, FixedPairDataset, PhantomPairDataset, detector_spacing_mm, grid_affine, image_shape
 from .evaluate import evaluate_folders
 from .model import BiplanarReconstructor
+from .options import SPEC
 from .radiographs import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
 from .samples import write_samples
 
@@ -153,22 +154,10 @@ def discover_pairs(input_path: Path) -> list[Unit]:
 
 
 class X2SPipeline(Pipeline):
-    name = "xray2shape"
-    description = "3D bone labels and a mesh from AP + lateral radiographs (Swin-X2S-style)"
+    spec = SPEC
     model_config = X2SModelConfig
     data_config = X2SDataConfig
     monitor = ("val/dice", "max")
-    default_checkpoint_stem = "femur"
-    predict_options = (
-        CliOption("pixel_spacing", float, 0.0, "detector pixel spacing in mm for both views (0: from the files)"),
-        CliOption("anatomy", str, "", "femur or spine: picks the shipped model (default: the checkpoint's, femur)"),
-    )
-    samples_options = (
-        CliOption("anatomy", str, "femur", "femur (proximal femur + pelvis) or spine (L1-L5)"),
-        CliOption("with_volume", bool, False, "also write the phantom CT (truth/<case>_ct.nii.gz)"),
-        CliOption("spacing", float, 2.0, "phantom voxel size in mm (truth labels on that grid)"),
-    )
-    evaluate_options = (CliOption("anatomy", str, "auto", "femur, spine or auto (manifest, else label values)"),)
 
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)

@@ -39,7 +39,7 @@ def test_a_local_file_of_the_same_name_wins(tmp_path, monkeypatch):
 
 
 def test_an_unknown_name_lists_the_shipped_ones():
-    with pytest.raises(InputError, match=r"checkpoint not found: superres/x9 .*superres/x2, superres/x4"):
+    with pytest.raises(InputError, match=r"checkpoint not found: superres/x9: .*superres/x2, superres/x4"):
         resolve_checkpoint("superres/x9")
 
 

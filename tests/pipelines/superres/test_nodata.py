@@ -10,24 +10,9 @@ import rasterio
 from hybridvision.pipelines.common.holes import avoid_nodata, fill_holes, hole_mask
 from hybridvision.pipelines.superres.tiling import upscale_tiled
 from tests.apps.test_cli import invoke
+from tests.pipelines.superres.test_superres import write_geotiff
 
 SCALE = 2  # the shipped default
-
-
-def write_geotiff(path, data, nodata=None, interleave="pixel"):
-    profile = dict(
-        driver="GTiff",
-        height=data.shape[1],
-        width=data.shape[2],
-        count=data.shape[0],
-        dtype=data.dtype,
-        crs="EPSG:32613",
-        transform=rasterio.Affine(30, 0, 500000, 0, -30, 4400000),
-        nodata=nodata,
-        interleave=interleave,
-    )
-    with rasterio.open(path, "w", **profile) as dataset:
-        dataset.write(data)
 
 
 def smooth(rng, bands, size=48):
@@ -66,7 +51,7 @@ def inputs(tmp_path_factory):
     folder.mkdir()
     made = cases(np.random.default_rng(3))
     for name, (data, nodata, interleave) in made.items():
-        write_geotiff(folder / name, data, nodata, interleave)
+        write_geotiff(folder / name, data, nodata, interleave=interleave)
     return folder, made
 
 

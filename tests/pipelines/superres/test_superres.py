@@ -62,7 +62,7 @@ def test_tiled_equals_whole_image(make_pipeline):
     assert np.abs(out - whole).mean() < 1e-3
 
 
-def write_geotiff(path, data, nodata=None, crs="EPSG:32613"):
+def write_geotiff(path, data, nodata=None, crs="EPSG:32613", interleave="pixel"):
     profile = dict(
         driver="GTiff",
         height=data.shape[1],
@@ -72,6 +72,7 @@ def write_geotiff(path, data, nodata=None, crs="EPSG:32613"):
         crs=crs,
         transform=from_origin(440000, 4430000, 30, 30),
         nodata=nodata,
+        interleave=interleave,
     )
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(data)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from hybridvision.pipelines.common.isolated import current_rss_mb, isolated, peak_rss_mb
+from ..report import Report, Table
+from .isolated import current_rss_mb, isolated, peak_rss_mb
 
 REFERENCE = "monai:SwinUNETR-encoder-48"
 FAMILIES_3D = ("hybrid", "convnext", "swin")
@@ -90,3 +91,21 @@ def bench_backbones(size: int = 96, repeats: int = 5, threads: int = 2, models: 
         row["speedup_vs_reference"] = round(reference["median_s"] / row["median_s"], 2)
         row["memory_ratio_vs_reference"] = round(reference["peak_mb"] / max(row["peak_mb"], 1e-3), 2)
     return {"input": [1, 4, size, size, size], "threads": threads, "repeats": repeats, "rows": rows}
+
+
+def backbone_report(result: dict, threads: int, repeats: int) -> Report:
+    """``bench backbones``' table: one row per model, ratios against the reference."""
+    rows = [
+        [
+            row["model"],
+            f"{row['parameters_m']:.2f}",
+            f"{row['median_s']:.3f}",
+            f"{row['peak_mb']:.0f}",
+            f"{row['speedup_vs_reference']:.1f}x",
+            f"{row['memory_ratio_vs_reference']:.1f}x",
+        ]
+        for row in result["rows"]
+    ]
+    columns = ["model", "params (M)", "median s", "peak MB", "speed-up vs ref", "memory ratio vs ref"]
+    title = f"3D backbones, input {result['input']}, {threads} threads, median of {repeats}"
+    return Report([Table(title, columns, rows)])

@@ -1,0 +1,138 @@
+"""The verbs' bodies, kept out of cli.py: training, prediction and the shared option helpers."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def friendly(func: Callable) -> Callable:
+    """Turn an error in the user's input into ``error: <message>`` and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from hybridvision.pipelines.errors import one_line, user_errors
+
+        try:
+            return func(*args, **kwargs)
+        except user_errors() as error:
+            errors.print(f"[red]error:[/red] {escape(one_line(error))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def set_threads(threads: Optional[int]) -> None:
+    import torch
+
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be at least 1, got {threads}")
+        torch.set_num_threads(threads)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked but no CUDA device is available")
+    return "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
+
+
+def typer_parameter(name: str, annotation, default, *flags: str, help: str) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=typer.Option(default, *flags, help=help)
+    )
+
+
+def make_command(function_name: str, doc: str, shared: list[inspect.Parameter], extra, run: Callable) -> Callable:
+    """A Typer command whose options are ``shared`` plus a task's ``CliOption``s."""
+    shared_names = [p.name for p in shared]
+
+    def command(**kwargs):
+        run(**{k: kwargs.pop(k) for k in shared_names}, options=kwargs)
+
+    params = list(shared)
+    for option in extra:
+        flag = "--" + option.name.replace("_", "-")
+        params.append(typer_parameter(option.name, option.type, option.default, flag, help=option.help))
+    command.__signature__ = inspect.Signature(params)
+    command.__doc__ = doc
+    command.__name__ = function_name
+    return friendly(command)
+
+
+def choose_checkpoint(pipeline_name: str, checkpoint: Optional[Path], options: dict[str, Any]) -> Path:
+    """``--checkpoint`` (a file, or a shipped name like ``<task>/<name>``), else the shipped one the
+    options ask for (a scale, an anatomy), else the pipeline's default."""
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint, resolve_checkpoint
+
+    return resolve_checkpoint(checkpoint) if checkpoint is not None else default_checkpoint(pipeline_name, options)
+
+
+def run_predict(
+    pipeline_name: str,
+    input: Path,
+    output: Path,
+    checkpoint: Optional[Path],
+    device: str,
+    threads: Optional[int],
+    overwrite: bool,
+    dry_run: bool,
+    **options: Any,
+) -> None:
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import checkpoint_identity, load_checkpoint
+
+    set_threads(threads)
+    path = choose_checkpoint(pipeline_name, checkpoint, options)
+    pipeline, model, metadata = load_checkpoint(path, resolve_device(device))
+    if metadata["pipeline"] != pipeline_name:
+        raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
+    pipeline.configure_prediction(**options)
+    identity = checkpoint_identity(path)
+    summary = pipeline.model_summary()
+    errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
+    report = run_batch(
+        pipeline, model, input, output, overwrite=overwrite, dry_run=dry_run, console=errors, checkpoint=identity
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def train_command(
+    config: Path = typer.Option(..., "--config", "-c", help="run config YAML (configs/<task>/<name>.yaml)"),
+    overrides: list[str] = typer.Option([], "--set", help="override a key: --set train.max_steps=100"),
+    output: Path = typer.Option(None, "--output", "-o", help="run folder (default runs/<task>-<config name>)"),
+    resume: Path = typer.Option(
+        None, "--resume", help="Lightning checkpoint to resume from (RUN/checkpoints/last.ckpt)"
+    ),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda"),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier run in the same folder"),
+) -> None:
+    """Train a pipeline from a config; writes checkpoints, CSV logs and model.safetensors."""
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.common.training import train
+
+    set_threads(threads)
+    run_config = load_config(config, overrides)
+    run_dir = output or Path("runs") / f"{run_config.pipeline}-{config.stem}"
+    if resume is not None and not resume.is_file():
+        raise FileNotFoundError(f"--resume: checkpoint not found: {resume}")
+    if resume is None and not overwrite and (run_dir / "model.safetensors").exists():
+        raise FileExistsError(f"{run_dir} holds an earlier run; pass --output NEW, --resume or --overwrite")
+    result = train(run_config, run_dir, resume=resume, device=resolve_device(device))
+    console.print(f"model: {result.model_path}")
+    console.print("metrics: " + ", ".join(f"{k}={v}" for k, v in result.metrics.items()))

@@ -1,0 +1,27 @@
+"""spectral's command-line surface, readable without importing the task (instant ``--help``)."""
+
+from ..options import CliOption, TaskSpec
+
+SPEC = TaskSpec(
+    name="spectral",
+    description="hyperspectral scene and multi-band chip classification, robust to missing bands (ChannelViT)",
+    default_checkpoint="scene",
+    predict=(
+        CliOption("bands", str, "all", "bands to keep: all, every-other, first-half, second-half, one, or 0-63,80"),
+    ),
+    samples=(
+        CliOption("kind", str, "scene", "scene (hyperspectral GeoTIFF + class map) or chips (13-band Sentinel-2-like)"),
+        CliOption(
+            "formats", str, "tif", "scene formats: tif, envi, mat, npy, comma-separated (extras in OUT/formats/)"
+        ),
+        CliOption("size", int, 145, "scene side in pixels (chips: 32)"),
+        CliOption("bands", int, 128, "scene bands, 400-2500 nm"),
+    ),
+    evaluate=(),
+    bench=(
+        CliOption("steps", int, 1000, "training steps of each compared model (batch 64)"),
+        CliOption("test_pixels", int, 6000, "test pixels per scene and band set (a random subset)"),
+        CliOption("threads", int, 2, "CPU threads"),
+    ),
+    bench_help="spectral: same-scene 5% protocol (ChannelViT+HCS vs plain ViT), other scenes, missing bands, LoRA.",
+)

@@ -1,0 +1,35 @@
+"""superres's command-line surface, readable without importing the task (instant ``--help``)."""
+
+from ..options import CliOption, TaskSpec
+
+SPEC = TaskSpec(
+    name="superres",
+    description="image super-resolution x2/x4 for photos, scans and GeoTIFF rasters (HAT/DRCT-style)",
+    default_checkpoint="x2",
+    predict=(
+        CliOption("scale", int, 0, "upscaling factor: 2 or 4 picks the shipped x2 or x4 (0: the checkpoint's, x2)"),
+        CliOption("tile", int, 256, "tile side in input pixels (memory stays one tile)"),
+        CliOption("overlap", int, 16, "context on each tile side, in input pixels"),
+        CliOption(
+            "color",
+            str,
+            "auto",
+            "luma: the network upscales an RGB image's luma, colour is bicubic (3x faster); bands: every "
+            "band by the network; auto: luma for RGB PNG/JPEG photos, bands for everything else",
+        ),
+    ),
+    samples=(CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),),
+    evaluate=(CliOption("input", str, "", "folder of the low-resolution inputs (adds bicubic scores)"),),
+    bench=(
+        CliOption("threads", int, 2, "CPU threads"),
+        CliOption("sizes", str, "2048,4096,8192", "GeoTIFF sides for the x2 model, comma-separated"),
+        CliOption("stream_size", int, 20000, "side of the identity-streaming raster (0: skip)"),
+        CliOption("repeats", int, 3, "timed passes per model (median reported)"),
+        CliOption("max_seconds", float, 600, "skip a GeoTIFF size extrapolated to take longer"),
+        CliOption("psnr_steps", int, 300, "same-budget training steps, ours and SwinIR-light (0: skip)"),
+        CliOption("quick", bool, False, "only the smallest of --sizes, at most 2 timed passes, 30 PSNR steps"),
+    ),
+    bench_help=(
+        "superres against spandrel's SwinIR and HAT (x4 speed, same-budget PSNR), and peak memory on large GeoTIFFs."
+    ),
+)

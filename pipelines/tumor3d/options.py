@@ -1,0 +1,28 @@
+"""tumor3d's command-line surface, readable without importing the task (instant ``--help``)."""
+
+from ..options import CliOption, TaskSpec
+
+SPEC = TaskSpec(
+    name="tumor3d",
+    description="brain-tumour regions (WT/TC/ET) from T1, T1ce, T2, FLAIR NIfTI (Swin UNETR-style)",
+    default_checkpoint="demo",
+    predict=(
+        CliOption("labels", str, "brats2021", "label convention of the output: brats2021 (ET=4) or brats2023 (ET=3)"),
+        CliOption("probabilities", bool, False, "also write <case>_prob.nii.gz (WT, TC, ET probabilities)"),
+    ),
+    samples=(
+        CliOption("labels", str, "brats2021", "file names and label values: brats2021 or brats2023"),
+        CliOption("shifted", bool, False, "contrast, noise and bias outside the training ranges"),
+        CliOption("spacing", float, 1.0, "generator grid in mm (1.0 as BraTS; 2.0 is 8x faster)"),
+    ),
+    evaluate=(),
+    bench=(
+        CliOption("roi", int, 128, "sliding-window ROI side (voxels), the same for both"),
+        CliOption("overlap", float, 0.25, "sliding-window overlap, the same for both"),
+        CliOption("threads", int, 2, "CPU threads"),
+        CliOption("seeds", int, 3, "training seeds for the accuracy comparison"),
+        CliOption("train_steps", int, 150, "training budget per model and seed (0: skip)"),
+    ),
+    bench_help="tumor3d against MONAI's SwinUNETR: one BraTS-sized volume, and Dice after the same budget.",
+    export_bundle=True,
+)

@@ -1,0 +1,137 @@
+"""Imports run one way: apps -> pipelines -> backbones -> layers, read from every module's AST
+(imports inside functions included); pipelines/common imports no task and not its parent package;
+the demo does not import the command line; cli.py and common/ never name a task; and ``--help``
+at any level loads no torch, MONAI or Gradio."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hybridvision.pipelines.registry import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {"apps": "hybridvision.apps", "pipelines": "hybridvision.pipelines", "backbones": "hybridvision.backbones"}
+TASK_PACKAGES = tuple(f"hybridvision.pipelines.{task}" for task in TASKS)
+CLI_MODULES = ("hybridvision.apps.cli", "hybridvision.apps.commands", "hybridvision.apps.listing")
+
+
+def modules() -> dict[str, Path]:
+    """Module name -> file, for every module of the three packages."""
+    found = {}
+    for folder, package in PACKAGES.items():
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            name = ".".join((package, *parts))
+            found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def imports_of(name: str, path: Path) -> list[tuple[int, str]]:
+    """(line, absolute module) of every import in a file, relative ones resolved."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            found.append((node.lineno, target))
+            found += [(node.lineno, f"{target}.{alias.name}") for alias in node.names if not node.module]
+    return [(line, target) for line, target in found if target.startswith("hybridvision.")]
+
+
+def layer(module: str) -> int | None:
+    if module.startswith("hybridvision.apps"):
+        return 3
+    if module.startswith("hybridvision.pipelines"):
+        return 2
+    if module.startswith("hybridvision.backbones.layers"):
+        return 0
+    if module.startswith("hybridvision.backbones"):
+        return 1
+    return None  # hybridvision.configs: data, open to all
+
+
+ALL = modules()
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_imports_run_one_way(name):
+    upward = [
+        f"{ALL[name].relative_to(ROOT)}:{line} imports {target}"
+        for line, target in imports_of(name, ALL[name])
+        if layer(target) is not None and layer(target) > layer(name)
+    ]
+    assert not upward
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ALL if n.startswith("hybridvision.pipelines.common")))
+def test_common_imports_no_task_and_not_its_parent_package(name):
+    wrong = [
+        f"line {line}: {target}"
+        for line, target in imports_of(name, ALL[name])
+        if target.startswith(TASK_PACKAGES) or target == "hybridvision.pipelines"
+    ]
+    assert not wrong
+
+
+@pytest.mark.parametrize("name", sorted(n for n in ALL if n.startswith("hybridvision.apps.demo")))
+def test_the_demo_does_not_import_the_command_line(name):
+    wrong = [f"line {line}: {t}" for line, t in imports_of(name, ALL[name]) if t.startswith(CLI_MODULES)]
+    assert not wrong
+
+
+def code_strings(path: Path) -> list[tuple[int, str]]:
+    """String constants of a module that are not docstrings."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+
+
+@pytest.mark.parametrize(
+    "name", ["hybridvision.apps.cli", *sorted(n for n in ALL if n.startswith("hybridvision.pipelines.common"))]
+)
+def test_cli_and_common_never_name_a_task(name):
+    named = [f"line {line}: {text!r}" for line, text in code_strings(ALL[name]) if any(t in text for t in TASKS)]
+    imported = [f"line {line}: {t}" for line, t in imports_of(name, ALL[name]) if t.startswith(TASK_PACKAGES)]
+    assert not named and not imported
+
+
+def test_cli_stays_thin():
+    assert len((ROOT / "apps" / "cli.py").read_text().splitlines()) < 300
+
+
+@pytest.mark.parametrize("args", [["--help"], ["predict", "--help"], ["predict", "tumor3d", "--help"]], ids=str)
+def test_help_loads_no_torch_monai_or_gradio(args):
+    probe = (
+        "import sys\n"
+        "from hybridvision.apps.cli import build_app\n"
+        "try:\n"
+        f"    build_app()(prog_name='hybridvision', args={args!r})\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(sorted(m for m in ('torch', 'monai', 'gradio') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "Usage" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
