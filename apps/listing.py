@@ -52,7 +52,12 @@ def list_checkpoints(
 ) -> None:
     """Shipped checkpoints: hold-out figures from their model cards, and on which data each was measured."""
     from hybridvision.pipelines.common.cards import card_path, figure_text, read_card
-    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints, shipped_name
+    from hybridvision.pipelines.common.checkpoint import (
+        read_metadata,
+        shipped_checkpoints,
+        shipped_name,
+        summarise_checkpoint,
+    )
 
     paths = shipped_checkpoints()
     if not paths:
@@ -66,7 +71,9 @@ def list_checkpoints(
         meta = read_metadata(path)
         prov = meta.get("provenance", {})
         name = shipped_name(path)
-        about = f"{name}\n{prov.get('parameters', 0) / 1e6:.2f}M params\n{path.stat().st_size / 2**20:.1f} MB"
+        model = summarise_checkpoint(meta)
+        size = f"{prov.get('parameters', 0) / 1e6:.2f}M params, {path.stat().st_size / 2**20:.1f} MB"
+        about = "\n".join(part for part in (name, model, size) if part)
         card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
         for evaluation in card["evaluations"]:
             table.add_row(about, evaluation["data"], ", ".join(figure_text(f) for f in evaluation["figures"]))

@@ -197,3 +197,11 @@ def default_checkpoint(pipeline_name: str, options: dict[str, Any] | None = None
     if not names:
         raise InputError(f"no shipped checkpoint for {pipeline_name}; pass --checkpoint PATH")
     raise InputError(f"no shipped checkpoint {pipeline_name}/{stem} (shipped: {', '.join(names)}); pass --checkpoint")
+
+
+def summarise_checkpoint(metadata: dict[str, Any]) -> str:
+    """The parts a checkpoint's model is built from, by registry name (``hybrid_small``), read from
+    its config whatever the task calls them (backbone, body, classifier ...)."""
+    model = metadata.get("config", {}).get("model", {})
+    names = [value["name"] for value in model.values() if isinstance(value, dict) and "name" in value]
+    return " + ".join(names)

@@ -120,3 +120,11 @@ def test_evaluate_names_a_wrong_scale(tmp_path, with_input):
     result = invoke("evaluate", "superres", "--pred", samples / "pred", "--truth", samples / "truth", *extra)
     assert result.exit_code == 2
     assert "predicted x2, truth needs x4" in result.output and "--scale 4" in result.output
+
+
+def test_a_checkpoint_is_summarised_by_its_registry_parts_whatever_the_task_calls_them():
+    from hybridvision.pipelines.common.checkpoint import read_metadata, summarise_checkpoint
+
+    assert summarise_checkpoint(read_metadata("superres/x2")) == "hat_light"  # a "body"
+    assert summarise_checkpoint(read_metadata("tumor3d/demo")).startswith("hybrid_small")  # a "backbone"
+    assert summarise_checkpoint({"config": {"model": {"classes": 3}}}) == ""
