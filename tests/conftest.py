@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,3 +22,24 @@ from tests.toy_pipeline import ToyPipeline  # noqa: E402,F401  (registers the "t
 def seeded():
     torch.manual_seed(0)
     np.random.seed(0)
+
+
+HOMES = Path(__file__).resolve().parents[1] / ".test-homes"  # git-ignored; outside the system temp dir
+
+
+@pytest.fixture()
+def user_home():
+    """A fresh HOME inside the checkout: Gradio serves the temp dir by itself, a user's home it does not."""
+    home = HOMES / uuid.uuid4().hex[:12]
+    home.mkdir(parents=True)
+    yield home
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture()
+def user_env(user_home):
+    """The environment of a user's shell: that HOME, the installed command first on PATH, and no
+    HYBRIDVISION_* or GRADIO_* variable (a user sets none of them)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("HYBRIDVISION_", "GRADIO_", "COLUMNS"))}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{kept.get('PATH', '')}"
+    return {**kept, "HOME": str(user_home), "PATH": path}

@@ -7,18 +7,13 @@ HYBRIDVISION_* or GRADIO_* variable. Every line must succeed.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HOMES = ROOT / ".test-homes"  # git-ignored
 
 
 def quick_blocks() -> list[list[str]]:
@@ -34,20 +29,10 @@ def test_the_readme_marks_a_quick_example_for_every_task():
         assert any(f"hybridvision evaluate {task}" in c for c in commands), task
 
 
-@pytest.fixture()
-def user_shell(tmp_path):
-    home = HOMES / uuid.uuid4().hex[:12]
-    home.mkdir(parents=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HYBRIDVISION_", "GRADIO_"))}
-    env.update(HOME=str(home), PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
-    yield tmp_path, env
-    shutil.rmtree(home, ignore_errors=True)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("block", quick_blocks(), ids=lambda block: block[0].split()[2])
-def test_quick_example_runs_verbatim(block, user_shell):
-    folder, env = user_shell
+def test_quick_example_runs_verbatim(block, user_env, tmp_path):
+    folder, env = tmp_path, user_env
     for line in block:
         done = subprocess.run(["bash", "-c", line], cwd=folder, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"{line}\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"

@@ -253,7 +253,7 @@ class SpectralPipeline(Pipeline):
             with writer:
                 halo, used = patch // 2, channels >= 0
                 for row0, row1, data, holes in strips(source, 16, halo):
-                    holes[~used] = False  # a band the model does not read is no reason to drop a pixel
+                    holes = holes & used[:, None, None]  # a band the model does not read drops no pixel
                     filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
                     probabilities = classify_strip(filled / np.float32(scale), halo, patch, predict)
                     classes = (probabilities.argmax(-1) + 1).astype(np.uint8)

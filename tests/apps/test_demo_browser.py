@@ -11,14 +11,11 @@ Needs /usr/bin/chromium (`.ci/run` installs it).
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -27,7 +24,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-HOMES = ROOT / ".test-homes"  # git-ignored
 # sample button id -> text its tab's status shows once the result is in
 EXPECTED = {
     "superres-sample-0": "astronaut.png",
@@ -46,22 +42,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def user_environment(home: Path) -> dict[str, str]:
-    """The test runner's environment as a user's shell would have it: no project or Gradio settings."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("HYBRIDVISION_", "GRADIO_"))}
-    return {**kept, "HOME": str(home)}
-
-
 @pytest.fixture()
-def user_home():
-    home = HOMES / uuid.uuid4().hex[:12]
-    home.mkdir(parents=True)
-    yield home
-    shutil.rmtree(home, ignore_errors=True)
-
-
-@pytest.fixture()
-def served(user_home, tmp_path):
+def served(user_home, user_env, tmp_path):
     import tempfile
 
     assert not user_home.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
@@ -69,7 +51,7 @@ def served(user_home, tmp_path):
     command = [str(Path(sys.executable).parent / "hybridvision"), "demo", "--port", str(port)]
     log = open(tmp_path / "demo.log", "w")
     # the working directory is neither the home nor above it: Gradio serves its working directory
-    server = subprocess.Popen(command, cwd=tmp_path, env=user_environment(user_home), stdout=log, stderr=log)
+    server = subprocess.Popen(command, cwd=tmp_path, env=user_env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 180
