@@ -175,12 +175,16 @@ def build_app() -> typer.Typer:
     """The Typer app, with one sub-command per registered pipeline under each verb it has."""
     from hybridvision.pipelines.registry import PIPELINES
 
-    from .listing import list_backbones, list_checkpoints, list_pipelines
+    from .listing import list_adapters, list_backbones, list_checkpoints, list_decoders, list_pipelines
 
     specs = [PIPELINES.spec(name) for name in PIPELINES.names()]
     app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__.split("\n")[0])
-    list_app = typer.Typer(no_args_is_help=True, help="List backbones, pipelines or shipped checkpoints.")
+    list_app = typer.Typer(
+        no_args_is_help=True, help="List backbones, decoders, adapters, pipelines or shipped checkpoints."
+    )
     list_app.command("backbones")(friendly(list_backbones))
+    list_app.command("decoders")(friendly(list_decoders))
+    list_app.command("adapters")(friendly(list_adapters))
     list_app.command("pipelines")(friendly(list_pipelines))
     list_app.command("checkpoints")(friendly(list_checkpoints))
     app.add_typer(list_app, name="list")

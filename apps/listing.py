@@ -1,4 +1,4 @@
-"""``hybridvision list backbones|pipelines|checkpoints``: what is registered and what ships."""
+"""``hybridvision list backbones|decoders|adapters|pipelines|checkpoints``: what is registered and ships."""
 
 from __future__ import annotations
 
@@ -29,6 +29,33 @@ def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over
             params = " / ".join(counts)
         dims = ", ".join(f"{d}D" for d in support.spatial_dims)
         table.add_row(name, entry.metadata["family"], dims, params, entry.metadata["description"])
+    console.print(table)
+
+
+def list_decoders() -> None:
+    """Registered decoders (task heads) and what each needs of a backbone."""
+    from hybridvision.backbones import DECODERS
+
+    table = Table(title="decoders (hybridvision.backbones.DECODERS)")
+    for column in ("name", "dims", "backbone levels", "description"):
+        table.add_column(column)
+    for name in DECODERS.names():
+        entry = DECODERS.entry(name)
+        needs = entry.metadata["needs"]
+        dims = ", ".join(f"{d}D" for d in needs.spatial_dims)
+        table.add_row(name, dims, needs.levels.replace("_", " "), entry.metadata["description"])
+    console.print(table)
+
+
+def list_adapters() -> None:
+    """Registered adapters: the small trainable parts beside a frozen model."""
+    from hybridvision.backbones import ADAPTERS
+
+    table = Table(title="adapters (hybridvision.backbones.ADAPTERS)")
+    table.add_column("name")
+    table.add_column("description")
+    for name in ADAPTERS.names():
+        table.add_row(name, ADAPTERS.entry(name).metadata["description"])
     console.print(table)
 
 

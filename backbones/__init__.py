@@ -5,7 +5,9 @@ spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
 """
 
 from . import channelvit, convnext, drct, hat, hybrid, spectral, swin, timm_source  # noqa: F401  (registers the families)
+from .adapters import ADAPTERS  # noqa: E402
 from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters
+from .decoders import DECODERS, build_decoder  # noqa: E402
 from .registry import BuildError, Registry, RegistryError
 from .spectral_classifiers import SPECTRAL_CLASSIFIERS
 
@@ -16,7 +18,10 @@ def build_backbone(name: str, **kwargs) -> Backbone:
 
 
 __all__ = [
+    "ADAPTERS",
     "BACKBONES",
+    "DECODERS",
+    "build_decoder",
     "BuildError",
     "Backbone",
     "FeatureInfo",

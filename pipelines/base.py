@@ -203,6 +203,10 @@ class Pipeline(abc.ABC):
         """What a checkpoint must know beyond the config (label convention, scale, bands)."""
         return {}
 
+    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A saved state dict in this model's current layout (checkpoints are migrated on load, never re-saved)."""
+        return state
+
     @classmethod
     def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
         """The stem of the shipped checkpoint that prediction options ask for (``--scale 4``: ``x4``)."""

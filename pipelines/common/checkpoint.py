@@ -108,6 +108,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+    state = pipeline.migrate_state(state)  # older layouts load as they are saved: the file is never re-saved
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
@@ -163,7 +164,7 @@ def checkpoint_identity(path: Path) -> dict[str, str]:
     return {"name": shipped_name(path) or path.name, "path": str(path.resolve()), "sha256": digest.hexdigest()}
 
 
-def initialise_from(model: torch.nn.Module, spec: str | Path) -> tuple[int, int]:
+def initialise_from(model: torch.nn.Module, spec: str | Path, migrate=lambda state: state) -> tuple[int, int]:
     """Copy every weight of checkpoint ``spec`` whose name and shape match ``model``'s (fine-tuning,
     or a x4 model from a x2 one: the body matches, the head does not); returns (copied, model tensors).
 
@@ -171,7 +172,7 @@ def initialise_from(model: torch.nn.Module, spec: str | Path) -> tuple[int, int]
         InputError: the checkpoint is missing or shares no weight with the model.
     """
     path = resolve_checkpoint(spec)
-    source = load_file(str(path))
+    source = migrate(load_file(str(path)))
     target = model.state_dict()
     matched = {k: v.to(target[k].dtype) for k, v in source.items() if k in target and v.shape == target[k].shape}
     if not matched:

@@ -20,9 +20,10 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader, IterableDataset
 
+from hybridvision.backbones.adapters import add_lora, merge_lora, trainable_fraction
+
 from ..base import Pipeline
 from ..registry import PIPELINES
-from .adapters import add_lora, merge_lora, trainable_fraction
 from .checkpoint import initialise_from, save_checkpoint
 from .config import RunConfig, to_plain
 
@@ -36,7 +37,8 @@ class PipelineModule(L.LightningModule):
         self.config = config
         self.model = pipeline.build_model()
         train = config.train
-        self.initialised = initialise_from(self.model, train.init_from) if train.init_from else None
+        init_from = train.init_from
+        self.initialised = initialise_from(self.model, init_from, pipeline.migrate_state) if init_from else None
         if train.adapter == "lora":
             self.model = add_lora(self.model, train.lora_rank, 2 * train.lora_rank, tuple(train.lora_targets))
 

@@ -162,7 +162,7 @@ def other_scenes(seeds: tuple[int, ...], limit: int, log) -> dict[str, Any]:
 
 
 def lora_adaptation(steps: int, limit: int, log) -> dict[str, Any]:
-    from ..common.adapters import add_lora, trainable_fraction
+    from hybridvision.backbones.adapters import add_lora, trainable_fraction
 
     source, target = labelled(100), labelled(101, per_class=10)
     torch.manual_seed(0)

@@ -10,13 +10,11 @@ Y-PSNR convention of the field do: the network sees one band instead of three, 3
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hybridvision.backbones import Backbone
+from hybridvision.backbones import Backbone, build_decoder
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 Y, the channel the field's Y-PSNR measures
 
@@ -36,35 +34,6 @@ def upscale_by_luma(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.cat([bicubic[:3] + (upscaled[0] - bicubic[3]), upscaled[1:]])
 
 
-class PixelShuffleHead(nn.Module):
-    """(B, C, H, W) features -> (B, out_channels, H * scale, W * scale); scale a power of 2.
-
-    ``direct`` (SwinIR-light's "pixelshuffledirect"): one conv to ``out * scale**2`` channels and a
-    single PixelShuffle, all at the input resolution; otherwise a conv + PixelShuffle(2) per factor
-    of 2 and a conv at the output resolution (SwinIR/HAT's "pixelshuffle": richer, and at x4 about a
-    third of a light model's cost).
-    """
-
-    def __init__(self, channels: int, out_channels: int, scale: int, hidden: int = 64, direct: bool = False):
-        super().__init__()
-        if scale < 1 or scale & (scale - 1):
-            raise ValueError(f"scale must be a power of 2 (2 or 4), got {scale}")
-        layers: list[nn.Module] = [nn.Conv2d(channels, hidden, 3, padding=1), nn.LeakyReLU(0.2)]
-        if direct:
-            layers += [nn.Conv2d(hidden, out_channels * scale * scale, 3, padding=1), nn.PixelShuffle(scale)]
-        else:
-            for _ in range(int(math.log2(scale))):
-                layers += [nn.Conv2d(hidden, 4 * hidden, 3, padding=1), nn.PixelShuffle(2)]
-            layers.append(nn.Conv2d(hidden, out_channels, 3, padding=1))
-        last = layers[-2] if direct else layers[-1]
-        nn.init.zeros_(last.weight)  # untrained, the whole model is exactly bicubic upscaling
-        nn.init.zeros_(last.bias)
-        self.layers = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.layers(x)
-
-
 class SuperResolver(nn.Module):
     """Body + head + bicubic skip. ``x: (B, C, H, W)`` in [0, 1] -> ``(B, C, sH, sW)``."""
 
@@ -74,7 +43,15 @@ class SuperResolver(nn.Module):
             raise ValueError("super-resolution needs a full-resolution body (reduction 1), e.g. hat_light")
         self.body = body
         self.scale = scale
-        self.head = PixelShuffleHead(body.feature_info[0].channels, body.in_channels, scale, head_channels, direct_head)
+        self.head = build_decoder(
+            "pixel_shuffle",
+            body.feature_info,
+            body.in_channels,
+            2,
+            scale=scale,
+            hidden=head_channels,
+            direct=direct_head,
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         upscaled = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)

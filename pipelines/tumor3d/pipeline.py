@@ -29,7 +29,7 @@ from .dataset import CropDataset, WholeCaseDataset, cached_cases
 from .evaluate import evaluate_folders
 from .generator import MODALITIES, GeneratorRanges
 from .metrics import soft_region_dice
-from .model import TumorSegmenter
+from .model import TumorSegmenter, migrate_state
 from .options import SPEC
 from .samples import write_samples
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
@@ -109,6 +109,9 @@ class Tumor3DPipeline(Pipeline):
         return sliding_window_inference(
             image, data.roi, data.sw_batch_size, model, overlap=data.overlap, mode="gaussian", padding_mode="constant"
         )
+
+    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return migrate_state(state)
 
     def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
         return self.dice_ce(pred, batch["label"])

@@ -37,7 +37,7 @@ def test_untrained_model_is_exactly_bicubic(direct):
 
 @pytest.mark.parametrize("scale", [2, 4])
 def test_direct_head_is_one_conv_and_one_shuffle_at_the_input_size(scale):
-    from hybridvision.pipelines.superres.model import PixelShuffleHead
+    from hybridvision.backbones.decoders.pixel_shuffle import PixelShuffleHead
 
     head = PixelShuffleHead(8, 3, scale, hidden=6, direct=True)
     shuffles = [m for m in head.modules() if isinstance(m, torch.nn.PixelShuffle)]

@@ -1,0 +1,61 @@
+"""Every decoder with every ``*_test`` backbone it accepts (from the declarations on both sides):
+the output has the task's shape, every trainable parameter of the pair gets a gradient, and a
+backbone a decoder refuses is refused with the reason."""
+
+import pytest
+import torch
+
+from hybridvision.backbones import BACKBONES, DECODERS, build_backbone, build_decoder
+
+SIDE = {2: 64, 3: 32}
+OPTIONS = {"unet": {"out_channels": 3}, "pixel_shuffle": {"scale": 2, "hidden": 8}, "classifier": {"classes": 5}}
+
+
+def pairs(accepted: bool):
+    for backbone in BACKBONES.names("*_test"):
+        support = BACKBONES.entry(backbone).metadata["support"]
+        if support.channel_ids:
+            continue  # channel-aware classifiers take channel ids, not the plain contract input
+        for dims in support.spatial_dims:
+            encoder = build_backbone(backbone, in_channels=1, spatial_dims=dims)
+            for decoder in DECODERS.names():
+                refused = DECODERS.entry(decoder).metadata["needs"].refuses(encoder.feature_info, dims)
+                if (refused is None) == accepted:
+                    yield pytest.param(backbone, dims, decoder, id=f"{backbone}-{dims}d-{decoder}")
+
+
+def test_every_decoder_is_listed_with_its_needs():
+    assert {"unet", "pixel_shuffle", "classifier"} <= set(DECODERS.names())
+    assert len(list(pairs(True))) >= 8
+
+
+def expected_shape(decoder: str, dims: int) -> tuple:
+    side = (SIDE[dims],) * dims
+    return {"unet": (2, 3, *side), "pixel_shuffle": (2, 1, *(2 * SIDE[dims],) * dims), "classifier": (2, 5)}[decoder]
+
+
+@pytest.mark.parametrize("backbone,dims,decoder", list(pairs(True)))
+def test_accepted_pairs_give_the_task_output_and_train_end_to_end(backbone, dims, decoder):
+    encoder = build_backbone(backbone, in_channels=1, spatial_dims=dims).train()
+    head = build_decoder(decoder, encoder.feature_info, 1, dims, **OPTIONS[decoder]).train()
+    x = torch.randn(2, 1, *(SIDE[dims],) * dims)
+    features = encoder(x)
+    if decoder == "pixel_shuffle":
+        torch.nn.init.normal_(head.layers[-1].weight, std=0.1)  # it starts at zero (bicubic identity)
+        y = head(features[0])
+    else:
+        y = head(x, features) if getattr(head, "takes_input", False) else head(features)
+    assert y.shape == expected_shape(decoder, dims)
+    y.square().mean().backward()
+    # a classifier reads the coarsest level only: the norms that finish finer levels stay out of it
+    trained = (head,) if decoder == "classifier" else (encoder, head)
+    missing = [n for m in trained for n, p in m.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, missing[:5]
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in encoder.parameters())
+
+
+@pytest.mark.parametrize("backbone,dims,decoder", list(pairs(False)))
+def test_refused_pairs_say_why(backbone, dims, decoder):
+    encoder = build_backbone(backbone, in_channels=1, spatial_dims=dims)
+    with pytest.raises(ValueError, match=f"decoder {decoder} needs"):
+        build_decoder(decoder, encoder.feature_info, 1, dims, **OPTIONS[decoder])
