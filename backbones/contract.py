@@ -70,6 +70,12 @@ class Backbone(nn.Module):
         """Every spatial size of the input must be a multiple of this (the total stride)."""
         return max(info.reduction for info in self.feature_info)
 
+    @property
+    def window_multiple(self) -> int:
+        """Tiles whose origins are multiples of this see the same attention windows as the whole
+        input (1: no windows that tiling could cut differently)."""
+        return 1
+
     def check_input(self, x: torch.Tensor) -> None:
         """Refuse, with a message that says what to do, an input this backbone cannot take."""
         expected_ndim = self.spatial_dims + 2

@@ -62,7 +62,7 @@ def build_drct(
 ) -> RestorationBody:
     """A DRCT body: ``groups`` dense Swin groups."""
     return RestorationBody(
-        in_channels, spatial_dims, dim, groups, lambda index: DenseSwinGroup(dim, layers, growth, heads, window)
+        in_channels, spatial_dims, dim, groups, lambda index: DenseSwinGroup(dim, layers, growth, heads, window), window
     )
 
 

@@ -124,7 +124,7 @@ def build_hat(
         blocks = [HybridAttentionBlock(dim, heads, window, shifted=bool(i % 2)) for i in range(depth)]
         return ResidualGroup(dim, blocks + [OverlappingCrossAttention(dim, heads, window)])
 
-    return RestorationBody(in_channels, spatial_dims, dim, groups, make_group)
+    return RestorationBody(in_channels, spatial_dims, dim, groups, make_group, window)
 
 
 register_sizes(

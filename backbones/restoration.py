@@ -25,10 +25,17 @@ class RestorationBody(Backbone):
         dim: feature channels.
         groups: how many residual groups.
         make_group: ``make_group(index) -> nn.Module`` mapping (B, H, W, dim) tokens to the same.
+        window: the groups' attention window (tiled inference keeps tile origins on its grid).
     """
 
     def __init__(
-        self, in_channels: int, spatial_dims: int, dim: int, groups: int, make_group: Callable[[int], nn.Module]
+        self,
+        in_channels: int,
+        spatial_dims: int,
+        dim: int,
+        groups: int,
+        make_group: Callable[[int], nn.Module],
+        window: int = 1,
     ):
         if spatial_dims != 2:
             raise ValueError(f"super-resolution bodies are 2D; spatial_dims={spatial_dims} was asked")
@@ -37,10 +44,15 @@ class RestorationBody(Backbone):
         self.groups = nn.ModuleList(make_group(i) for i in range(groups))
         self.norm = nn.LayerNorm(dim)
         self.after_body = nn.Conv2d(dim, dim, 3, padding=1)
+        self.window = window
 
     @property
     def size_multiple(self) -> int:
         return 1
+
+    @property
+    def window_multiple(self) -> int:
+        return self.window
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         """x: (B, C_in, H, W), any H and W -> [(B, dim, H, W)]."""

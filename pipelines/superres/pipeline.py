@@ -55,6 +55,7 @@ class SuperresDataConfig:
 
 class SuperresPipeline(Pipeline):
     spec = SPEC
+    _window: int | None = None  # the built body's attention window (see ``window``)
     model_config = SuperresModelConfig
     data_config = SuperresDataConfig
     monitor = ("val/psnr_gain", "max")
@@ -73,11 +74,18 @@ class SuperresPipeline(Pipeline):
 
     @property
     def window(self) -> int:
-        return int(dict(self.model_cfg.body.kwargs).get("window", 8))
+        """The body's attention window, asked of the built body (never read from the config)."""
+        if self._window is None:
+            self._window = self.build_body().window_multiple
+        return self._window
 
     # -- model and training -------------------------------------------------------------
+    def build_body(self) -> nn.Module:
+        return self.model_cfg.body.build(BACKBONES, in_channels=self.model_cfg.bands, spatial_dims=2)
+
     def build_model(self) -> nn.Module:
-        body = self.model_cfg.body.build(BACKBONES, in_channels=self.model_cfg.bands, spatial_dims=2)
+        body = self.build_body()
+        self._window = body.window_multiple
         return SuperResolver(body, self.model_cfg.scale, self.model_cfg.head_channels, self.model_cfg.direct_head)
 
     def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:

@@ -230,3 +230,15 @@ def test_flat_training_crops_are_redrawn():
         return np.mean([float(data[i]["label"].std()) < 0.01 for i in range(len(data))])
 
     assert flat_share(0.0) > 0.3 and flat_share(0.05) < 0.1
+
+
+@pytest.mark.parametrize("body,window", [("hat_test", 4), ("hat_light", 8), ("hat_small", 16), ("drct_test", 4)])
+def test_the_window_is_asked_of_the_built_body(body, window):
+    """Tiling keeps tile origins on the body's window grid: the window comes from the body, never
+    from config keywords (hat_small's 16 was read as the default 8 before)."""
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.superres.pipeline import SuperresPipeline
+    from tests.pipelines.superres.conftest import TINY
+
+    config = load_config(TINY, [f"model.body.name={body}"])
+    assert SuperresPipeline(config.model, config.data).window == window
