@@ -34,18 +34,13 @@ NODATA_CSS = """
 }
 """  # a transparent PNG shown in an image box (the class map) gets a checkerboard behind it
 NODATA_VIEW = ["nodata-checkerboard"]  # the class of every image box that shows a transparent PNG
-CHECKER_CELL = 8
-
-
-def checkerboard(height: int, width: int) -> np.ndarray:
-    """(H, W, 3) uint8 grey-and-white squares: how a picture shows that a pixel holds nothing."""
-    cells = (np.indices((height, width)) // CHECKER_CELL).sum(0) % 2
-    return np.where(cells[..., None], 200, 255).repeat(3, -1).astype(np.uint8)
 
 
 def over_checkerboard(picture: np.ndarray, holes: np.ndarray) -> np.ndarray:
     """(H, W, 3) uint8 with the checkerboard where ``holes`` (H, W): nodata drawn as transparency
     inside the picture itself, so no letterbox around it looks like nodata."""
+    from hybridvision.pipelines.common.holes import checkerboard
+
     return np.where(holes[..., None], checkerboard(*holes.shape), picture)
 
 

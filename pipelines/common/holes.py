@@ -90,3 +90,9 @@ def avoid_nodata(stored: np.ndarray, unrounded: np.ndarray, nodata: float | None
         up = unrounded > float(nodata)
         moved = np.where(up, np.nextafter(target, np.inf), np.nextafter(target, -np.inf)).astype(stored.dtype)
     return np.where(hit, moved, stored)
+
+
+def checkerboard(height: int, width: int, cell: int = 8) -> np.ndarray:
+    """(H, W, 3) uint8 grey-and-white squares: how a picture shows that a pixel holds nothing."""
+    cells = (np.indices((height, width)) // cell).sum(0) % 2
+    return np.where(cells[..., None], 200, 255).repeat(3, -1).astype(np.uint8)

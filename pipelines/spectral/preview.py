@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..common.holes import checkerboard
+
 NO_CLASS_COLOUR = (0, 0, 0, 0)  # transparent: no data, or no label
 NO_DATA_LEGEND = "no data (a hole in a band: nodata or NaN)"
 
@@ -15,12 +17,6 @@ def colourise(classes: np.ndarray, colours: tuple[tuple[int, int, int], ...]) ->
     """(H, W) labels 0..K -> (H, W, 4) uint8 RGBA; 0 (no data / unlabelled) is transparent."""
     table = np.array([NO_CLASS_COLOUR, *[(*colour, 255) for colour in colours]], np.uint8)
     return table[np.clip(classes, 0, len(colours))]
-
-
-def checkerboard_swatch(size: int) -> Image.Image:
-    """A small grey-and-white checkerboard: how the legend draws transparency."""
-    cells = (np.indices((size, size)) // 4).sum(0) % 2
-    return Image.fromarray(np.where(cells[..., None], 200, 255).repeat(3, -1).astype(np.uint8))
 
 
 def write_preview(classes: np.ndarray, names: tuple[str, ...], colours, path: Path, areas: dict | None = None) -> None:
@@ -44,7 +40,7 @@ def write_preview(classes: np.ndarray, names: tuple[str, ...], colours, path: Pa
         text = f"{name} ({areas[name]})" if areas and name in areas else name
         draw.text((image.width + 28, top), text, fill="black")
     top = 5 + len(names) * row
-    canvas.paste(checkerboard_swatch(13), (image.width + 10, top))
+    canvas.paste(Image.fromarray(checkerboard(13, 13, cell=4)), (image.width + 10, top))
     draw.rectangle([image.width + 10, top, image.width + 22, top + 12], outline="black")
     draw.text((image.width + 28, top), NO_DATA_LEGEND, fill="black")
     canvas.save(path, format="PNG")

@@ -13,14 +13,22 @@ from hybridvision.apps.demo.app import available_tabs, build_demo
 from hybridvision.pipelines.common.mesh import read_mesh_bounds
 
 
-@pytest.fixture(scope="session", autouse=True)
-def demo_cache(tmp_path_factory):
-    """Samples are generated once per test session, in a private folder."""
-    import os
+@pytest.fixture(scope="module", autouse=True)
+def demo_home():
+    """The handlers run as a user's demo does: samples cached in the home's ~/.cache, here a fresh
+    home inside the checkout (HOME is what every user has; the test restores it afterwards)."""
+    import shutil
+    import uuid
 
-    folder = tmp_path_factory.mktemp("demo-cache")
-    os.environ["HYBRIDVISION_CACHE"] = str(folder)
-    return folder
+    from tests.conftest import HOMES
+
+    home = HOMES / uuid.uuid4().hex[:12]
+    home.mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(home))
+        patch.delenv("HYBRIDVISION_CACHE", raising=False)
+        yield home
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def test_tabs_follow_shipped_checkpoints():

@@ -94,7 +94,7 @@ def test_the_legend_names_no_data():
 
 def test_the_demo_handler_gives_no_class_on_holes_and_shows_them_transparent(inputs):
     from hybridvision.apps.demo import spectral_tab
-    from hybridvision.apps.demo.shared import checkerboard
+    from hybridvision.pipelines.common.holes import checkerboard
 
     folder, made = inputs
     for name, (values, nodata, _) in made.items():

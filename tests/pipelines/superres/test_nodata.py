@@ -80,7 +80,7 @@ def test_predict_keeps_exactly_the_holes_of_every_kind_of_file(inputs, tmp_path)
 
 def test_the_demo_handler_keeps_exactly_the_holes(inputs):
     from hybridvision.apps.demo import superres_tab
-    from hybridvision.apps.demo.shared import checkerboard
+    from hybridvision.pipelines.common.holes import checkerboard
 
     folder, made = inputs
     for name, (data, nodata, _) in made.items():
