@@ -6,10 +6,10 @@ spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
 
 from . import channelvit, convnext, drct, hat, hybrid, spectral, swin, timm_source  # noqa: F401  (registers the families)
 from .adapters import ADAPTERS  # noqa: E402
+from .composed import EncoderDecoder
 from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters
 from .decoders import DECODERS, build_decoder  # noqa: E402
 from .registry import BuildError, Registry, RegistryError
-from .spectral_classifiers import SPECTRAL_CLASSIFIERS
 
 
 def build_backbone(name: str, **kwargs) -> Backbone:
@@ -24,9 +24,9 @@ __all__ = [
     "build_decoder",
     "BuildError",
     "Backbone",
+    "EncoderDecoder",
     "FeatureInfo",
     "Registry",
-    "SPECTRAL_CLASSIFIERS",
     "RegistryError",
     "Support",
     "build_backbone",

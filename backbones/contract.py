@@ -32,7 +32,10 @@ class Support:
         spatial_dims: the spatial dimensionalities it builds for (2, 3 or both).
         min_in_channels / max_in_channels: accepted input channel range (None = unbounded).
         full_resolution: it returns one level at reduction 1 (super-resolution bodies).
-        channel_ids: ``forward`` takes an optional ``channel_ids`` tensor (channel-aware models).
+        channel_ids: ``forward`` takes an optional ``channel_ids`` tensor: which of the
+            ``in_channels`` the input's channels are (spectral backbones, missing bands).
+        fixed_input_size: built for one input side (``image_size``, its position embeddings); the
+            builder passes it.
     """
 
     spatial_dims: tuple[int, ...] = (2, 3)
@@ -40,6 +43,7 @@ class Support:
     max_in_channels: int | None = None
     full_resolution: bool = False
     channel_ids: bool = False
+    fixed_input_size: bool = False
 
     def accepts_channels(self, channels: int) -> bool:
         upper = self.max_in_channels if self.max_in_channels is not None else channels
@@ -65,6 +69,15 @@ class Backbone(nn.Module):
         self.spatial_dims = spatial_dims
         self.feature_info = list(feature_info)
 
+    # facts a pipeline asks of a built backbone, instead of reading its config
+    takes_channel_subsets = False  # uses a band subset as it is (ChannelViT); others zero-fill the rest
+    channel_group_size = 1  # bands per token; channel sampling in training draws whole groups first
+
+    @property
+    def full_resolution(self) -> bool:
+        """One level at the input's resolution (super-resolution bodies)."""
+        return [info.reduction for info in self.feature_info] == [1]
+
     @property
     def size_multiple(self) -> int:
         """Every spatial size of the input must be a multiple of this (the total stride)."""
@@ -76,15 +89,22 @@ class Backbone(nn.Module):
         input (1: no windows that tiling could cut differently)."""
         return 1
 
-    def check_input(self, x: torch.Tensor) -> None:
-        """Refuse, with a message that says what to do, an input this backbone cannot take."""
+    def check_input(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None) -> None:
+        """Refuse, with a message that says what to do, an input this backbone cannot take
+        (``channel_ids``: which of the ``in_channels`` x's channels are, for backbones that take them)."""
         expected_ndim = self.spatial_dims + 2
         if x.ndim != expected_ndim:
             raise ValueError(
                 f"{type(self).__name__} expects a {expected_ndim}D tensor (B, C, *{self.spatial_dims} "
                 f"spatial dims), got shape {tuple(x.shape)}"
             )
-        if x.shape[1] != self.in_channels:
+        if channel_ids is not None:
+            if len(channel_ids) != x.shape[1] or (len(channel_ids) and int(channel_ids.max()) >= self.in_channels):
+                raise ValueError(
+                    f"{type(self).__name__}: {len(channel_ids)} channel ids for {x.shape[1]} channels, each below "
+                    f"{self.in_channels}"
+                )
+        elif x.shape[1] != self.in_channels:
             raise ValueError(f"{type(self).__name__} was built for {self.in_channels} input channels, got {x.shape[1]}")
         multiple = self.size_multiple
         bad = [s for s in x.shape[2:] if s % multiple]

@@ -203,6 +203,12 @@ class Pipeline(abc.ABC):
         """What a checkpoint must know beyond the config (label convention, scale, bands)."""
         return {}
 
+    @classmethod
+    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
+        """A raw ``model`` block of an older config in the current shape (shipped checkpoints keep
+        their config as saved); raise ValueError for a mix of older and newer keys."""
+        return block
+
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """A saved state dict in this model's current layout (checkpoints are migrated on load, never re-saved)."""
         return state

@@ -24,6 +24,7 @@ from hybridvision.pipelines.common.config import Component
 @dataclass(frozen=True)
 class ToyModelConfig:
     backbone: Component = field(default_factory=lambda: Component("hybrid_test"))
+    adapter: Component | None = None  # a frozen model plus an adapter, as every task allows
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Hu et al., "LoRA: Low-Rank Adaptation of Large Language Models", ICLR 2022, as LoLA-SpecViT uses
 it: low-rank updates of the attention (``qkv``) and projection (``proj``) layers, everything
 else frozen, so a trained model adapts to new data from a few labels by training a small
-fraction of its parameters. ``train.adapter: lora`` trains this way; the adapters are merged into
+fraction of its parameters. ``model.adapter: {name: lora, rank: 8}`` trains this way; the adapters are merged into
 the weights at export, so the checkpoint is a plain model again (no PEFT needed to predict).
 """
 
@@ -14,10 +14,14 @@ from torch import nn
 LORA_TARGETS = ("qkv", "proj")
 
 
-def add_lora(model: nn.Module, rank: int = 8, alpha: int = 16, targets: tuple[str, ...] = LORA_TARGETS) -> nn.Module:
+def add_lora(
+    model: nn.Module, rank: int = 8, alpha: int | None = None, targets: tuple[str, ...] = LORA_TARGETS
+) -> nn.Module:
     """``model`` with LoRA on every Linear named in ``targets``; only the adapters train.
 
-    Returns a PEFT model that is called like ``model`` (``model(x, channels=...)``).
+    ``alpha`` (the update's scale numerator) defaults to ``2 * rank``.
+
+    Returns a PEFT model that is called like ``model`` (``model(x, channel_ids=...)``).
 
     Raises:
         ValueError: no layer of the model is named in ``targets``.
@@ -27,7 +31,9 @@ def add_lora(model: nn.Module, rank: int = 8, alpha: int = 16, targets: tuple[st
     names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, nn.Linear)}
     if not names & set(targets):
         raise ValueError(f"LoRA targets {list(targets)} name no Linear layer of the model (it has {sorted(names)})")
-    config = LoraConfig(r=rank, lora_alpha=alpha, target_modules=list(targets), lora_dropout=0.0, bias="none")
+    config = LoraConfig(
+        r=rank, lora_alpha=alpha or 2 * rank, target_modules=list(targets), lora_dropout=0.0, bias="none"
+    )
     return get_peft_model(model, config)
 
 

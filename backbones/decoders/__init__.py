@@ -45,14 +45,24 @@ class Needs:
 
 
 def build_decoder(
-    name: str, feature_info: Sequence[FeatureInfo], in_channels: int, spatial_dims: int, **kwargs
+    name: str,
+    feature_info: Sequence[FeatureInfo],
+    in_channels: int,
+    spatial_dims: int,
+    registry: Registry | None = None,
+    **kwargs,
 ) -> nn.Module:
-    """Build a registered decoder for a backbone's features; a misfit is a ValueError saying why."""
-    needs: Needs = DECODERS.entry(name).metadata["needs"]
+    """Build a registered decoder for a backbone's features; a misfit is a ValueError saying why.
+
+    ``registry``: a task's own decoders (what only one task needs, e.g. xray2shape's cross-view
+    decoder), registered the same way; default ``DECODERS``.
+    """
+    registry = registry if registry is not None else DECODERS
+    needs: Needs = registry.entry(name).metadata.get("needs", Needs())
     reason = needs.refuses(feature_info, spatial_dims)
     if reason:
         raise ValueError(f"decoder {name} {reason}")
-    return DECODERS.build(
+    return registry.build(
         name, feature_info=list(feature_info), in_channels=in_channels, spatial_dims=spatial_dims, **kwargs
     )
 

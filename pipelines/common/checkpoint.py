@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from ..base import InputError, Pipeline
 from ..registry import PIPELINES
 from .atomic import atomic_outputs
-from .config import RunConfig, parse_run_config
+from .config import ConfigError, RunConfig, parse_run_config
 
 METADATA_KEY = "hybridvision"
 FORMAT_VERSION = 1
@@ -201,8 +201,11 @@ def default_checkpoint(pipeline_name: str, options: dict[str, Any] | None = None
 
 
 def summarise_checkpoint(metadata: dict[str, Any]) -> str:
-    """The parts a checkpoint's model is built from, by registry name (``hybrid_small``), read from
-    its config whatever the task calls them (backbone, body, classifier ...)."""
-    model = metadata.get("config", {}).get("model", {})
-    names = [value["name"] for value in model.values() if isinstance(value, dict) and "name" in value]
-    return " + ".join(names)
+    """The parts a checkpoint's model is built from, by registry name (``hybrid_small + unet``),
+    read from its config in the current shape (older configs are migrated)."""
+    try:
+        model = parse_run_config(metadata["config"], "checkpoint").model
+    except (KeyError, TypeError, ConfigError):
+        return ""
+    parts = [getattr(model, key, None) for key in ("backbone", "decoder", "adapter")]
+    return " + ".join(part.name for part in parts if part is not None)

@@ -3,13 +3,18 @@
 A run config has four blocks::
 
     pipeline: tumor3d
-    model: {backbone: {name: hybrid_small, drop_path: 0.1}, ...}   # the pipeline's ModelConfig
-    data: {...}                                                    # the pipeline's DataConfig
-    train: {max_steps: 2000, batch_size: 2, ...}                   # TrainConfig, shared
+    model:                                          # the pipeline's ModelConfig
+      backbone: {name: hybrid_small, drop_path: 0.1}
+      decoder: {name: unet, input_skip_channels: 16}
+      adapter: {name: lora, rank: 8}               # optional (see common/composition.py)
+    data: {...}                                     # the pipeline's DataConfig
+    train: {max_steps: 2000, batch_size: 2, ...}    # TrainConfig, shared
 
 An unknown or mistyped key is an error that names the file and the key's full path. A
 ``{name: ..., <kwargs>}`` block is a ``Component``: a registry entry and the keywords to build it.
-``--set a.b=c`` overrides are applied to the YAML before it is checked.
+``--set a.b=c`` overrides are applied to the YAML before it is checked. Configs in an older
+shape (``train.adapter: lora``, a task's keys from before ``model.decoder``) are migrated to the
+current one when read (``migrate_legacy``), which is how shipped checkpoints keep loading.
 """
 
 from __future__ import annotations
@@ -63,9 +68,6 @@ class TrainConfig:
     export_dtype: Literal["float32", "float16"] = "float32"
     data_note: str = ""
     init_from: str = ""  # a checkpoint whose matching weights start the model (path, or e.g. superres/x2.safetensors)
-    adapter: Literal["none", "lora"] = "none"  # lora: freeze the model, train low-rank adapters, merge at export
-    lora_rank: int = 8
-    lora_targets: tuple[str, ...] = ("qkv", "proj")  # names of the Linear layers that get adapters
 
 
 @dataclass(frozen=True)
@@ -228,12 +230,39 @@ def parse_run_config(raw: Mapping[str, Any], source: str) -> RunConfig:
     unknown = sorted(set(raw) - {"pipeline", "model", "data", "train"})
     if unknown:
         raise ConfigError(f"{source}: unknown key {unknown[0]!r} (allowed: pipeline, model, data, train)")
+    raw = migrate_legacy(raw, pipeline, source)
     return RunConfig(
         pipeline=name,
         model=parse_dataclass(pipeline.model_config, raw.get("model"), "model", source),
         data=parse_dataclass(pipeline.data_config, raw.get("data"), "data", source),
         train=parse_dataclass(TrainConfig, raw.get("train"), "train", source),
     )
+
+
+LEGACY_ADAPTER_KEYS = ("adapter", "lora_rank", "lora_targets")
+
+
+def migrate_legacy(raw: dict[str, Any], pipeline: Any, source: str) -> dict[str, Any]:
+    """An older config in the current shape: ``train.adapter: lora`` (+ ``lora_rank``,
+    ``lora_targets``) becomes ``model.adapter: {name: lora, rank, targets}``, and the task moves
+    its own older model keys (``Pipeline.migrate_model_block``)."""
+    model = dict(raw.get("model") or {})
+    train = dict(raw.get("train") or {})
+    legacy = {key: train.pop(key) for key in LEGACY_ADAPTER_KEYS if key in train}
+    if legacy.get("adapter", "none") not in ("none", None):
+        if "adapter" in model:
+            raise ConfigError(f"{source}: both train.adapter (older) and model.adapter; keep model.adapter")
+        adapter = {"name": legacy["adapter"]}
+        if "lora_rank" in legacy:
+            adapter["rank"] = legacy["lora_rank"]
+        if "lora_targets" in legacy:
+            adapter["targets"] = legacy["lora_targets"]
+        model["adapter"] = adapter
+    try:
+        model = pipeline.migrate_model_block(model)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{source}: model: {error}") from error
+    return {**raw, "model": model, "train": train}
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> RunConfig:

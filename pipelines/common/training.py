@@ -8,6 +8,7 @@ best weights as a self-describing ``model.safetensors``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -20,11 +21,12 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 from torch.utils.data import DataLoader, IterableDataset
 
-from hybridvision.backbones.adapters import add_lora, merge_lora, trainable_fraction
+from hybridvision.backbones.adapters import trainable_fraction
 
 from ..base import Pipeline
 from ..registry import PIPELINES
 from .checkpoint import initialise_from, save_checkpoint
+from .composition import add_adapter, merge_adapter
 from .config import RunConfig, to_plain
 
 
@@ -39,8 +41,7 @@ class PipelineModule(L.LightningModule):
         train = config.train
         init_from = train.init_from
         self.initialised = initialise_from(self.model, init_from, pipeline.migrate_state) if init_from else None
-        if train.adapter == "lora":
-            self.model = add_lora(self.model, train.lora_rank, 2 * train.lora_rank, tuple(train.lora_targets))
+        self.model = add_adapter(config.model, self.model)  # model.adapter: frozen model + the adapter trains
 
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
         pred = self.pipeline.forward(self.model, batch)
@@ -168,9 +169,12 @@ def train(
     }
     if module.initialised:
         provenance["init_from"] = f"{train.init_from} ({module.initialised[0]} of {module.initialised[1]} tensors)"
-    if train.adapter != "none":
-        provenance["adapter"] = f"{train.adapter}, {100 * trainable_fraction(module.model):.2f}% of parameters trained"
-    model_path = save_checkpoint(
-        run_dir / "model.safetensors", merge_lora(module.model), config, pipeline, provenance, train.export_dtype
-    )
+    adapter = config.model.adapter
+    if adapter is not None:
+        share = 100 * trainable_fraction(module.model)
+        provenance["adapter"] = f"{adapter.name} {dict(adapter.kwargs)}, merged; {share:.2f}% of parameters trained"
+        # the export is a plain model (the adapter folded in), so its config names no adapter
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model, adapter=None))
+    model = merge_adapter(module.config.model, module.model)
+    model_path = save_checkpoint(run_dir / "model.safetensors", model, config, pipeline, provenance, train.export_dtype)
     return TrainResult(run_dir, model_path, metrics)

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from hybridvision.backbones import SPECTRAL_CLASSIFIERS
+from hybridvision.backbones import BACKBONES, EncoderDecoder, build_decoder
 
 from ..report import Report, Table
 from .bands import band_subset, dead_bands, hierarchical_channel_sample
@@ -72,9 +72,9 @@ def fit(model, scene, steps: int, hcs: bool, lr: float = 2e-3, batch: int = 64, 
         for batch_data in loader:
             x, y = batch_data["image"], batch_data["label"]
             if hcs:
-                group_size = getattr(model, "group_size", 1)
+                group_size = model.channel_group_size
                 channels = hierarchical_channel_sample(x.shape[1], sampler, group_size=group_size)
-                logits = model(x[:, channels], channels=channels)
+                logits = model(x[:, channels], channel_ids=channels)
             else:
                 logits = model(x)
             loss = F.cross_entropy(logits, y, label_smoothing=0.05)
@@ -105,7 +105,7 @@ def accuracy(model, scene: LabelledScene, subset: str = "all", limit: int = 0, b
         for start in range(0, len(points), batch):
             chunk = points[start : start + batch]
             x = torch.from_numpy(patches_at(scene.cube, chunk, SCENE["patch"]) * rescale)
-            logits = model(x) if full else model(x[:, channels], channels=channels)
+            logits = model(x) if full else model(x[:, channels], channel_ids=channels)
             correct += int((logits.argmax(1).numpy() + 1 == scene.labels[chunk[:, 0], chunk[:, 1]]).sum())
     return 100 * correct / len(points)
 
@@ -123,9 +123,13 @@ def band_table(model, scene: LabelledScene, limit: int) -> dict[str, float]:
     return table
 
 
-def build(name: str, kwargs: dict):
-    extra = {"image_size": SCENE["patch"]} if "vit" in name else {}
-    return SPECTRAL_CLASSIFIERS.build(name, bands=SCENE["bands"], classes=11, **kwargs, **extra)
+def build(name: str, kwargs: dict, bands: int = SCENE["bands"], classes: int = 11, side: int = SCENE["patch"]):
+    """A spectral backbone + ``classifier`` decoder; a full-resolution backbone is pooled at the centre pixel."""
+    extra = {"image_size": side} if BACKBONES.entry(name).metadata["support"].fixed_input_size else {}
+    backbone = BACKBONES.build(name, in_channels=bands, spatial_dims=2, **kwargs, **extra)
+    pool = "centre_mean" if backbone.full_resolution else "mean"
+    head = build_decoder("classifier", backbone.feature_info, bands, 2, classes=classes, pool=pool)
+    return EncoderDecoder(backbone, head)
 
 
 def same_scene(steps: int, limit: int, log) -> dict[str, Any]:
@@ -199,9 +203,7 @@ def chips_robustness(limit: int, log) -> dict[str, Any]:
     side, per_class = pipeline.model_cfg.patch, max(1, limit // 9 // 20)
     test_chips, test_labels = generated_chips(per_class, 7 * VAL_SEED_OFFSET, side)
     torch.manual_seed(0)
-    vit = SPECTRAL_CLASSIFIERS.build(
-        "vit", bands=13, classes=9, image_size=side, patch_size=8, dim=48, depth=3, heads=4
-    )
+    vit = build("vit", {"patch_size": 8, "dim": 48, "depth": 3, "heads": 4}, bands=13, classes=9, side=side)
     train_chips, train_labels = generated_chips(pipeline.data_cfg.generated, pipeline.data_cfg.generated_seed, side)
     seconds = fit(
         vit,
@@ -218,7 +220,7 @@ def chips_robustness(limit: int, log) -> dict[str, Any]:
             channels = torch.as_tensor(band_subset(subset, 13))
             with torch.inference_mode():
                 x = torch.from_numpy(test_chips)
-                logits = model(x) if len(channels) == 13 else model(x[:, channels], channels=channels)
+                logits = model(x) if len(channels) == 13 else model(x[:, channels], channel_ids=channels)
             row[subset] = round(100 * float((logits.argmax(1).numpy() == test_labels).mean()), 2)
         result[label] = row
         log(f"chips, {label}: {row}")

@@ -3,7 +3,7 @@
 Bao et al., "Channel Vision Transformers" (ChannelViT, with Hierarchical Channel Sampling), ICLR
 2024; LoLA-SpecViT (a 3D-convolution spectral front end, local window attention, LoRA), 2025.
 
-Two tasks, chosen by ``data.task`` and carried by the checkpoint:
+Two templates (``templates.py``), chosen by ``data.task``, which the checkpoint carries; one CLI name:
 
 - ``scene``: each pixel classified from the ``patch`` x ``patch`` neighbourhood around it;
   ``predict`` writes ``<scene>_classes.tif`` (the input's CRS and transform, 0 = no data) and
@@ -26,27 +26,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hybridvision.backbones import SPECTRAL_CLASSIFIERS
-
-from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..common.composition import build_composed
 from ..common.config import Component
-from ..common.holes import fill_holes
 from ..report import Report, Table
-from . import training_data
 from .bands import band_subset, hierarchical_channel_sample
-from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
-from .cube_io import CUBE_SUFFIXES
 from .library import SCENE_CLASSES, imaging_spectrometer
 from .options import SPEC
-from .scene import classify_strip, open_scene, scene_statistics, strips
-from .writers import SceneWriter
+from .templates import TEMPLATES
 
-DEFAULT_CLASSIFIER = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8}
+DEFAULT_BACKBONE = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8}
 
 
 @dataclass(frozen=True)
 class SpectralModelConfig:
-    classifier: Component = field(default_factory=lambda: Component("channelvit", DEFAULT_CLASSIFIER))
+    backbone: Component = field(default_factory=lambda: Component("channelvit", DEFAULT_BACKBONE))
+    # classifier: pool "mean" (a ViT's 1 x 1 class token), or "centre_mean" for full-resolution backbones
+    decoder: Component = field(default_factory=lambda: Component("classifier", {}))
+    adapter: Component | None = None
     bands: int = 128
     wavelengths: tuple[float, ...] = ()  # nm; empty: the generator's sensor for ``bands``
     classes: tuple[str, ...] = tuple(c.name for c in SCENE_CLASSES)
@@ -78,6 +75,7 @@ class SpectralPipeline(Pipeline):
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)
         self.sampler = torch.Generator().manual_seed(0)
+        self.template = TEMPLATES[data.task](self)  # scene or chips: saved in the checkpoint's config
 
     @property
     def wavelengths(self) -> tuple[float, ...]:
@@ -103,18 +101,31 @@ class SpectralPipeline(Pipeline):
 
     # -- model and training -------------------------------------------------------------
     def build_model(self) -> nn.Module:
-        kwargs = {"image_size": self.model_cfg.patch} if "vit" in self.model_cfg.classifier.name else {}
-        return self.model_cfg.classifier.build(
-            SPECTRAL_CLASSIFIERS, bands=self.model_cfg.bands, classes=len(self.model_cfg.classes), **kwargs
-        )
+        model = self.model_cfg
+        return build_composed(model, model.bands, 2, {"classes": len(model.classes)}, image_size=model.patch)
+
+    @classmethod
+    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
+        """Before ``model.backbone``: ``classifier`` was a whole model (its pooling built in)."""
+        if "classifier" in block:
+            if "backbone" in block or "decoder" in block:
+                raise ValueError("classifier (the older key) is model.backbone + model.decoder now")
+            block["backbone"] = block.pop("classifier")
+            block["decoder"] = {"name": "classifier"}
+            if block["backbone"].get("name") == "spectral_window":  # it pooled the centre pixel and the mean
+                block["decoder"]["pool"] = "centre_mean"
+        return block
+
+    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return migrate_state(state)
 
     def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
         """Hierarchical Channel Sampling in training: each batch sees a random band subset."""
         x = batch["image"]
         if model.training and self.data_cfg.channel_sampling == "hcs":
-            group_size = int(dict(self.model_cfg.classifier.kwargs).get("group_size", 1))
+            group_size = model.channel_group_size  # asked of the built backbone
             channels = hierarchical_channel_sample(x.shape[1], self.sampler, group_size=group_size).to(x.device)
-            return model(x[:, channels], channels=channels)
+            return model(x[:, channels], channel_ids=channels)
         return model(x)
 
     def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
@@ -124,10 +135,10 @@ class SpectralPipeline(Pipeline):
         return {"accuracy": float((pred.argmax(1) == batch["label"]).float().mean())}
 
     def train_dataset(self, seed: int):
-        return training_data.train_dataset(self, seed)
+        return self.template.train_dataset(seed)
 
     def val_dataset(self, seed: int):
-        return training_data.val_dataset(self, seed)
+        return self.template.val_dataset(seed)
 
     # -- samples and evaluation -----------------------------------------------------
 
@@ -164,25 +175,12 @@ class SpectralPipeline(Pipeline):
 
         return evaluate_folders(Path(pred), Path(truth))
 
-    # -- files -------------------------------------------------------------------------
+    # -- files: the template the checkpoint's data.task chose (templates.py) ----------------
     def discover_units(self, input_path: Path) -> list[Unit]:
-        if self.data_cfg.task == "chips":
-            files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
-            chips = tuple(p for p in files if p.suffix.lower() in CHIP_SUFFIXES and not is_ground_truth(p))
-            return [Unit("predictions", chips)] if chips else []
-        if input_path.is_file():
-            return [Unit(input_path.name.split(".")[0], (input_path,))]
-        cubes = [
-            p
-            for p in sorted(input_path.iterdir())
-            if p.is_file() and p.suffix.lower() in CUBE_SUFFIXES and not is_class_map(p)
-        ]
-        return [Unit(p.name.split(".")[0], (p,)) for p in cubes]
+        return self.template.discover_units(input_path)
 
     def output_names(self, unit: Unit) -> list[str]:
-        if self.data_cfg.task == "chips":
-            return ["predictions.csv"]
-        return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png"]
+        return self.template.output_names(unit)
 
     def channels_for(self, bands: int, wavelengths: tuple[float, ...] | None, name: str) -> np.ndarray:
         """Model band index of each input band (-1: not used), after ``--bands``."""
@@ -215,56 +213,32 @@ class SpectralPipeline(Pipeline):
         def predict(patches: np.ndarray) -> np.ndarray:
             x = torch.from_numpy(np.ascontiguousarray(patches[:, inputs], np.float32)).to(device)
             with torch.inference_mode():
-                logits = model(x) if full else model(x, channels=indices)
+                logits = model(x) if full else model(x, channel_ids=indices)
             return torch.softmax(logits.float(), 1).cpu().numpy()
 
         return predict
 
     def read(self, unit: Unit) -> Sample:
-        if self.data_cfg.task == "chips":
-            return {"files": unit.files, "name": unit.name}
-        source = open_scene(unit.files[0])
-        try:
-            channels = self.channels_for(source.bands, source.wavelengths, unit.files[0].name)
-        except InputError:
-            source.close()
-            raise
-        return {"source": source, "channels": channels, "name": unit.name}
+        return self.template.read(unit)
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        sample["model"] = model  # the work happens strip by strip while writing
+        sample["model"] = model  # the work happens tile by tile while writing
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        model = sample["model"]
-        if self.data_cfg.task == "chips":
-            rows = classify_chips(sample["files"], self, model)
-            write_predictions(rows, self.model_cfg.classes, paths["predictions.csv"])
-            return
-        source, channels = sample["source"], sample["channels"]
-        name = sample["name"]
-        patch = self.model_cfg.patch
-        try:
-            scale, channels = scene_statistics(source, channels)  # a dead band is a missing band
-            if not (channels >= 0).any():
-                raise InputError(f"{name}: every band the model would use is constant (dead or empty)")
-            predict = self.predictor(model, channels)
-            writer = SceneWriter(source, paths[f"{name}_classes.tif"], self.model_cfg.classes)
-            with writer:
-                halo, used = patch // 2, channels >= 0
-                for row0, row1, data, holes in strips(source, 16, halo):
-                    holes = holes & used[:, None, None]  # a band the model does not read drops no pixel
-                    filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
-                    probabilities = classify_strip(filled / np.float32(scale), halo, patch, predict)
-                    classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
-                    classes[holes[:, halo : halo + row1 - row0].any(0)] = 0  # no class where the pixel is a hole
-                    writer.write(row0, row1, classes)
-            writer.preview(paths[f"{name}_classes.png"], self.model_cfg.colours)
-        finally:
-            source.close()
+        self.template.write(sample, paths)
 
 
-def is_class_map(path: Path) -> bool:
-    """Class maps beside cubes (``x_classes.tif``, ``x_gt.mat``) are not inputs."""
-    stem = path.name.split(".")[0].lower()
-    return stem.endswith("_classes") or is_ground_truth(path)
+LEGACY_HEAD = {"norm.": "decoder.norm.", "head.": "decoder.linear."}
+
+
+def migrate_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Keys of a checkpoint saved when a spectral model was one classifier: its final norm and
+    linear layer are the ``classifier`` decoder's now, the rest is the backbone."""
+    if any(k.startswith(("backbone.", "decoder.")) for k in state):
+        return state
+    renamed = {}
+    for key, value in state.items():
+        old = next((prefix for prefix in LEGACY_HEAD if key.startswith(prefix)), None)
+        renamed[LEGACY_HEAD[old] + key[len(old) :] if old else f"backbone.{key}"] = value
+    return renamed

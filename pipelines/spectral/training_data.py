@@ -78,23 +78,26 @@ def save_split(scenes: list[LabelledScene], path: Path) -> None:
     write_json_atomic(path, {"note": "scenes: generated seeds first, then data.folders in order", "scenes": split})
 
 
-def train_dataset(pipeline, seed: int):
-    data = pipeline.data_cfg
-    if data.task == "chips":
-        chips, labels = generated_chips(data.generated, data.generated_seed, pipeline.model_cfg.patch)
-        return Chips(chips, labels, data.brightness, seed)
+def scene_train_dataset(pipeline, seed: int) -> PixelPatches:
     pipeline.scenes = labelled_scenes(pipeline, seed)  # kept so validation uses the same split
     if pipeline.run_dir is not None:
         save_split(pipeline.scenes, pipeline.run_dir / "split.json")
-    return PixelPatches(pipeline.scenes, "train", pipeline.model_cfg.patch, data.brightness, seed=seed)
+    return PixelPatches(pipeline.scenes, "train", pipeline.model_cfg.patch, pipeline.data_cfg.brightness, seed=seed)
 
 
-def val_dataset(pipeline, seed: int):
-    data = pipeline.data_cfg
-    if data.task == "chips":
-        chips, labels = generated_chips(
-            data.val_chips_per_class, data.generated_seed + VAL_SEED_OFFSET, pipeline.model_cfg.patch
-        )
-        return Chips(chips, labels)
+def scene_val_dataset(pipeline, seed: int) -> PixelPatches:
     scenes = getattr(pipeline, "scenes", None) or labelled_scenes(pipeline, seed)
-    return PixelPatches(scenes, "rest", pipeline.model_cfg.patch, limit=data.val_pixels, seed=seed + 1)
+    limit = pipeline.data_cfg.val_pixels
+    return PixelPatches(scenes, "rest", pipeline.model_cfg.patch, limit=limit, seed=seed + 1)
+
+
+def chips_train_dataset(pipeline, seed: int) -> Chips:
+    data = pipeline.data_cfg
+    chips, labels = generated_chips(data.generated, data.generated_seed, pipeline.model_cfg.patch)
+    return Chips(chips, labels, data.brightness, seed)
+
+
+def chips_val_dataset(pipeline, seed: int) -> Chips:
+    data = pipeline.data_cfg
+    seed = data.generated_seed + VAL_SEED_OFFSET
+    return Chips(*generated_chips(data.val_chips_per_class, seed, pipeline.model_cfg.patch))

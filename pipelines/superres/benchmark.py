@@ -135,7 +135,12 @@ def build_ours(name: str):
         from ..common.config import Component
         from .pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
 
-        config = SuperresModelConfig(body=Component("hat_small", {}), scale=SCALE, bands=3, head_channels=64)
+        config = SuperresModelConfig(
+            backbone=Component("hat_small", {}),
+            decoder=Component("pixel_shuffle", {"hidden": 64}),
+            scale=SCALE,
+            bands=3,
+        )
         pipeline = SuperresPipeline(config, SuperresDataConfig())
         return pipeline, pipeline.build_model().eval()
     raise ValueError(f"unknown model {name!r}")

@@ -1,4 +1,4 @@
-"""Super-resolution network: a full-resolution body from the registry plus a pixel-shuffle head.
+"""Super-resolution network: a full-resolution backbone of the registry plus the ``pixel_shuffle`` decoder.
 
 The head follows SwinIR/HAT: conv -> (conv to 4C -> PixelShuffle(2)) per factor of 2 -> conv to the
 output bands. The output is added to a bicubic upscaling of the input, so the network learns the
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hybridvision.backbones import Backbone, build_decoder
+from hybridvision.backbones import Backbone, EncoderDecoder
 
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 Y, the channel the field's Y-PSNR measures
 
@@ -34,25 +34,32 @@ def upscale_by_luma(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.cat([bicubic[:3] + (upscaled[0] - bicubic[3]), upscaled[1:]])
 
 
-class SuperResolver(nn.Module):
-    """Body + head + bicubic skip. ``x: (B, C, H, W)`` in [0, 1] -> ``(B, C, sH, sW)``."""
+class SuperResolver(EncoderDecoder):
+    """Backbone + decoder + bicubic skip. ``x: (B, C, H, W)`` in [0, 1] -> ``(B, C, sH, sW)``.
 
-    def __init__(self, body: Backbone, scale: int, head_channels: int = 64, direct_head: bool = False):
-        super().__init__()
-        if body.feature_info[0].reduction != 1:
+    Args:
+        backbone: a full-resolution body (one level at reduction 1), e.g. hat_light.
+        decoder: a head built for it that upscales by ``scale`` (``pixel_shuffle``).
+    """
+
+    def __init__(self, backbone: Backbone, decoder: nn.Module, scale: int):
+        if not backbone.full_resolution:
             raise ValueError("super-resolution needs a full-resolution body (reduction 1), e.g. hat_light")
-        self.body = body
+        super().__init__(backbone, decoder)
         self.scale = scale
-        self.head = build_decoder(
-            "pixel_shuffle",
-            body.feature_info,
-            body.in_channels,
-            2,
-            scale=scale,
-            hidden=head_channels,
-            direct=direct_head,
-        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         upscaled = F.interpolate(x, scale_factor=self.scale, mode="bicubic", align_corners=False)
-        return upscaled + self.head(self.body(x)[0])
+        return upscaled + self.decoder(self.backbone(x)[0])
+
+
+LEGACY_PREFIXES = {"body.": "backbone.", "head.": "decoder."}
+
+
+def migrate_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Keys of a checkpoint saved when the parts were ``body`` and ``head``."""
+    renamed = {}
+    for key, value in state.items():
+        old = next((prefix for prefix in LEGACY_PREFIXES if key.startswith(prefix)), None)
+        renamed[LEGACY_PREFIXES[old] + key[len(old) :] if old else key] = value
+    return renamed

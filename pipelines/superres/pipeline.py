@@ -17,15 +17,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hybridvision.backbones import BACKBONES
-
 from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
 from ..report import Report
 from .data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
 from .images import SUFFIXES, ImageSink, ImageSource, open_image, output_name
 from .metrics import psnr
-from .model import SuperResolver, upscale_by_luma
+from .model import SuperResolver, migrate_state, upscale_by_luma
 from .options import SPEC
 from .tiling import upscale_tiled
 
@@ -34,11 +33,12 @@ GDAL_CACHE_BYTES = 64 * 2**20
 
 @dataclass(frozen=True)
 class SuperresModelConfig:
-    body: Component = field(default_factory=lambda: Component("hat_light", {}))
+    backbone: Component = field(default_factory=lambda: Component("hat_light", {}))
+    # pixel_shuffle: hidden channels; direct: one conv + one PixelShuffle at the input size (cheaper at x4)
+    decoder: Component = field(default_factory=lambda: Component("pixel_shuffle", {"hidden": 64}))
+    adapter: Component | None = None
     scale: int = 4
     bands: int = 1  # 1: each band is upscaled on its own, so any band count works
-    head_channels: int = 64
-    direct_head: bool = False  # one conv + one PixelShuffle at the input resolution (cheaper at x4)
 
 
 @dataclass(frozen=True)
@@ -81,12 +81,34 @@ class SuperresPipeline(Pipeline):
 
     # -- model and training -------------------------------------------------------------
     def build_body(self) -> nn.Module:
-        return self.model_cfg.body.build(BACKBONES, in_channels=self.model_cfg.bands, spatial_dims=2)
+        return build_backbone_of(self.model_cfg, in_channels=self.model_cfg.bands, spatial_dims=2)
 
     def build_model(self) -> nn.Module:
         body = self.build_body()
         self._window = body.window_multiple
-        return SuperResolver(body, self.model_cfg.scale, self.model_cfg.head_channels, self.model_cfg.direct_head)
+        head = build_decoder_of(self.model_cfg, body, {"scale": self.model_cfg.scale})
+        return SuperResolver(body, head, self.model_cfg.scale)
+
+    @classmethod
+    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
+        """Before ``model.backbone``/``model.decoder``: ``body``, ``head_channels``, ``direct_head``."""
+        if "body" in block:
+            if "backbone" in block:
+                raise ValueError("body (the older key) and backbone both given; keep backbone")
+            block["backbone"] = block.pop("body")
+        legacy = {
+            new: block.pop(old) for old, new in (("head_channels", "hidden"), ("direct_head", "direct")) if old in block
+        }
+        if legacy:
+            if "decoder" in block:
+                raise ValueError(
+                    "head_channels / direct_head (older keys) belong in model.decoder now (hidden, direct)"
+                )
+            block["decoder"] = {"name": "pixel_shuffle", "hidden": 64, **legacy}
+        return block
+
+    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return migrate_state(state)
 
     def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
         return F.l1_loss(pred, batch["label"])

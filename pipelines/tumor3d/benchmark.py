@@ -33,11 +33,13 @@ def build(name: str):
         from monai.networks.nets import SwinUNETR
 
         return SwinUNETR(in_channels=4, out_channels=3, feature_size=12)
-    from hybridvision.backbones import build_backbone
-    from hybridvision.pipelines.tumor3d.model import TumorSegmenter
+    from hybridvision.pipelines.common.composition import build_composed
+    from hybridvision.pipelines.common.config import Component
+    from hybridvision.pipelines.tumor3d.pipeline import Tumor3DModelConfig
 
     kwargs = {k: v for k, v in OURS_BACKBONE.items() if k != "name"}
-    return TumorSegmenter(build_backbone(OURS_BACKBONE["name"], in_channels=4, spatial_dims=3, **kwargs))
+    config = Tumor3DModelConfig(backbone=Component(OURS_BACKBONE["name"], kwargs))
+    return build_composed(config, 4, 3, {"out_channels": 3})
 
 
 def parameters(model) -> int:

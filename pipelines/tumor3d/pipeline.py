@@ -19,9 +19,8 @@ from monai.losses import DiceCELoss
 from monai.transforms import Invertd
 from torch import nn
 
-from hybridvision.backbones import BACKBONES
-
 from ..base import IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..common.composition import build_composed
 from ..common.config import Component
 from ..report import Report
 from .data import discover_cases, read_case, write_label, write_probabilities
@@ -29,7 +28,7 @@ from .dataset import CropDataset, WholeCaseDataset, cached_cases
 from .evaluate import evaluate_folders
 from .generator import MODALITIES, GeneratorRanges
 from .metrics import soft_region_dice
-from .model import TumorSegmenter, migrate_state
+from .model import migrate_state
 from .options import SPEC
 from .samples import write_samples
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
@@ -38,7 +37,9 @@ from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_labe
 @dataclass(frozen=True)
 class Tumor3DModelConfig:
     backbone: Component = field(default_factory=lambda: Component("hybrid_small", {"drop_path": 0.1}))
-    input_skip_channels: int = 16
+    # unet: the U-decoder; input_skip_channels: channels of the full-resolution skip from the input
+    decoder: Component = field(default_factory=lambda: Component("unet", {"input_skip_channels": 16}))
+    adapter: Component | None = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,16 @@ class Tumor3DPipeline(Pipeline):
 
     # -- model and training -------------------------------------------------------------
     def build_model(self) -> nn.Module:
-        backbone = self.model_cfg.backbone.build(BACKBONES, in_channels=len(MODALITIES), spatial_dims=3)
-        return TumorSegmenter(backbone, len(REGIONS), self.model_cfg.input_skip_channels)
+        return build_composed(self.model_cfg, len(MODALITIES), 3, {"out_channels": len(REGIONS)})
+
+    @classmethod
+    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
+        """Before ``model.decoder``: ``input_skip_channels`` was a model key (the decoder was fixed)."""
+        if "input_skip_channels" in block:
+            if "decoder" in block:
+                raise ValueError("input_skip_channels (an older key) belongs in model.decoder now")
+            block["decoder"] = {"name": "unet", "input_skip_channels": block.pop("input_skip_channels")}
+        return block
 
     def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
         if model.training:

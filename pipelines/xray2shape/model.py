@@ -35,7 +35,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from hybridvision.backbones import Backbone
+from hybridvision.backbones import Backbone, EncoderDecoder, FeatureInfo, Registry
+from hybridvision.backbones.decoders import Needs
 from hybridvision.backbones.layers import Mlp
 from hybridvision.backbones.layers.layout import channels_first, channels_last
 
@@ -166,14 +167,18 @@ class FullResolutionHead(nn.Module):
         return self.classifier(self.act(self.up(x) + skip))
 
 
-class BiplanarReconstructor(nn.Module):
-    """AP + lateral radiographs -> class logits on a fixed 3D grid.
+# what only xray2shape needs stays in its folder (DESIGN.md), registered like the shared decoders
+XRAY_DECODERS: Registry[nn.Module] = Registry("xray2shape decoder")
+
+
+@XRAY_DECODERS.register("cross_view", needs=Needs((2,), "hierarchical"), description="two views -> 3D (Swin-X2S)")
+class CrossViewDecoder(nn.Module):
+    """Both views' features (stacked in the batch, AP then lateral per case) -> class logits on a 3D grid.
 
     Args:
-        backbone: a 2D backbone (1 input channel) whose levels have reductions 2, 4, 8, ... (the
-            hierarchical families of the registry).
+        feature_info: the 2D backbone's levels (reductions 2, 4, 8, ...).
         grid: output (X, Y, Z) voxels; X == Y, each a multiple of 2^(levels - 1).
-        num_classes: output classes including background.
+        classes: output classes including background.
         volume_channels: 3D channels at each grid level, fine to coarse (one per backbone level).
         attention_heads: heads of the cross-view attention at the coarsest level.
         coarse_blocks: 3D refinement blocks on the fused coarsest volume, after the attention.
@@ -181,39 +186,32 @@ class BiplanarReconstructor(nn.Module):
 
     def __init__(
         self,
-        backbone: Backbone,
-        grid: Sequence[int],
-        num_classes: int,
+        feature_info: Sequence[FeatureInfo],
+        in_channels: int,
+        spatial_dims: int,
+        grid: Sequence[int] = (64, 64, 64),
+        classes: int = 2,
         volume_channels: Sequence[int] = (8, 16, 32, 48, 64),
         attention_heads: int = 4,
         coarse_blocks: int = 1,
     ):
         super().__init__()
-        if backbone.spatial_dims != 2 or backbone.in_channels != 1:
-            raise ValueError(
-                f"xray2shape needs a 2D backbone with 1 input channel; got {backbone.spatial_dims}D with "
-                f"{backbone.in_channels} channels"
-            )
-        reductions = [info.reduction for info in backbone.feature_info]
-        if reductions != [2 ** (i + 1) for i in range(len(reductions))]:
-            raise ValueError(f"xray2shape needs backbone levels at reductions 2, 4, 8, ...; got {reductions}")
-        levels = len(reductions)
+        levels = len(feature_info)
         if len(volume_channels) != levels:
             raise ValueError(f"volume_channels needs {levels} entries (one per backbone level), got {volume_channels}")
+        if volume_channels[-1] % attention_heads:
+            raise ValueError("the last of volume_channels must be a multiple of attention_heads")
         grid = tuple(int(g) for g in grid)
         if len(grid) != 3 or grid[0] != grid[1]:
             raise ValueError(f"grid must be (X, Y, Z) with X == Y (both views share one image size), got {grid}")
         multiple = 2 ** (levels - 1)
         if any(g % multiple or g < multiple for g in grid):
             raise ValueError(f"every grid side must be a multiple of {multiple}, got {grid}")
-        self.backbone = backbone
         self.grid = grid
-        self.num_classes = num_classes
-        self.image_shape = (2 * grid[2], 2 * grid[0])  # rows, columns
         level_grids = [tuple(g // 2**k for g in grid) for k in range(levels)]
         self.expand_ap = nn.ModuleList()
         self.expand_lateral = nn.ModuleList()
-        for info, channels, level_grid in zip(backbone.feature_info, volume_channels, level_grids):
+        for info, channels, level_grid in zip(feature_info, volume_channels, level_grids):
             self.expand_ap.append(DimensionExpansion("ap", info.channels, channels, level_grid[1]))
             self.expand_lateral.append(DimensionExpansion("lateral", info.channels, channels, level_grid[0]))
         self.skip_norms = nn.ModuleList(nn.LayerNorm(c) for c in volume_channels[1:-1])
@@ -224,29 +222,74 @@ class BiplanarReconstructor(nn.Module):
         for level in reversed(range(1, levels - 1)):
             self.up_blocks.append(UpBlock(current, volume_channels[level], volume_channels[level]))
             current = volume_channels[level]
-        self.head = FullResolutionHead(current, volume_channels[0], num_classes)
+        self.head = FullResolutionHead(current, volume_channels[0], classes)
 
-    def encode_views(self, image: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """(B, 2, H, W) -> per-level 3D volumes of the AP view and of the lateral view, (B, C_k, *grid_k)."""
-        if image.ndim != 4 or image.shape[1] != 2:
-            raise ValueError(f"expected views as (B, 2, H, W) (AP, lateral), got shape {tuple(image.shape)}")
-        if tuple(image.shape[2:]) != self.image_shape:
-            raise ValueError(f"views must be {self.image_shape} (rows, columns), got {tuple(image.shape[2:])}")
-        batch = image.shape[0]
-        features = self.backbone(image.reshape(batch * 2, 1, *image.shape[2:]))  # shared encoder, one pass
+    def expand(self, features: list[torch.Tensor]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """Per-level 2D features of (B * 2) views -> the AP and the lateral 3D volumes, (B, C_k, *grid_k)."""
         ap, lateral = [], []
         for level, feature in enumerate(features):
-            feature = feature.view(batch, 2, *feature.shape[1:])
+            feature = feature.view(-1, 2, *feature.shape[1:])
             ap.append(self.expand_ap[level](feature[:, 0]))
             lateral.append(self.expand_lateral[level](feature[:, 1]))
         return ap, lateral
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """image: (B, 2, 2Z, 2X) normalised AP and lateral views -> (B, num_classes, X, Y, Z) logits."""
-        ap, lateral = self.encode_views(image)
+    def forward(self, features: list[torch.Tensor]) -> torch.Tensor:
+        ap, lateral = self.expand(features)
         y = self.cross_attention(ap[-1], lateral[-1])
         y = channels_first(self.coarse(channels_last(y)))
         skips = [channels_first(norm(channels_last(a + b))) for norm, a, b in zip(self.skip_norms, ap[1:], lateral[1:])]
         for block, skip in zip(self.up_blocks, reversed(skips)):
             y = block(y, skip)
         return self.head(y, ap[0] + lateral[0])
+
+
+class BiplanarReconstructor(EncoderDecoder):
+    """AP + lateral radiographs -> class logits on a fixed 3D grid: one shared 2D backbone encodes
+    both views in one pass, the ``cross_view`` decoder lifts them to 3D.
+
+    Args:
+        backbone: a 2D backbone (1 input channel) whose levels have reductions 2, 4, 8, ... (the
+            hierarchical families of the registry).
+        decoder: a decoder of ``XRAY_DECODERS`` built for ``backbone`` (``cross_view``).
+    """
+
+    def __init__(self, backbone: Backbone, decoder: nn.Module):
+        if backbone.spatial_dims != 2 or backbone.in_channels != 1:
+            raise ValueError(
+                f"xray2shape needs a 2D backbone with 1 input channel; got {backbone.spatial_dims}D with "
+                f"{backbone.in_channels} channels"
+            )
+        super().__init__(backbone, decoder)
+        grid = decoder.grid
+        self.image_shape = (2 * grid[2], 2 * grid[0])  # rows, columns
+
+    @property
+    def grid(self) -> tuple[int, int, int]:
+        return self.decoder.grid
+
+    @property
+    def head(self) -> nn.Module:
+        return self.decoder.head
+
+    def encode_views(self, image: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(B, 2, H, W) -> per-level 3D volumes of the AP view and of the lateral view, (B, C_k, *grid_k)."""
+        return self.decoder.expand(self.encode(image))
+
+    def encode(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """(B, 2, H, W) -> the backbone's levels for the B * 2 views (AP, lateral per case)."""
+        if image.ndim != 4 or image.shape[1] != 2:
+            raise ValueError(f"expected views as (B, 2, H, W) (AP, lateral), got shape {tuple(image.shape)}")
+        if tuple(image.shape[2:]) != self.image_shape:
+            raise ValueError(f"views must be {self.image_shape} (rows, columns), got {tuple(image.shape[2:])}")
+        return self.backbone(image.reshape(image.shape[0] * 2, 1, *image.shape[2:]))  # shared encoder, one pass
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """image: (B, 2, 2Z, 2X) normalised AP and lateral views -> (B, classes, X, Y, Z) logits."""
+        return self.decoder(self.encode(image))
+
+
+def migrate_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Keys of a checkpoint saved before the decoder was its own module: all but the backbone's under ``decoder.``."""
+    if any(k.startswith("decoder.") for k in state):
+        return state
+    return {(k if k.startswith("backbone.") else f"decoder.{k}"): v for k, v in state.items()}

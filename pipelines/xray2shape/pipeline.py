@@ -23,14 +23,13 @@ import torch
 from monai.losses import DiceCELoss
 from torch import nn
 
-from hybridvision.backbones import BACKBONES
-
 from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
 from ..common.mesh import write_label_meshes
 from .data import ANATOMIES, FixedPairDataset, PhantomPairDataset, detector_spacing_mm, grid_affine, image_shape
 from .evaluate import evaluate_folders
-from .model import BiplanarReconstructor
+from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
 from .options import SPEC
 from .radiographs import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
 from .samples import write_samples
@@ -43,11 +42,14 @@ NON_INPUTS = (".json", ".glb", ".txt", ".md", ".csv", ".yaml", ".yml", ".log")
 @dataclass(frozen=True)
 class X2SModelConfig:
     backbone: Component = field(default_factory=lambda: Component("hybrid_tiny", {"drop_path": 0.0}))
+    # cross_view (model.py): 3D channels per level, fine to coarse; heads of the cross-view attention
+    decoder: Component = field(
+        default_factory=lambda: Component("cross_view", {"volume_channels": (8, 16, 32, 48, 64), "attention_heads": 4})
+    )
+    adapter: Component | None = None
     anatomy: Literal["femur", "spine"] = "femur"
     grid: tuple[int, int, int] = (64, 64, 64)  # output voxels (X, Y, Z); X == Y; multiples of 16
     spacing_mm: float = 2.0  # isotropic voxel size of the output grid
-    volume_channels: tuple[int, ...] = (8, 16, 32, 48, 64)  # 3D channels per level, fine to coarse
-    attention_heads: int = 4  # cross-view attention at the coarsest level
 
     def __post_init__(self):
         if self.grid[0] != self.grid[1]:
@@ -56,8 +58,6 @@ class X2SModelConfig:
             raise ValueError(f"model.grid {list(self.grid)}: every side must be a multiple of 16")
         if self.spacing_mm <= 0:
             raise ValueError(f"model.spacing_mm must be positive, got {self.spacing_mm}")
-        if self.volume_channels[-1] % self.attention_heads:
-            raise ValueError("model.volume_channels[-1] must be a multiple of model.attention_heads")
 
     @property
     def label_names(self) -> dict[int, str]:
@@ -200,10 +200,22 @@ class X2SPipeline(Pipeline):
     # -- model and training -------------------------------------------------------------
     def build_model(self) -> nn.Module:
         model = self.model_cfg
-        backbone = model.backbone.build(BACKBONES, in_channels=1, spatial_dims=2)
-        return BiplanarReconstructor(
-            backbone, model.grid, len(self.class_names), model.volume_channels, model.attention_heads
-        )
+        backbone = build_backbone_of(model, in_channels=1, spatial_dims=2)
+        task = {"grid": model.grid, "classes": len(self.class_names)}
+        return BiplanarReconstructor(backbone, build_decoder_of(model, backbone, task, XRAY_DECODERS))
+
+    @classmethod
+    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
+        """Before ``model.decoder``: ``volume_channels`` and ``attention_heads`` were model keys."""
+        legacy = {k: block.pop(k) for k in ("volume_channels", "attention_heads") if k in block}
+        if legacy and "decoder" not in block:
+            block["decoder"] = {"name": "cross_view", **legacy}
+        elif legacy:
+            raise ValueError(f"{', '.join(legacy)} (older keys) belong in model.decoder now")
+        return block
+
+    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return migrate_state(state)
 
     def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
         return self.dice_ce(pred, batch["label"])

@@ -9,6 +9,12 @@ TEST_SIZES = BACKBONES.names("*_test")
 SIDE = {2: 64, 3: 32}
 
 
+def build(name, channels, dims):
+    """A test size as a task builds it (a fixed-size backbone is built for the test's side)."""
+    extra = {"image_size": SIDE[dims]} if support_of(name).fixed_input_size else {}
+    return build_backbone(name, in_channels=channels, spatial_dims=dims, **extra)
+
+
 def cases():
     for name in TEST_SIZES:
         support = BACKBONES.entry(name).metadata["support"]
@@ -19,12 +25,12 @@ def cases():
 
 
 def test_every_family_has_a_test_size():
-    assert {"swin_test", "convnext_test", "hybrid_test"} <= set(TEST_SIZES)
+    assert {"swin_test", "convnext_test", "hybrid_test", "channelvit_test", "vit_test"} <= set(TEST_SIZES)
 
 
 @pytest.mark.parametrize("name,dims,channels", list(cases()))
 def test_outputs_match_feature_info(name, dims, channels):
-    model = build_backbone(name, in_channels=channels, spatial_dims=dims)
+    model = build(name, channels, dims)
     assert model.in_channels == channels and model.spatial_dims == dims
     support = BACKBONES.entry(name).metadata["support"]
     x = torch.randn(2, channels, *(SIDE[dims],) * dims)
@@ -41,7 +47,7 @@ def test_outputs_match_feature_info(name, dims, channels):
 
 @pytest.mark.parametrize("name,dims,channels", [c for c in cases() if c.values[2] == 4])
 def test_every_trainable_parameter_gets_a_gradient(name, dims, channels):
-    model = build_backbone(name, in_channels=channels, spatial_dims=dims).train()
+    model = build(name, channels, dims).train()
     features = model(torch.randn(2, channels, *(SIDE[dims],) * dims))
     sum(f.square().mean() for f in features).backward()
     missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
@@ -54,7 +60,7 @@ def test_same_seed_same_output(name, dims, channels):
     outputs = []
     for _ in range(2):
         torch.manual_seed(123)
-        model = build_backbone(name, in_channels=channels, spatial_dims=dims).eval()
+        model = build(name, channels, dims).eval()
         outputs.append(model(x))
     for a, b in zip(*outputs):
         assert torch.equal(a, b)
@@ -64,7 +70,9 @@ def support_of(name):
     return BACKBONES.entry(name).metadata["support"]
 
 
-@pytest.mark.parametrize("name", [n for n in TEST_SIZES if not support_of(n).full_resolution])
+@pytest.mark.parametrize(
+    "name", [n for n in TEST_SIZES if not (support_of(n).full_resolution or support_of(n).fixed_input_size)]
+)
 def test_size_not_a_multiple_of_the_stride_is_refused_clearly(name):
     model = build_backbone(name, in_channels=1, spatial_dims=2)
     with pytest.raises(ValueError, match=f"multiple of {model.size_multiple}.*pad"):
@@ -81,7 +89,7 @@ def test_full_resolution_bodies_take_any_size(name):
 @pytest.mark.parametrize("name", TEST_SIZES)
 def test_wrong_channels_dims_and_unsupported_dimensionality_are_refused(name):
     dims = support_of(name).spatial_dims[0]
-    model = build_backbone(name, in_channels=4, spatial_dims=dims)
+    model = build(name, 4, dims)
     side = SIDE[dims]
     with pytest.raises(ValueError, match="4 input channels"):
         model(torch.randn(1, 3, *(side,) * dims))
@@ -89,7 +97,8 @@ def test_wrong_channels_dims_and_unsupported_dimensionality_are_refused(name):
         model(torch.randn(1, 4, *(side,) * (5 - dims)))
     for unsupported in {2, 3} - set(support_of(name).spatial_dims):
         with pytest.raises(ValueError, match="spatial_dims"):
-            build_backbone(name, in_channels=4, spatial_dims=unsupported)
+            extra = {"image_size": SIDE[dims]} if support_of(name).fixed_input_size else {}
+            build_backbone(name, in_channels=4, spatial_dims=unsupported, **extra)
 
 
 def test_spatial_dims_other_than_2_or_3_are_refused():

@@ -11,13 +11,17 @@ SIDE = {2: 64, 3: 32}
 OPTIONS = {"unet": {"out_channels": 3}, "pixel_shuffle": {"scale": 2, "hidden": 8}, "classifier": {"classes": 5}}
 
 
+def build(backbone: str, dims: int):
+    """One input channel; a fixed-size backbone (a ViT) built for the test's side."""
+    extra = {"image_size": SIDE[dims]} if BACKBONES.entry(backbone).metadata["support"].fixed_input_size else {}
+    return build_backbone(backbone, in_channels=1, spatial_dims=dims, **extra)
+
+
 def pairs(accepted: bool):
     for backbone in BACKBONES.names("*_test"):
         support = BACKBONES.entry(backbone).metadata["support"]
-        if support.channel_ids:
-            continue  # channel-aware classifiers take channel ids, not the plain contract input
         for dims in support.spatial_dims:
-            encoder = build_backbone(backbone, in_channels=1, spatial_dims=dims)
+            encoder = build(backbone, dims)
             for decoder in DECODERS.names():
                 refused = DECODERS.entry(decoder).metadata["needs"].refuses(encoder.feature_info, dims)
                 if (refused is None) == accepted:
@@ -36,7 +40,7 @@ def expected_shape(decoder: str, dims: int) -> tuple:
 
 @pytest.mark.parametrize("backbone,dims,decoder", list(pairs(True)))
 def test_accepted_pairs_give_the_task_output_and_train_end_to_end(backbone, dims, decoder):
-    encoder = build_backbone(backbone, in_channels=1, spatial_dims=dims).train()
+    encoder = build(backbone, dims).train()
     head = build_decoder(decoder, encoder.feature_info, 1, dims, **OPTIONS[decoder]).train()
     x = torch.randn(2, 1, *(SIDE[dims],) * dims)
     features = encoder(x)
@@ -56,6 +60,6 @@ def test_accepted_pairs_give_the_task_output_and_train_end_to_end(backbone, dims
 
 @pytest.mark.parametrize("backbone,dims,decoder", list(pairs(False)))
 def test_refused_pairs_say_why(backbone, dims, decoder):
-    encoder = build_backbone(backbone, in_channels=1, spatial_dims=dims)
+    encoder = build(backbone, dims)
     with pytest.raises(ValueError, match=f"decoder {decoder} needs"):
         build_decoder(decoder, encoder.feature_info, 1, dims, **OPTIONS[decoder])

@@ -79,3 +79,61 @@ def test_a_blocks_own_checks_name_the_file(tmp_path):
     raw = {"pipeline": "tumor3d", "data": {"roi": [48, 64, 64]}}
     with pytest.raises(ConfigError, match=r"run.yaml: data.roi \[48, 64, 64\]: every side must be a multiple of 32"):
         load_config(write(tmp_path, raw))
+
+
+# -- one config shape, and older configs migrated ----------------------------------------
+
+SHIPPED_TASKS = ("tumor3d", "xray2shape", "spectral", "superres")
+
+
+@pytest.mark.parametrize("task", SHIPPED_TASKS)
+def test_every_task_model_block_is_backbone_decoder_adapter(task):
+    import dataclasses
+
+    from hybridvision.pipelines.registry import PIPELINES
+
+    fields = {f.name for f in dataclasses.fields(PIPELINES.entry(task).factory.model_config)}
+    assert {"backbone", "decoder", "adapter"} <= fields
+
+
+def test_shipped_checkpoints_older_configs_read_as_their_yaml_in_the_current_shape():
+    """The checkpoints keep the config they were saved with (older keys); read, it is the YAML's."""
+    from hybridvision.pipelines.common.checkpoint import read_metadata, shipped_checkpoints, shipped_root
+
+    checked = 0
+    for path in shipped_checkpoints():
+        saved = parse_run_config(read_metadata(path)["config"], str(path))
+        current = load_config(shipped_root() / path.parent.name / f"{path.stem}.yaml")
+        assert saved.model == current.model, path
+        checked += 1
+    assert checked == 7
+
+
+def test_older_adapter_keys_move_to_model_adapter():
+    raw = {**GOOD, "train": {"adapter": "lora", "lora_rank": 4, "lora_targets": ["qkv"]}}
+    config = parse_run_config(raw, "old.yaml")
+    assert config.model.adapter == Component("lora", {"rank": 4, "targets": ("qkv",)})
+    assert parse_run_config({**GOOD, "train": {"adapter": "none"}}, "old.yaml").model.adapter is None
+    both = {**GOOD, "model": {**GOOD["model"], "adapter": {"name": "lora"}}, "train": {"adapter": "lora"}}
+    with pytest.raises(ConfigError, match="old.yaml: both train.adapter .* keep model.adapter"):
+        parse_run_config(both, "old.yaml")
+
+
+@pytest.mark.parametrize(
+    "task,older,newer,expected",
+    [
+        ("tumor3d", {"input_skip_channels": 8}, "decoder", Component("unet", {"input_skip_channels": 8})),
+        ("superres", {"head_channels": 16, "direct_head": True}, "decoder",
+         Component("pixel_shuffle", {"hidden": 16, "direct": True})),
+        ("xray2shape", {"volume_channels": [4, 8, 8, 16, 16], "attention_heads": 2}, "decoder",
+         Component("cross_view", {"volume_channels": (4, 8, 8, 16, 16), "attention_heads": 2})),
+        ("spectral", {"classifier": {"name": "spectral_window", "dim": 8}}, "decoder",
+         Component("classifier", {"pool": "centre_mean"})),
+    ],
+)  # fmt: skip
+def test_older_model_keys_migrate_and_a_mix_is_refused_naming_the_new_key(task, older, newer, expected):
+    config = parse_run_config({"pipeline": task, "model": older}, "old.yaml")
+    assert getattr(config.model, newer) == expected
+    mixed = {"pipeline": task, "model": {**older, "decoder": {"name": "x"}}}
+    with pytest.raises(ConfigError, match=r"old.yaml: model: .*model\.(decoder|backbone)"):
+        parse_run_config(mixed, "old.yaml")

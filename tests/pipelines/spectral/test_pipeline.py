@@ -139,8 +139,8 @@ def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
     samples = tmp_path / "chips"
     write_samples(samples, 4, 7, kind="chips", size=16, progress=lambda m: None)
     (samples / "inputs" / "zzz_bad.tif").write_text("junk")
-    config = load_config(CONFIGS / "chips.yaml", ["model.classifier.dim=8", "model.classifier.depth=1",
-                                                  "model.classifier.heads=2", "model.patch=16"])  # fmt: skip
+    config = load_config(CONFIGS / "chips.yaml", ["model.backbone.dim=8", "model.backbone.depth=1",
+                                                  "model.backbone.heads=2", "model.patch=16"])  # fmt: skip
     pipeline = SpectralPipeline(config.model, config.data)
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "chips.safetensors", pipeline.build_model(), config, pipeline, {})
@@ -157,17 +157,20 @@ def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
 
 
 def test_lora_adapts_a_checkpoint_and_exports_a_plain_merged_model(tiny_checkpoint, tmp_path):
-    """``train.init_from`` + ``train.adapter: lora``: only attention layers change; no PEFT needed after."""
+    """``train.init_from`` + ``model.adapter: lora``: only attention layers change; no PEFT needed after."""
     from safetensors.torch import load_file
 
     config = load_config(TINY).to_dict()
-    config["train"].update(init_from=str(tiny_checkpoint), adapter="lora", max_steps=4, val_every_steps=4)
+    config["model"]["adapter"] = {"name": "lora", "rank": 4}
+    config["train"].update(init_from=str(tiny_checkpoint), max_steps=4, val_every_steps=4)
     adapted = train(parse_run_config(config, "lora"), tmp_path, progress_bar=False)
     before, after = load_file(str(tiny_checkpoint)), load_file(str(adapted.model_path))
     assert set(before) == set(after)  # no adapter tensors left
     changed = {k for k in before if not torch.equal(before[k], after[k])}
     assert changed and all(k.rsplit(".", 2)[-2] in ("qkv", "proj") for k in changed)
-    assert "% of parameters trained" in read_metadata(adapted.model_path)["provenance"]["adapter"]
+    metadata = read_metadata(adapted.model_path)
+    assert "% of parameters trained" in metadata["provenance"]["adapter"]
+    assert metadata["config"]["model"]["adapter"] is None  # merged: the export is a plain model
     load_checkpoint(adapted.model_path)
 
 
@@ -201,3 +204,14 @@ def test_scene_scale_comes_from_the_bands_used_and_dead_bands_are_dropped(scene_
     assert scale_all > 2 * scale_half
     expected = np.percentile(np.delete(cube.data[:64], 10, axis=0)[:, cube.valid], 99)
     assert scale_half == pytest.approx(expected, rel=0.02)  # from sampled rows, not every row
+
+
+def test_the_checkpoint_chooses_the_template_and_the_hooks_have_no_task_branches():
+    import inspect
+
+    from hybridvision.pipelines.spectral import pipeline as module
+    from hybridvision.pipelines.spectral.templates import ChipsTemplate, SceneTemplate
+
+    assert isinstance(load_checkpoint("spectral/chips")[0].template, ChipsTemplate)
+    assert isinstance(load_checkpoint("spectral/scene")[0].template, SceneTemplate)
+    assert ".task ==" not in inspect.getsource(module.SpectralPipeline)

@@ -19,7 +19,7 @@ def make_pipeline():
         torch.manual_seed(0)
         model = pipeline.build_model().eval()
         with torch.no_grad():
-            torch.nn.init.normal_(model.head.layers[-1].weight, std=0.05)
+            torch.nn.init.normal_(model.decoder.layers[-1].weight, std=0.05)
         pipeline.configure_prediction(**prediction)
         return pipeline, model
 

@@ -28,7 +28,7 @@ def test_untrained_model_is_exactly_bicubic(direct):
 
     from .conftest import TINY
 
-    config = load_config(TINY, ["model.scale=4", f"model.direct_head={direct}"])
+    config = load_config(TINY, ["model.scale=4", f"model.decoder.direct={direct}"])
     model = SuperresPipeline(config.model, config.data).build_model().eval()
     x = torch.rand(1, 1, 16, 16)
     expected = torch.nn.functional.interpolate(x, scale_factor=4, mode="bicubic", align_corners=False)
@@ -240,5 +240,5 @@ def test_the_window_is_asked_of_the_built_body(body, window):
     from hybridvision.pipelines.superres.pipeline import SuperresPipeline
     from tests.pipelines.superres.conftest import TINY
 
-    config = load_config(TINY, [f"model.body.name={body}"])
+    config = load_config(TINY, [f"model.backbone.name={body}"])
     assert SuperresPipeline(config.model, config.data).window == window

@@ -24,7 +24,7 @@ def bundle(tmp_path_factory, tiny_config):
     torch.manual_seed(1)
     model = pipeline.build_model()
     with torch.no_grad():
-        model.head.bias.copy_(torch.tensor([0.5, -0.2, -0.6]))  # untrained, but every region can appear
+        model.decoder.head.bias.copy_(torch.tensor([0.5, -0.2, -0.6]))  # untrained, but every region can appear
     checkpoint = save_checkpoint(folder / "tiny.safetensors", model, tiny_config, pipeline, {"metrics": {"x": 1.0}})
     exports = export_bundle(checkpoint, folder / "bundle")
     return checkpoint, folder / "bundle", exports

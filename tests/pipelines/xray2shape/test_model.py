@@ -5,18 +5,23 @@ from pathlib import Path
 import pytest
 import torch
 
-from hybridvision.backbones import build_backbone, count_parameters
+from hybridvision.backbones import build_backbone, build_decoder, count_parameters
 from hybridvision.pipelines.common.config import load_config
 from hybridvision.pipelines.xray2shape import X2SPipeline
 from hybridvision.pipelines.xray2shape.drr import render_drr
-from hybridvision.pipelines.xray2shape.model import BiplanarReconstructor, DimensionExpansion
+from hybridvision.pipelines.xray2shape.model import XRAY_DECODERS, BiplanarReconstructor, DimensionExpansion
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "xray2shape"
 
 
+def cross_view(backbone, grid, classes=3):
+    options = {"grid": grid, "classes": classes, "volume_channels": (4, 8, 8, 16, 16), "attention_heads": 2}
+    return build_decoder("cross_view", backbone.feature_info, 1, backbone.spatial_dims, XRAY_DECODERS, **options)
+
+
 def tiny_model(grid, classes):
     backbone = build_backbone("hybrid_test", in_channels=1, spatial_dims=2, drop_path=0.0)
-    return BiplanarReconstructor(backbone, grid, classes, (4, 8, 8, 16, 16), attention_heads=2)
+    return BiplanarReconstructor(backbone, cross_view(backbone, grid, classes))
 
 
 @pytest.mark.parametrize(("grid", "classes"), [((32, 32, 32), 3), ((32, 32, 48), 6)])  # femur, spine
@@ -96,6 +101,8 @@ def test_each_view_reaches_the_output():
 def test_grid_checks():
     backbone = build_backbone("hybrid_test", in_channels=1, spatial_dims=2)
     with pytest.raises(ValueError, match="X == Y"):
-        BiplanarReconstructor(backbone, (32, 48, 32), 3, (4, 8, 8, 16, 16), 2)
+        cross_view(backbone, (32, 48, 32))
     with pytest.raises(ValueError, match="multiple of 16"):
-        BiplanarReconstructor(backbone, (24, 24, 32), 3, (4, 8, 8, 16, 16), 2)
+        cross_view(backbone, (24, 24, 32))
+    with pytest.raises(ValueError, match="decoder cross_view needs a 2D backbone"):
+        cross_view(build_backbone("hybrid_test", in_channels=1, spatial_dims=3), (32, 32, 32))

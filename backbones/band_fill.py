@@ -1,29 +1,20 @@
-"""The registry of spectral classifiers and the contract they share.
+"""Missing bands for spectral backbones that take a subset of their bands (``channel_ids``).
 
-A spectral classifier maps a stack of bands to class logits::
-
-    model(x, channels=None) -> logits
-    x: (B, C, H, W) band values of a patch (scene pixel classification) or a chip
-    channels: (C,) long, which of the model's ``bands`` the C input channels are; None = all
-
-``model.takes_channel_subsets`` says whether it can use fewer channels than it was built for
-(ChannelViT can); the others get missing bands zero-filled through :func:`zero_fill`.
+A spectral backbone is built for ``in_channels`` bands; ``forward(x, channel_ids)`` says which of
+them the C channels of ``x`` are. ChannelViT uses the subset as it is (its tokens are per band
+group); the others get the missing bands zero-filled (:func:`zero_fill`).
 """
 
 from __future__ import annotations
 
 import torch
 
-from .registry import Registry
-
-SPECTRAL_CLASSIFIERS: Registry = Registry("spectral classifier")
-
 
 def zero_fill(x: torch.Tensor, channels: torch.Tensor | None, bands: int) -> torch.Tensor:
     """(B, C, H, W) given ``channels`` -> (B, bands, H, W) with the missing bands set to 0."""
     if channels is None:
         if x.shape[1] != bands:
-            raise ValueError(f"expected {bands} bands, got {x.shape[1]} (pass channels= for a subset)")
+            raise ValueError(f"expected {bands} bands, got {x.shape[1]} (pass channel_ids= for a subset)")
         return x
     full = x.new_zeros(x.shape[0], bands, *x.shape[2:])
     full[:, channels] = x

@@ -1,0 +1,43 @@
+"""``EncoderDecoder``: a backbone and a decoder as one model, the suite's composition.
+
+Every task's network is ``decoder(backbone(x))`` (plus the input for decoders that read it, and
+channel ids for spectral backbones). The facts a pipeline needs (size multiple, attention window,
+channel-subset support) are asked of this module, which asks its backbone.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .contract import Backbone
+
+
+class EncoderDecoder(nn.Module):
+    """``backbone`` then ``decoder``; state-dict keys are ``backbone.*`` and ``decoder.*``."""
+
+    def __init__(self, backbone: Backbone, decoder: nn.Module):
+        super().__init__()
+        self.backbone = backbone
+        self.decoder = decoder
+
+    @property
+    def size_multiple(self) -> int:
+        return self.backbone.size_multiple
+
+    @property
+    def window_multiple(self) -> int:
+        return self.backbone.window_multiple
+
+    @property
+    def takes_channel_subsets(self) -> bool:
+        return self.backbone.takes_channel_subsets
+
+    @property
+    def channel_group_size(self) -> int:
+        return self.backbone.channel_group_size
+
+    def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """x: the backbone's input; ``channel_ids`` (spectral backbones): which bands x's channels are."""
+        features = self.backbone(x) if channel_ids is None else self.backbone(x, channel_ids=channel_ids)
+        return self.decoder(x, features) if getattr(self.decoder, "takes_input", False) else self.decoder(features)

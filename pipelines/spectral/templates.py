@@ -1,0 +1,123 @@
+"""spectral's two templates: what a unit is, what it writes, how it trains; chosen by ``data.task``.
+
+- ``scene``: a cube per file; every pixel classified from the ``patch`` x ``patch`` neighbourhood
+  around it, strip by strip; ``<scene>_classes.tif`` (the input's CRS and transform, 0 = no data)
+  and ``<scene>_classes.png`` (colours and a legend).
+- ``chips``: a folder of multi-band chips is one unit; ``predictions.csv`` (class, probabilities).
+
+The checkpoint carries ``data.task``, so ``hybridvision predict spectral`` stays one command and
+the pipeline's hooks hold no ``task`` branches: they hand over to the template.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+import numpy as np
+
+from ..base import InputError, Sample, Unit, is_ground_truth
+from ..common.holes import fill_holes
+from . import training_data
+from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
+from .cube_io import CUBE_SUFFIXES
+from .scene import classify_strip, open_scene, scene_statistics, strips
+from .writers import SceneWriter
+
+if TYPE_CHECKING:
+    from .pipeline import SpectralPipeline
+
+
+def is_class_map(path: Path) -> bool:
+    """Class maps beside cubes (``x_classes.tif``, ``x_gt.mat``) are not inputs."""
+    stem = path.name.split(".")[0].lower()
+    return stem.endswith("_classes") or is_ground_truth(path)
+
+
+class SceneTemplate:
+    """A scene per file, classified pixel by pixel into a georeferenced class map."""
+
+    def __init__(self, pipeline: "SpectralPipeline"):
+        self.pipeline = pipeline
+
+    def discover_units(self, input_path: Path) -> list[Unit]:
+        if input_path.is_file():
+            return [Unit(input_path.name.split(".")[0], (input_path,))]
+        cubes = [
+            p
+            for p in sorted(input_path.iterdir())
+            if p.is_file() and p.suffix.lower() in CUBE_SUFFIXES and not is_class_map(p)
+        ]
+        return [Unit(p.name.split(".")[0], (p,)) for p in cubes]
+
+    def output_names(self, unit: Unit) -> list[str]:
+        return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png"]
+
+    def read(self, unit: Unit) -> Sample:
+        source = open_scene(unit.files[0])
+        try:
+            channels = self.pipeline.channels_for(source.bands, source.wavelengths, unit.files[0].name)
+        except InputError:
+            source.close()
+            raise
+        return {"source": source, "channels": channels, "name": unit.name}
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        model, source, channels, name = sample["model"], sample["source"], sample["channels"], sample["name"]
+        config = self.pipeline.model_cfg
+        patch = config.patch
+        try:
+            scale, channels = scene_statistics(source, channels)  # a dead band is a missing band
+            if not (channels >= 0).any():
+                raise InputError(f"{name}: every band the model would use is constant (dead or empty)")
+            predict = self.pipeline.predictor(model, channels)
+            writer = SceneWriter(source, paths[f"{name}_classes.tif"], config.classes)
+            with writer:
+                halo, used = patch // 2, channels >= 0
+                for row0, row1, data, holes in strips(source, 16, halo):
+                    holes = holes & used[:, None, None]  # a band the model does not read drops no pixel
+                    filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
+                    probabilities = classify_strip(filled / np.float32(scale), halo, patch, predict)
+                    classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
+                    classes[holes[:, halo : halo + row1 - row0].any(0)] = 0  # no class where the pixel is a hole
+                    writer.write(row0, row1, classes)
+            writer.preview(paths[f"{name}_classes.png"], config.colours)
+        finally:
+            source.close()
+
+    def train_dataset(self, seed: int):
+        return training_data.scene_train_dataset(self.pipeline, seed)
+
+    def val_dataset(self, seed: int):
+        return training_data.scene_val_dataset(self.pipeline, seed)
+
+
+class ChipsTemplate:
+    """A folder of chips is one unit, classified chip by chip into one CSV."""
+
+    def __init__(self, pipeline: "SpectralPipeline"):
+        self.pipeline = pipeline
+
+    def discover_units(self, input_path: Path) -> list[Unit]:
+        files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
+        chips = tuple(p for p in files if p.suffix.lower() in CHIP_SUFFIXES and not is_ground_truth(p))
+        return [Unit("predictions", chips)] if chips else []
+
+    def output_names(self, unit: Unit) -> list[str]:
+        return ["predictions.csv"]
+
+    def read(self, unit: Unit) -> Sample:
+        return {"files": unit.files, "name": unit.name}
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        rows = classify_chips(sample["files"], self.pipeline, sample["model"])
+        write_predictions(rows, self.pipeline.model_cfg.classes, paths["predictions.csv"])
+
+    def train_dataset(self, seed: int):
+        return training_data.chips_train_dataset(self.pipeline, seed)
+
+    def val_dataset(self, seed: int):
+        return training_data.chips_val_dataset(self.pipeline, seed)
+
+
+TEMPLATES = {"scene": SceneTemplate, "chips": ChipsTemplate}
