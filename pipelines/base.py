@@ -4,19 +4,22 @@ A pipeline turns files into units of work and units into outputs:
 
     discover_units(input) -> [Unit]          how files group (4 MRI files, a pair of views, ...)
     output_names(unit)    -> [file names]    what a unit writes (used to resume)
-    read(unit)            -> sample          {"image": ..., "meta": {...}}
+    read(unit)            -> Sample          image + meta (name, affine, CRS ...)
     preprocess(sample)    -> sample          normalise, resample, crop for the network
-    infer(model, sample)  -> sample          adds "pred" (sliding window, tiles, ...)
+    infer(model, sample)  -> sample          sets pred (sliding window; or a window function to stream)
     postprocess(sample)   -> sample          back to the input's grid and label values
     write(sample, paths)                     to the temporary paths the batch runner gives
 
-and for training: build_model, loss, metrics, train_dataset / val_dataset. Samples are dicts
-``{image, label, pred, meta}``. Apps only call pipelines; pipelines only call backbones.
+and for training: build_model, loss, metrics, train_dataset / val_dataset. A ``Sample`` holds
+``image``, ``meta``, ``pred`` (``infer`` always sets it) and ``label`` (ground truth only); training
+batches are dicts. Apps only call pipelines; pipelines only call backbones.
 """
 
 from __future__ import annotations
 
 import abc
+import importlib
+import importlib.util
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
@@ -31,7 +34,7 @@ from .registry import PIPELINES
 if TYPE_CHECKING:
     from .report import Report
 
-__all__ = ["PIPELINES", "CliOption", "InputError", "IOSpec", "Pipeline", "Sample", "TensorSpec", "Unit"]
+__all__ = ["PIPELINES", "Batch", "CliOption", "InputError", "IOSpec", "Pipeline", "Sample", "TensorSpec", "Unit"]
 
 
 @dataclass(frozen=True)
@@ -90,15 +93,64 @@ class IOSpec:
 
 @dataclass(frozen=True)
 class Unit:
-    """One unit of work: a name (used for output names) and the files that make it up."""
+    """One unit of work: a name (used for output names) and the files that make it up.
+
+    ``error``: why this unit cannot run (a case with a modality missing, a file whose name is no
+    view), found while grouping files; the runner reports it as the unit's failure and goes on.
+    """
 
     name: str
     files: tuple[Path, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
 
 
-Sample = dict[str, Any]
+@dataclass
+class Sample:
+    """One unit on its way through the prediction hooks.
 
+    Attributes:
+        image: what the network reads: an array or tensor; for inputs read window by window, the
+            open source (``close`` closes it).
+        meta: what the outputs need to land where the input was (name, affine, header, CRS, the
+            transform to invert ...).
+        pred: the model's output, set by ``infer`` always: an array, or for streamed inputs the
+            function the writer applies window by window.
+        label: ground truth, when there is one (evaluation); never a prediction.
+    """
+
+    image: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+    pred: Any = None
+    label: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.meta["name"]
+
+    def close(self) -> None:
+        """Release an open source (a streamed raster); arrays need nothing."""
+        close = getattr(self.image, "close", None)
+        if callable(close):
+            close()
+
+
+Batch = dict[str, Any]  # a training batch from a DataLoader: {"image": tensor, "label": tensor, ...}
+
+
+# a task folder holds its files by role; these hooks are found there, by name, unless the class says
+TASK_FUNCTIONS = {
+    "write_samples": "samples:write_samples",
+    "evaluate": "evaluate:evaluate_folders",
+    "benchmark": "benchmark:run_benchmark",
+    "export_bundle": "bundle:export_bundle",
+}
+MISSING_HOOK = {
+    "write_samples": "sample generator",
+    "evaluate": "evaluation",
+    "benchmark": "benchmark",
+    "export_bundle": "MONAI bundle export",
+}
 
 GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")
 
@@ -132,6 +184,8 @@ class Pipeline(abc.ABC):
     evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
     default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
+    # where a task's class-level work lives, when not where TASK_FUNCTIONS says (imported on first use)
+    functions: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -152,7 +206,10 @@ class Pipeline(abc.ABC):
             return cls.spec
 
         def overrides(hook: str) -> bool:
-            return getattr(cls, hook).__func__ is not getattr(Pipeline, hook).__func__
+            return (
+                cls.function_target(hook) is not None
+                or getattr(cls, hook).__func__ is not getattr(Pipeline, hook).__func__
+            )
 
         return TaskSpec(
             name=cls.name,
@@ -169,7 +226,6 @@ class Pipeline(abc.ABC):
         self.model_cfg = model
         self.data_cfg = data
         self.prediction_options: dict[str, Any] = {o.name: o.default for o in self.predict_options}
-        self.run_dir: Path | None = None  # set by the training harness
 
     # -- model and training -------------------------------------------------------------
     @property
@@ -182,18 +238,20 @@ class Pipeline(abc.ABC):
         """The network, freshly initialised."""
 
     @abc.abstractmethod
-    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Training loss of a batch's prediction."""
 
-    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         """Validation metrics of a batch (the loss is logged by the harness anyway)."""
         return {}
 
-    def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
+    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         """The training/validation forward pass; override when a model takes more than the image."""
         return model(batch["image"])
 
     def train_dataset(self, seed: int) -> torch.utils.data.Dataset:
+        """Training data; a dataset may offer ``run_records() -> {file name: JSON}`` (a data split),
+        which the harness writes into the run folder."""
         raise NotImplementedError(f"pipeline {self.name} has no training data yet")
 
     def val_dataset(self, seed: int) -> torch.utils.data.Dataset:
@@ -248,7 +306,7 @@ class Pipeline(abc.ABC):
 
     @abc.abstractmethod
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        """Run the model; put the result in ``sample["pred"]``."""
+        """Run the model; set ``sample.pred`` (always: the runner refuses a sample without one)."""
 
     def postprocess(self, sample: Sample) -> Sample:
         return sample
@@ -259,14 +317,31 @@ class Pipeline(abc.ABC):
 
     # -- samples and evaluation (class-level: no model needed) -----------------------
     @classmethod
+    def function_target(cls, hook: str) -> str | None:
+        """``package.module:function`` doing ``hook`` for this task, None when the task has none."""
+        module, _, function = cls.functions.get(hook, TASK_FUNCTIONS[hook]).partition(":")
+        package = cls.__module__.rpartition(".")[0]
+        found = importlib.util.find_spec(f"{package}.{module}") if package else None
+        return f"{package}.{module}:{function}" if found else None
+
+    @classmethod
+    def task_function(cls, hook: str) -> Callable[..., Any]:
+        """The task's function for ``hook`` (its file by role, see ``TASK_FUNCTIONS``), imported now."""
+        target = cls.function_target(hook)
+        if target is None:
+            raise NotImplementedError(f"pipeline {cls.name} has no {MISSING_HOOK[hook]}")
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+    @classmethod
     def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
         """Write ``output/inputs``, ``output/truth`` and ``output/manifest.json``; return the manifest."""
-        raise NotImplementedError(f"pipeline {cls.name} has no sample generator")
+        return cls.task_function("write_samples")(output, count, seed, **options)
 
     @classmethod
     def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
         """Score predictions against truth paired by file name: ``{"cases": [...], "mean": {...}}``."""
-        raise NotImplementedError(f"pipeline {cls.name} has no evaluation")
+        return cls.task_function("evaluate")(Path(pred), Path(truth), **options)
 
     @classmethod
     def score_report(cls, result: dict[str, Any]) -> "Report":
@@ -283,16 +358,24 @@ class Pipeline(abc.ABC):
     @classmethod
     def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> "Report":
         """Run the task's benchmark (options from ``spec.bench``), save its JSON to ``output``, return its tables."""
-        raise NotImplementedError(f"pipeline {cls.name} has no benchmark")
+        return cls.task_function("benchmark")(output, log, **options)
 
     @classmethod
     def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
         """Write a MONAI bundle of a checkpoint; returns what was exported and how it went."""
-        raise NotImplementedError(f"pipeline {cls.name} has no MONAI bundle export")
+        return cls.task_function("export_bundle")(checkpoint, output)
 
     def predict_unit(self, model: nn.Module, unit: Unit, paths: Mapping[str, Path]) -> None:
         """read -> preprocess -> infer -> postprocess -> write, for one unit."""
-        sample = self.preprocess(self.read(unit))
-        with torch.inference_mode():
-            sample = self.infer(model, sample)
-        self.write(self.postprocess(sample), paths)
+        if unit.error:
+            raise InputError(unit.error)
+        sample = self.read(unit)
+        try:
+            sample = self.preprocess(sample)
+            with torch.inference_mode():
+                sample = self.infer(model, sample)
+            if sample.pred is None:
+                raise RuntimeError(f"{type(self).__name__}.infer set no pred for {unit.name}")
+            self.write(self.postprocess(sample), paths)
+        finally:
+            sample.close()

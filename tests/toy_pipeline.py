@@ -17,7 +17,7 @@ from torch import nn
 
 from hybridvision.backbones import BACKBONES
 from hybridvision.pipelines import PIPELINES, InputError, IOSpec, Pipeline, TensorSpec, Unit, is_ground_truth
-from hybridvision.pipelines.base import CliOption
+from hybridvision.pipelines.base import CliOption, Sample
 from hybridvision.pipelines.common.config import Component
 
 
@@ -114,18 +114,17 @@ class ToyPipeline(Pipeline):
             raise InputError(f"{unit.files[0].name}: not a readable .npy array ({error})") from error
         if image.ndim != 2:
             raise InputError(f"{unit.files[0].name}: expected a 2D array, got shape {image.shape}")
-        return {"image": torch.from_numpy(image.astype(np.float32))[None, None], "meta": {"name": unit.name}}
+        return Sample(torch.from_numpy(image.astype(np.float32))[None, None], {"name": unit.name})
 
     def infer(self, model, sample):
-        image = sample["image"]
-        h, w = image.shape[2:]
-        padded = F.pad(image, (0, (-w) % 32, 0, (-h) % 32))
-        sample["pred"] = torch.sigmoid(model(padded))[..., :h, :w]
+        h, w = sample.image.shape[2:]
+        padded = F.pad(sample.image, (0, (-w) % 32, 0, (-h) % 32))
+        sample.pred = torch.sigmoid(model(padded))[..., :h, :w]
         return sample
 
     def write(self, sample, paths):
-        mask = (sample["pred"][0, 0] > self.prediction_options["threshold"]).numpy().astype(np.uint8)
-        with open(paths[self.output_names(Unit(sample["meta"]["name"], ()))[0]], "wb") as handle:
+        mask = (sample.pred[0, 0] > self.prediction_options["threshold"]).numpy().astype(np.uint8)
+        with open(paths[self.output_names(Unit(sample.name, ()))[0]], "wb") as handle:
             np.save(handle, mask)
 
 

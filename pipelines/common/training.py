@@ -25,6 +25,7 @@ from hybridvision.backbones.adapters import trainable_fraction
 
 from ..base import Pipeline
 from ..registry import PIPELINES
+from .atomic import write_json_atomic
 from .checkpoint import initialise_from, save_checkpoint
 from .composition import add_adapter, merge_adapter
 from .config import RunConfig, to_plain
@@ -74,13 +75,17 @@ class PipelineModule(L.LightningModule):
 class PipelineData(L.LightningDataModule):
     """The pipeline's training and validation datasets in data loaders."""
 
-    def __init__(self, pipeline: Pipeline, config: RunConfig):
+    def __init__(self, pipeline: Pipeline, config: RunConfig, run_dir: Path):
         super().__init__()
         self.pipeline = pipeline
         self.train_config = config.train
+        self.run_dir = run_dir
 
     def train_dataloader(self) -> DataLoader:
         dataset = self.pipeline.train_dataset(self.train_config.seed)
+        records = getattr(dataset, "run_records", None)  # what belongs with the run (a data split)
+        for name, content in (records() if records else {}).items():
+            write_json_atomic(self.run_dir / name, content)
         shuffle = not isinstance(dataset, IterableDataset)
         return DataLoader(
             dataset,
@@ -125,7 +130,6 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
-    pipeline.run_dir = run_dir  # where a pipeline keeps what belongs with the run (a data split)
     module = PipelineModule(pipeline, config)
     monitor, mode = pipeline.monitor
     checkpoints = ModelCheckpoint(
@@ -149,7 +153,7 @@ def train(
         num_sanity_val_steps=0,
         deterministic=False,
     )
-    data = PipelineData(pipeline, config)
+    data = PipelineData(pipeline, config, run_dir)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*(LeafSpec|TreeSpec).*")
@@ -172,7 +176,7 @@ def train(
     adapter = config.model.adapter
     if adapter is not None:
         share = 100 * trainable_fraction(module.model)
-        provenance["adapter"] = f"{adapter.name} {dict(adapter.kwargs)}, merged; {share:.2f}% of parameters trained"
+        provenance["adapter"] = f"{adapter.name} {to_plain(adapter.kwargs)}, merged; {share:.2f}% of parameters trained"
         # the export is a plain model (the adapter folded in), so its config names no adapter
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, adapter=None))
     model = merge_adapter(module.config.model, module.model)

@@ -11,6 +11,30 @@ import torch
 import torch.nn.functional as F
 
 
+def save_nifti(
+    path: Path, data: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header | None = None, description: str = ""
+) -> None:
+    """Write ``data`` as NIfTI with its affine in both the qform and the sform (the codes of
+    ``header``, the input's, else 1: scanner), so every reader (ITK, FSL, nibabel) places it alike.
+
+    ``header``: the input's header for a derived volume: its geometry and units kept, its display
+    range, intent and scaling reset, the data type set from ``data``.
+    """
+    if header is not None:
+        header = header.copy()
+        header["cal_min"], header["cal_max"] = 0, 0
+        header.set_intent("none")
+        header.set_slope_inter(1, 0)
+        header.set_data_dtype(data.dtype)
+    image = nib.Nifti1Image(data, affine, header)
+    codes = (int(header["qform_code"]), int(header["sform_code"])) if header is not None else (0, 0)
+    image.set_qform(affine, code=codes[0] or 1)
+    image.set_sform(affine, code=codes[1] or 1)
+    if description:
+        image.header["descrip"] = description.encode()[:80]
+    nib.save(image, str(path))
+
+
 def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], cells: int) -> np.ndarray:
     """Zero-mean, unit-scale random field that varies over about ``cells`` blobs per axis."""
     coarse = torch.from_numpy(rng.standard_normal((1, 1, *(max(2, cells),) * len(shape))).astype(np.float32))

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
 from ..report import Report, Table
@@ -119,7 +119,7 @@ class SpectralPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
+    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         """Hierarchical Channel Sampling in training: each batch sees a random band subset."""
         x = batch["image"]
         if model.training and self.data_cfg.channel_sampling == "hcs":
@@ -128,10 +128,10 @@ class SpectralPipeline(Pipeline):
             return model(x[:, channels], channel_ids=channels)
         return model(x)
 
-    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         return F.cross_entropy(pred, batch["label"], label_smoothing=0.05)
 
-    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         return {"accuracy": float((pred.argmax(1) == batch["label"]).float().mean())}
 
     def train_dataset(self, seed: int):
@@ -140,20 +140,7 @@ class SpectralPipeline(Pipeline):
     def val_dataset(self, seed: int):
         return self.template.val_dataset(seed)
 
-    # -- samples and evaluation -----------------------------------------------------
-
-    @classmethod
-    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
-        from .samples import write_samples
-
-        return write_samples(output, count, seed, **options)
-
-    @classmethod
-    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> Report:
-        from .benchmark import run_benchmark
-
-        return run_benchmark(output, log, **options)
-
+    # -- evaluation ----------------------------------------------------------------------
     @classmethod
     def score_report(cls, result: dict[str, Any]) -> Report:
         """The generic table plus accuracy per class, all cases pooled."""
@@ -168,12 +155,6 @@ class SpectralPipeline(Pipeline):
             columns = ["class", "accuracy", "pixels / files"]
             report.tables.append(Table("per-class accuracy (%), all cases pooled", columns, rows))
         return report
-
-    @classmethod
-    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
-        from .evaluate import evaluate_folders
-
-        return evaluate_folders(Path(pred), Path(truth))
 
     # -- files: the template the checkpoint's data.task chose (templates.py) ----------------
     def discover_units(self, input_path: Path) -> list[Unit]:
@@ -221,9 +202,11 @@ class SpectralPipeline(Pipeline):
     def read(self, unit: Unit) -> Sample:
         return self.template.read(unit)
 
+    def preprocess(self, sample: Sample) -> Sample:
+        return self.template.preprocess(sample)
+
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        sample["model"] = model  # the work happens tile by tile while writing
-        return sample
+        return self.template.infer(model, sample)
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         self.template.write(sample, paths)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
+from torch import nn
 
 from ..base import InputError, Sample, Unit, is_ground_truth
 from ..common.holes import fill_holes
@@ -60,30 +61,35 @@ class SceneTemplate:
         except InputError:
             source.close()
             raise
-        return {"source": source, "channels": channels, "name": unit.name}
+        return Sample(source, {"name": unit.name, "channels": channels})
+
+    def preprocess(self, sample: Sample) -> Sample:
+        """The scene's intensity scale from the bands used; a dead band is a missing band."""
+        scale, channels = scene_statistics(sample.image, sample.meta["channels"])
+        if not (channels >= 0).any():
+            raise InputError(f"{sample.name}: every band the model would use is constant (dead or empty)")
+        sample.meta |= {"scale": scale, "channels": channels}
+        return sample
+
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        """pred: patches -> class probabilities; the scene streams through it strip by strip as it is written."""
+        sample.pred = self.pipeline.predictor(model, sample.meta["channels"])
+        return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        model, source, channels, name = sample["model"], sample["source"], sample["channels"], sample["name"]
-        config = self.pipeline.model_cfg
-        patch = config.patch
-        try:
-            scale, channels = scene_statistics(source, channels)  # a dead band is a missing band
-            if not (channels >= 0).any():
-                raise InputError(f"{name}: every band the model would use is constant (dead or empty)")
-            predict = self.pipeline.predictor(model, channels)
-            writer = SceneWriter(source, paths[f"{name}_classes.tif"], config.classes)
-            with writer:
-                halo, used = patch // 2, channels >= 0
-                for row0, row1, data, holes in strips(source, 16, halo):
-                    holes = holes & used[:, None, None]  # a band the model does not read drops no pixel
-                    filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
-                    probabilities = classify_strip(filled / np.float32(scale), halo, patch, predict)
-                    classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
-                    classes[holes[:, halo : halo + row1 - row0].any(0)] = 0  # no class where the pixel is a hole
-                    writer.write(row0, row1, classes)
-            writer.preview(paths[f"{name}_classes.png"], config.colours)
-        finally:
-            source.close()
+        source, name, config = sample.image, sample.name, self.pipeline.model_cfg
+        scale, channels, patch = sample.meta["scale"], sample.meta["channels"], config.patch
+        writer = SceneWriter(source, paths[f"{name}_classes.tif"], config.classes)
+        with writer:
+            halo, used = patch // 2, channels >= 0
+            for row0, row1, data, holes in strips(source, 16, halo):
+                holes = holes & used[:, None, None]  # a band the model does not read drops no pixel
+                filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
+                probabilities = classify_strip(filled / np.float32(scale), halo, patch, sample.pred)
+                classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
+                classes[holes[:, halo : halo + row1 - row0].any(0)] = 0  # no class where the pixel is a hole
+                writer.write(row0, row1, classes)
+        writer.preview(paths[f"{name}_classes.png"], config.colours)
 
     def train_dataset(self, seed: int):
         return training_data.scene_train_dataset(self.pipeline, seed)
@@ -107,11 +113,18 @@ class ChipsTemplate:
         return ["predictions.csv"]
 
     def read(self, unit: Unit) -> Sample:
-        return {"files": unit.files, "name": unit.name}
+        return Sample(unit.files, {"name": unit.name})
+
+    def preprocess(self, sample: Sample) -> Sample:
+        return sample
+
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        """pred: a row per chip (its class and probabilities, or why it could not be read)."""
+        sample.pred = classify_chips(sample.image, self.pipeline, model)
+        return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        rows = classify_chips(sample["files"], self.pipeline, sample["model"])
-        write_predictions(rows, self.pipeline.model_cfg.classes, paths["predictions.csv"])
+        write_predictions(sample.pred, self.pipeline.model_cfg.classes, paths["predictions.csv"])
 
     def train_dataset(self, seed: int):
         return training_data.chips_train_dataset(self.pipeline, seed)

@@ -9,12 +9,12 @@ seeds, validation chips from other seeds.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
 
 from ..base import InputError
-from ..common.atomic import write_json_atomic
 from . import generator
 from .cube_io import CUBE_SUFFIXES, read_class_map, read_cube
 from .data import Chips, LabelledScene, PixelPatches, normalise, stratified_split
@@ -45,19 +45,20 @@ def folder_scenes(folder: Path) -> list[tuple[np.ndarray, np.ndarray]]:
     return scenes
 
 
-def labelled_scenes(pipeline, seed: int) -> list[LabelledScene]:
-    data, model = pipeline.data_cfg, pipeline.model_cfg
-    sources = [generated_scene(data.scene_size, model.bands, data.generated_seed + i) for i in range(data.generated)]
+@functools.lru_cache(maxsize=1)  # training and validation split the same scenes: built once
+def labelled_scenes(data, bands: int, seed: int) -> tuple[LabelledScene, ...]:
+    """The scenes of ``data`` (a frozen data config), each split per class into train and rest."""
+    sources = [generated_scene(data.scene_size, bands, data.generated_seed + i) for i in range(data.generated)]
     for folder in data.folders:
         sources += folder_scenes(Path(folder))
     rng = np.random.default_rng(seed)
     scenes = []
     for cube, labels in sources:
-        if len(cube) != model.bands:
-            raise InputError(f"training cube has {len(cube)} bands; model.bands is {model.bands}")
+        if len(cube) != bands:
+            raise InputError(f"training cube has {len(cube)} bands; model.bands is {bands}")
         train, rest = stratified_split(labels, data.labelled_fraction, data.labelled_per_class, rng)
         scenes.append(LabelledScene(cube, labels, train, rest))
-    return scenes
+    return tuple(scenes)
 
 
 def generated_chips(per_class: int, seed: int, side: int) -> tuple[np.ndarray, np.ndarray]:
@@ -72,23 +73,24 @@ def generated_chips(per_class: int, seed: int, side: int) -> tuple[np.ndarray, n
     return np.stack(chips), np.array(labels)
 
 
-def save_split(scenes: list[LabelledScene], path: Path) -> None:
-    """The training pixels of each scene (row, column), in the order scenes were loaded."""
-    split = [{"scene": i, "train_pixels": scene.train.tolist()} for i, scene in enumerate(scenes)]
-    write_json_atomic(path, {"note": "scenes: generated seeds first, then data.folders in order", "scenes": split})
+class TrainingPixels(PixelPatches):
+    """The training pixels, and the split they come from as a record of the run."""
+
+    def run_records(self) -> dict[str, dict]:
+        """``split.json``: the training pixels of each scene (row, column), in the order loaded."""
+        split = [{"scene": i, "train_pixels": scene.train.tolist()} for i, scene in enumerate(self.scenes)]
+        return {"split.json": {"note": "scenes: generated seeds first, then data.folders in order", "scenes": split}}
 
 
-def scene_train_dataset(pipeline, seed: int) -> PixelPatches:
-    pipeline.scenes = labelled_scenes(pipeline, seed)  # kept so validation uses the same split
-    if pipeline.run_dir is not None:
-        save_split(pipeline.scenes, pipeline.run_dir / "split.json")
-    return PixelPatches(pipeline.scenes, "train", pipeline.model_cfg.patch, pipeline.data_cfg.brightness, seed=seed)
+def scene_train_dataset(pipeline, seed: int) -> TrainingPixels:
+    scenes = labelled_scenes(pipeline.data_cfg, pipeline.model_cfg.bands, seed)
+    return TrainingPixels(list(scenes), "train", pipeline.model_cfg.patch, pipeline.data_cfg.brightness, seed=seed)
 
 
 def scene_val_dataset(pipeline, seed: int) -> PixelPatches:
-    scenes = getattr(pipeline, "scenes", None) or labelled_scenes(pipeline, seed)
+    scenes = labelled_scenes(pipeline.data_cfg, pipeline.model_cfg.bands, seed)
     limit = pipeline.data_cfg.val_pixels
-    return PixelPatches(scenes, "rest", pipeline.model_cfg.patch, limit=limit, seed=seed + 1)
+    return PixelPatches(list(scenes), "rest", pipeline.model_cfg.patch, limit=limit, seed=seed + 1)
 
 
 def chips_train_dataset(pipeline, seed: int) -> Chips:

@@ -40,7 +40,7 @@ def size_mismatch(truth_path: Path, ours: np.ndarray, high: np.ndarray, low: np.
 
 def evaluate_folders(pred: Path, truth: Path, input: Path | None = None) -> dict:
     """Pair images by name; the scale is the size ratio of truth to input (border crop = scale)."""
-    pred, truth = Path(pred), Path(truth)
+    pred, truth, input = Path(pred), Path(truth), (Path(input) if input else None)  # "" from the CLI: none
     cases, missing = [], []
     for truth_path in sorted(p for p in truth.iterdir() if p.suffix.lower() in SUFFIXES):
         pred_path = pred / truth_path.name

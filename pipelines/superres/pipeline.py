@@ -10,17 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
-from ..report import Report
 from .data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
 from .images import SUFFIXES, ImageSink, ImageSource, open_image, output_name
 from .metrics import psnr
@@ -55,6 +54,7 @@ class SuperresDataConfig:
 
 class SuperresPipeline(Pipeline):
     spec = SPEC
+    functions = {"benchmark": "bench_report:run_benchmark"}
     _window: int | None = None  # the built body's attention window (see ``window``)
     model_config = SuperresModelConfig
     data_config = SuperresDataConfig
@@ -110,10 +110,10 @@ class SuperresPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         return F.l1_loss(pred, batch["label"])
 
-    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         scale = self.model_cfg.scale
         truth = batch["label"][0].permute(1, 2, 0).numpy()
         bicubic = F.interpolate(batch["image"], scale_factor=scale, mode="bicubic", align_corners=False)
@@ -149,26 +149,6 @@ class SuperresPipeline(Pipeline):
             high = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
             items.append({"image": bicubic_downsample(high[None], scale)[0].clamp(0, 1), "label": high})
         return items
-
-    # -- samples and evaluation -----------------------------------------------------
-
-    @classmethod
-    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
-        from .samples import write_samples
-
-        return write_samples(output, count, seed, **options)
-
-    @classmethod
-    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> Report:
-        from .bench_report import run_benchmark
-
-        return run_benchmark(output, log, **options)
-
-    @classmethod
-    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
-        from .evaluate import evaluate_folders
-
-        return evaluate_folders(pred, truth, options.get("input") or None)
 
     # -- files -------------------------------------------------------------------------
     def discover_units(self, input_path: Path) -> list[Unit]:
@@ -207,10 +187,12 @@ class SuperresPipeline(Pipeline):
             )
         if self.model_cfg.bands != 1 and source.bands != self.model_cfg.bands:
             raise InputError(f"{unit.name}: {source.bands} bands; this checkpoint takes {self.model_cfg.bands}")
-        return {"source": source, "name": unit.name}
+        return Sample(source, {"name": unit.name})
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        sample["model"] = model  # the work happens tile by tile while writing
+        """pred: the tile function; the image streams through it tile by tile as it is written."""
+        luma = self.uses_luma(sample.image)
+        sample.pred = lambda data: self.predict_array(model, data, luma)
         return sample
 
     def uses_luma(self, source: ImageSource) -> bool:
@@ -237,8 +219,7 @@ class SuperresPipeline(Pipeline):
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         import rasterio
 
-        source, model = sample["source"], sample["model"]
-        luma = self.uses_luma(source)
+        source = sample.image
         # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
         # raster streams in flat memory (the value is in bytes)
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
@@ -250,7 +231,7 @@ class SuperresPipeline(Pipeline):
                     source.height,
                     source.width,
                     self.model_cfg.scale,
-                    lambda data: self.predict_array(model, data, luma),
+                    sample.pred,
                     self.prediction_options["tile"],
                     self.prediction_options["overlap"],
                     self.window,

@@ -17,8 +17,7 @@ from typing import Any
 import torch
 from monai.data import MetaTensor
 
-from ..common.bundle import card_run_section, evaluator_config, export_networks, metadata, write_bundle_files
-from ..common.checkpoint import load_checkpoint
+from ..common.bundle import BundleSpec, evaluator_config, export
 from .data import discover_cases
 from .generator import MODALITIES
 from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
@@ -29,10 +28,10 @@ MODULE = "hybridvision.pipelines.tumor3d.bundle"
 # -- helpers the bundle's inference.json calls ------------------------------------------------
 def datalist(dataset_dir: str) -> list[dict[str, Any]]:
     """Every complete case under ``dataset_dir``: its four modality files in model order."""
-    cases = [u for u in discover_cases(Path(dataset_dir)) if "error" not in u.extra]
+    cases = [u for u in discover_cases(Path(dataset_dir)) if not u.error]
     if not cases:
         raise FileNotFoundError(f"no complete BraTS case in {dataset_dir}")
-    return [{"image": [str(u.extra["modalities"][m]) for m in MODALITIES], "case": u.name} for u in cases]
+    return [{"image": [str(u.extra["roles"][m]) for m in MODALITIES], "case": u.name} for u in cases]
 
 
 def to_brats_label(regions: MetaTensor, convention: str = "brats2021") -> MetaTensor:
@@ -123,71 +122,39 @@ def inference_config(run_config: dict) -> dict[str, Any]:
     }
 
 
-def model_card(meta: dict, provenance: dict, exports: dict[str, str]) -> str:
-    metrics = provenance.get("metrics", {})
-    lines = [
-        "# hybridvision tumor3d: brain-tumour sub-regions from multi-parametric MRI",
-        "",
-        "> Research use only. Not a medical device; not for diagnosis or treatment decisions.",
-        "",
-        meta["description"],
-        "",
-        "## Input and output",
-        "Four co-registered, skull-stripped MRI volumes per case (T1, T1ce, T2, FLAIR; BraTS 2021 or 2023 names).",
-        "Output: `<case>_seg.nii.gz` on the input's grid: 1 necrotic/non-enhancing core, 2 oedema, 4 enhancing",
-        "(set `--labels brats2023` for 3).",
-        "",
-        *card_run_section("/path/to/cases"),
-        "`dataset_dir` names the folder of cases (a folder per case, or one flat folder).",
-        "",
-        "## Training data and metrics",
-        f"Trained on synthetic cases: {provenance.get('data', 'see the hybridvision config')}.",
-        f"Steps: {provenance.get('steps', '?')}, seed {provenance.get('seed', '?')}, "
-        f"commit {provenance.get('commit', '?')}.",
-        "Validation metrics at export: " + (", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "none"),
-        "",
-        "## Limits",
-        "Trained on generated tumours on the MNI152 anatomy, not on patient data; real tumours (multifocal",
-        "disease, haemorrhage, post-operative cavities), scanner artefacts and imperfect skull stripping are",
-        "not represented. Validate on your own data first.",
-        "",
-        "## Exported networks",
-        *[f"- models/{name}: {status}" for name, status in exports.items()],
-        "",
-    ]
-    return "\n".join(lines)
+def bundle_spec(pipeline, meta: dict) -> BundleSpec:
+    return BundleSpec(
+        example_input=torch.randn(1, len(MODALITIES), *pipeline.data_cfg.roi),
+        formats={"image": ("image", "magnitude", "MR"), "pred": ("image", "classes", "MR")},
+        spatial_shape=["32*n", "32*n", "32*n"],
+        inference=inference_config(meta["config"]),
+        title="hybridvision tumor3d: brain-tumour sub-regions from multi-parametric MRI",
+        notice="Research use only. Not a medical device; not for diagnosis or treatment decisions.",
+        input_output=[
+            "Four co-registered, skull-stripped MRI volumes per case (T1, T1ce, T2, FLAIR; BraTS 2021 or 2023 names).",
+            "Output: `<case>_seg.nii.gz` on the input's grid: 1 necrotic/non-enhancing core, 2 oedema, 4 enhancing",
+            "(set `--labels brats2023` for 3).",
+        ],
+        dataset_hint="/path/to/cases",
+        run_note="`dataset_dir` names the folder of cases (a folder per case, or one flat folder).",
+        training="Trained on synthetic cases",
+        limits=[
+            "Trained on generated tumours on the MNI152 anatomy, not on patient data; real tumours (multifocal",
+            "disease, haemorrhage, post-operative cavities), scanner artefacts and imperfect skull stripping are",
+            "not represented. Validate on your own data first.",
+        ],
+        fields={
+            "task": "Brain tumour sub-region segmentation (WT, TC, ET) from T1, T1ce, T2 and FLAIR MRI",
+            "description": "U-shaped network (after Swin UNETR) over the hybridvision "
+            f"{pipeline.model_cfg.backbone.name} encoder; three sigmoid regions WT, TC, ET.",
+            "intended_use": "Research only; not for diagnosis or treatment decisions",
+            "data_source": "Synthetic BraTS-style cases from the hybridvision tumor3d generator (MNI152 anatomy)",
+            "data_type": "nifti",
+            "references": ["Hatamizadeh et al., Swin UNETR, BrainLes 2021"],
+        },
+    )
 
 
 def export_bundle(checkpoint: Path, output: Path) -> dict[str, str]:
     """Write a MONAI bundle for a tumor3d checkpoint into ``output``; returns export statuses."""
-    pipeline, model, meta = load_checkpoint(checkpoint)
-    if meta["pipeline"] != "tumor3d":
-        raise ValueError(f"{checkpoint} is a {meta['pipeline']} checkpoint, not tumor3d")
-    output = Path(output)
-    exports = export_networks(model, torch.randn(1, len(MODALITIES), *pipeline.data_cfg.roi), output)
-    description = (
-        "U-shaped network (after Swin UNETR) over the hybridvision "
-        f"{meta['config']['model']['backbone']['name']} encoder; three sigmoid regions WT, TC, ET."
-    )
-    bundle_meta = metadata(
-        pipeline.io_spec,
-        {"image": ("image", "magnitude", "MR"), "pred": ("image", "classes", "MR")},
-        ["32*n", "32*n", "32*n"],
-        task="Brain tumour sub-region segmentation (WT, TC, ET) from T1, T1ce, T2 and FLAIR MRI",
-        description=description,
-        authors="hybridvision developers",
-        copyright="Copyright (c) hybridvision developers",
-        intended_use="Research only; not for diagnosis or treatment decisions",
-        data_source="Synthetic BraTS-style cases from the hybridvision tumor3d generator (MNI152 anatomy)",
-        data_type="nifti",
-        references=["Hatamizadeh et al., Swin UNETR, BrainLes 2021"],
-    )
-    provenance = meta.get("provenance", {})
-    write_bundle_files(
-        output,
-        bundle_meta,
-        inference_config(meta["config"]),
-        model_card(bundle_meta, provenance, exports),
-        "Apache License 2.0. The weights were trained on synthetic data generated by hybridvision.\n",
-    )
-    return exports
+    return export(checkpoint, output, "tumor3d", bundle_spec)

@@ -9,13 +9,15 @@ skull-stripped (zero outside the brain).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import nibabel as nib
 import numpy as np
 
 from ..base import InputError, Unit, is_ground_truth
+from ..common.discovery import Roles
+from ..common.discovery import discover_cases as discover_grouped
+from ..common.volumes import save_nifti
 from .generator import MODALITIES
 
 SUFFIXES = {  # modality -> name endings, longest first so "_t1ce" is not read as "_t1"
@@ -49,51 +51,36 @@ def parse_name(path: Path) -> tuple[str, str] | None:
     return None
 
 
+def is_modality_candidate(path: Path) -> bool:
+    """A NIfTI file that could be a modality: not ground truth, not our own probability map."""
+    stem = strip_nifti(path.name)
+    return stem is not None and not is_ground_truth(path) and not stem.lower().endswith(("_prob", "-prob"))
+
+
+def missing_modalities(case: str, missing: list[str], present: list[str]) -> str:
+    return f"case {case}: missing {', '.join(missing)} (found {', '.join(present) or 'none'})"
+
+
+MODALITY_ROLES = Roles(
+    names=MODALITIES,
+    noun="modality",
+    parse=parse_name,
+    candidate=is_modality_candidate,
+    unnamed=lambda path: (
+        f"{path.name}: not a BraTS modality name (expected _t1, _t1ce, _t2, _flair or -t1n, -t1c, -t2w, -t2f)"
+    ),
+    missing=missing_modalities,
+    stem=lambda path: strip_nifti(path.name) or path.name,
+)
+
+
 def discover_cases(input_path: Path) -> list[Unit]:
     """Group NIfTI files under ``input_path`` into cases of four modalities.
 
     A case with missing or repeated modalities, or a NIfTI file whose name is not a modality, is
     still returned as a unit carrying an ``error``, so the batch reports it and goes on.
     """
-    if input_path.is_file():
-        parsed = parse_name(input_path)
-        folder = input_path.parent
-        files = [p for p in folder.iterdir() if parsed and parse_name(p) and parse_name(p)[0] == parsed[0]]
-        files = files or [input_path]
-    else:
-        files = sorted(p for p in input_path.rglob("*") if p.is_file() and strip_nifti(p.name) is not None)
-    groups: dict[tuple[Path, str], dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
-    units = []
-    for path in sorted(files):
-        if is_ground_truth(path) or (strip_nifti(path.name) or "").lower().endswith(("_prob", "-prob")):
-            continue
-        parsed = parse_name(path)
-        if parsed is None:
-            error = (
-                f"{path.name}: not a BraTS modality name (expected _t1, _t1ce, _t2, _flair or -t1n, -t1c, -t2w, -t2f)"
-            )
-            units.append(Unit(strip_nifti(path.name) or path.name, (path,), {"error": error}))
-            continue
-        case, modality = parsed
-        groups[(path.parent, case)][modality].append(path)
-    folders_of: dict[str, list[Path]] = defaultdict(list)
-    for folder, case in groups:
-        folders_of[case].append(folder)
-    for (_, case), found in sorted(groups.items(), key=lambda item: (item[0][1], str(item[0][0]))):
-        files_by_modality = {m: found[m][0] for m in MODALITIES if m in found}
-        extra: dict = {"modalities": files_by_modality}
-        missing = [m for m in MODALITIES if m not in found]
-        repeated = [m for m in MODALITIES if len(found.get(m, [])) > 1]
-        if len(folders_of[case]) > 1:
-            where = ", ".join(sorted(str(f) for f in folders_of[case]))
-            extra["error"] = f"case {case}: found in more than one folder ({where}); outputs would collide"
-        elif missing:
-            present = [m for m in MODALITIES if m in found]
-            extra["error"] = f"case {case}: missing {', '.join(missing)} (found {', '.join(present) or 'none'})"
-        elif repeated:
-            extra["error"] = f"case {case}: more than one file for {', '.join(repeated)}"
-        units.append(Unit(case, tuple(p for paths in found.values() for p in paths), extra))
-    return units
+    return discover_grouped(input_path, MODALITY_ROLES)
 
 
 def load_nifti(path: Path) -> nib.Nifti1Image:
@@ -113,9 +100,9 @@ def read_case(unit: Unit) -> dict:
     Raises:
         InputError: missing/unreadable files, not 3D, shape or affine mismatch, NaN/Inf, empty brain.
     """
-    if "error" in unit.extra:
-        raise InputError(unit.extra["error"])
-    paths = unit.extra["modalities"]
+    if unit.error:
+        raise InputError(unit.error)
+    paths = unit.extra["roles"]
     images = {m: load_nifti(p) for m, p in paths.items()}
     arrays = {}
     for modality in MODALITIES:
@@ -166,31 +153,14 @@ def odd_one_out(case: str, paths: dict, values: dict, same, explain) -> str:
     return majority[0]
 
 
-def clean_header(header: nib.Nifti1Header) -> nib.Nifti1Header:
-    """The input's header for a derived volume: geometry kept, display range and intent reset."""
-    header = header.copy()
-    header["cal_min"], header["cal_max"] = 0, 0
-    header.set_intent("none")
-    header["descrip"] = b"hybridvision tumor3d"
-    header.set_slope_inter(1, 0)
-    return header
+DESCRIPTION = "hybridvision tumor3d"
 
 
 def write_probabilities(path: Path, probabilities: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> None:
     """(3, X, Y, Z) WT/TC/ET probabilities as a 4D float32 NIfTI (X, Y, Z, 3) on the input's grid."""
-    header = clean_header(header)
-    header.set_data_dtype(np.float32)
-    image = nib.Nifti1Image(np.moveaxis(probabilities, 0, -1).astype(np.float32), affine, header)
-    image.set_qform(affine, code=int(header["qform_code"]) or 1)
-    image.set_sform(affine, code=int(header["sform_code"]) or 1)
-    nib.save(image, str(path))
+    save_nifti(path, np.moveaxis(probabilities, 0, -1).astype(np.float32), affine, header, DESCRIPTION)
 
 
 def write_label(path: Path, label: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header) -> None:
     """A uint8 label NIfTI on the input's grid, with its affine and qform/sform codes."""
-    header = clean_header(header)
-    header.set_data_dtype(np.uint8)
-    image = nib.Nifti1Image(label.astype(np.uint8), affine, header)
-    image.set_qform(affine, code=int(header["qform_code"]) or 1)
-    image.set_sform(affine, code=int(header["sform_code"]) or 1)
-    nib.save(image, str(path))
+    save_nifti(path, label.astype(np.uint8), affine, header, DESCRIPTION)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import torch
 from monai.data import MetaTensor
@@ -19,18 +19,15 @@ from monai.losses import DiceCELoss
 from monai.transforms import Invertd
 from torch import nn
 
-from ..base import IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import Batch, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
-from ..report import Report
 from .data import discover_cases, read_case, write_label, write_probabilities
 from .dataset import CropDataset, WholeCaseDataset, cached_cases
-from .evaluate import evaluate_folders
 from .generator import MODALITIES, GeneratorRanges
 from .metrics import soft_region_dice
 from .model import migrate_state
 from .options import SPEC
-from .samples import write_samples
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
 
 
@@ -107,7 +104,7 @@ class Tumor3DPipeline(Pipeline):
             block["decoder"] = {"name": "unet", "input_skip_channels": block.pop("input_skip_channels")}
         return block
 
-    def forward(self, model: nn.Module, batch: Sample) -> torch.Tensor:
+    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         if model.training:
             return model(batch["image"])
         return self.sliding_window(model, batch["image"])
@@ -122,10 +119,10 @@ class Tumor3DPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.dice_ce(pred, batch["label"])
 
-    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         return soft_region_dice(pred, batch["label"])
 
     def _cases(self, seeds: tuple[int, int]):
@@ -147,27 +144,6 @@ class Tumor3DPipeline(Pipeline):
     def val_dataset(self, seed: int):
         return WholeCaseDataset(self._cases(self.data_cfg.val_seeds))
 
-    # -- samples and evaluation -----------------------------------------------------
-    @classmethod
-    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
-        return write_samples(output, count, seed, **options)
-
-    @classmethod
-    def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> Report:
-        from .benchmark import run_benchmark
-
-        return run_benchmark(output, log, **options)
-
-    @classmethod
-    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
-        return evaluate_folders(pred, truth)
-
-    @classmethod
-    def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
-        from .bundle import export_bundle
-
-        return export_bundle(checkpoint, output)
-
     # -- files -------------------------------------------------------------------------
     def discover_units(self, input_path: Path) -> list[Unit]:
         return discover_cases(input_path)
@@ -184,36 +160,37 @@ class Tumor3DPipeline(Pipeline):
             raise ValueError(f"--labels must be brats2021 or brats2023, got {self.prediction_options['labels']!r}")
 
     def read(self, unit: Unit) -> Sample:
-        return read_case(unit)
+        case = read_case(unit)
+        meta = {"name": unit.name, "affine": case["affine"], "header": case["header"]}
+        return Sample(case["image"], meta)
 
     def preprocess(self, sample: Sample) -> Sample:
-        image = MetaTensor(torch.from_numpy(sample["image"]), affine=torch.as_tensor(sample["affine"]))
-        sample["transform"] = preprocessing(self.data_cfg.spacing)
-        sample["network_input"] = sample["transform"]({"image": image})
+        """Reorient, resample to ``data.spacing``, normalise, crop: the transform is kept to invert."""
+        transform = preprocessing(self.data_cfg.spacing)
+        image = MetaTensor(torch.from_numpy(sample.image), affine=torch.as_tensor(sample.meta["affine"]))
+        sample.meta |= {"transform": transform, "input_shape": sample.image.shape[1:]}
+        sample.image = transform({"image": image})["image"]
         return sample
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        image = sample["network_input"]["image"]
+        image = sample.image
         device = next(model.parameters()).device
         logits = self.sliding_window(model, image.as_tensor()[None].to(device))[0].cpu()
-        sample["network_input"]["pred"] = MetaTensor(
-            torch.sigmoid(logits), meta=image.meta, applied_operations=image.applied_operations
-        )
+        sample.pred = MetaTensor(torch.sigmoid(logits), meta=image.meta, applied_operations=image.applied_operations)
         return sample
 
     def postprocess(self, sample: Sample) -> Sample:
-        invert = Invertd(keys="pred", transform=sample["transform"], orig_keys="image", nearest_interp=False)
-        probabilities = invert(sample["network_input"])["pred"].as_tensor().numpy()
-        if probabilities.shape[1:] != sample["image"].shape[1:]:
-            raise RuntimeError(f"inverted prediction {probabilities.shape[1:]} != input {sample['image'].shape[1:]}")
-        sample["probabilities"] = probabilities
-        sample["label"] = regions_to_label(probabilities > 0.5, self.prediction_options["labels"])
+        """The region probabilities back on the input's grid (the preprocessing inverted)."""
+        invert = Invertd(keys="pred", transform=sample.meta["transform"], orig_keys="image", nearest_interp=False)
+        probabilities = invert({"image": sample.image, "pred": sample.pred})["pred"].as_tensor().numpy()
+        if probabilities.shape[1:] != sample.meta["input_shape"]:
+            raise RuntimeError(f"inverted prediction {probabilities.shape[1:]} != input {sample.meta['input_shape']}")
+        sample.pred = probabilities
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        name = sample["name"]
-        write_label(paths[f"{name}_seg.nii.gz"], sample["label"], sample["affine"], sample["header"])
+        name, affine, header = sample.name, sample.meta["affine"], sample.meta["header"]
+        label = regions_to_label(sample.pred > 0.5, self.prediction_options["labels"])
+        write_label(paths[f"{name}_seg.nii.gz"], label, affine, header)
         if self.prediction_options["probabilities"]:
-            write_probabilities(
-                paths[f"{name}_prob.nii.gz"], sample["probabilities"], sample["affine"], sample["header"]
-            )
+            write_probabilities(paths[f"{name}_prob.nii.gz"], sample.pred, affine, header)

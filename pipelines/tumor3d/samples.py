@@ -10,20 +10,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-import nibabel as nib
 import numpy as np
 
 from ..common.atomic import atomic_outputs, write_json_atomic
+from ..common.volumes import save_nifti
 from .generator import MODALITIES, GeneratorRanges, generate_case
 
 BRATS2023_NAMES = {"t1": "t1n", "t1ce": "t1c", "t2": "t2w", "flair": "t2f"}
-
-
-def save_nifti(path: Path, data: np.ndarray, affine: np.ndarray) -> None:
-    image = nib.Nifti1Image(data, affine)
-    image.set_qform(affine, code=1)
-    image.set_sform(affine, code=1)
-    nib.save(image, str(path))
 
 
 def write_samples(

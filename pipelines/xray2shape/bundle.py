@@ -20,8 +20,7 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import MapTransform
 
-from ..common.bundle import card_run_section, evaluator_config, export_networks, metadata, write_bundle_files
-from ..common.checkpoint import load_checkpoint
+from ..common.bundle import BundleSpec, evaluator_config, export
 from .data import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .radiographs import prepare_view, read_radiograph
 
@@ -33,11 +32,11 @@ def datalist(dataset_dir: str) -> list[dict[str, Any]]:
     """Every complete AP + lateral pair under ``dataset_dir`` (incomplete cases are left out)."""
     from .pipeline import discover_pairs
 
-    pairs = [u for u in discover_pairs(Path(dataset_dir)) if "error" not in u.extra]
+    pairs = [u for u in discover_pairs(Path(dataset_dir)) if not u.error]
     if not pairs:
         raise FileNotFoundError(f"no complete case (<case>_ap.* + <case>_lat.*) in {dataset_dir}")
     return [
-        {"ap": str(u.extra["views"]["ap"]), "lateral": str(u.extra["views"]["lateral"]), "case": u.name} for u in pairs
+        {"ap": str(u.extra["roles"]["ap"]), "lateral": str(u.extra["roles"]["lateral"]), "case": u.name} for u in pairs
     ]
 
 
@@ -121,77 +120,45 @@ def inference_config(run_config: dict) -> dict[str, Any]:
     }
 
 
-def model_card(meta: dict, run_config: dict, provenance: dict, exports: dict[str, str]) -> str:
-    model = run_config["model"]
-    labels = ANATOMIES[model["anatomy"]].label_names
-    grid = " x ".join(str(g) for g in model["grid"])
-    metrics = provenance.get("metrics", {})
-    lines = [
-        f"# hybridvision xray2shape ({model['anatomy']}): 3D bone labels from two orthogonal radiographs",
-        "",
-        "> Research use only. Not a medical device; not for diagnosis, surgical planning or treatment decisions.",
-        "",
-        meta["description"],
-        "",
-        "## Input and output",
-        "Two radiographs per case, `<case>_ap.*` and `<case>_lat.*` (PNG, TIFF or DICOM). Pixel spacing comes from",
-        "the DICOM header or the PNG's metadata; set `--pixel_spacing_mm` in `monai.bundle run` to override it.",
-        f"Output: `<case>_seg.nii.gz`, {grid} voxels of {model['spacing_mm']} mm, RAS, centred on the isocentre;",
-        "labels " + ", ".join(f"{value} {name}" for value, name in labels.items()) + ".",
-        "",
-        *card_run_section("/path/to/views"),
-        "Meshes (`<case>.glb`) come from `hybridvision predict xray2shape`, not from the bundle.",
-        "",
-        "## Training data and metrics",
-        f"Trained on digitally reconstructed radiographs of generated phantoms: {provenance.get('data', '')}.",
-        f"Steps: {provenance.get('steps', '?')}, seed {provenance.get('seed', '?')}, "
-        f"commit {provenance.get('commit', '?')}.",
-        "Validation metrics at export: " + (", ".join(f"{k} {v:.3f}" for k, v in metrics.items()) or "none"),
-        "",
-        "## Limits",
-        "Trained on synthetic bones and DRRs, not on patient CT; real anatomy (implants, fractures, osteophytes,",
-        "scoliosis), real detector responses and positioning errors are not represented. Validate on your own data.",
-        "",
-        "## Exported networks",
-        *[f"- models/{name}: {status}" for name, status in exports.items()],
-        "",
-    ]
-    return "\n".join(lines)
+def bundle_spec(pipeline, meta: dict) -> BundleSpec:
+    model = pipeline.model_cfg
+    labels = ANATOMIES[model.anatomy].label_names
+    grid = " x ".join(str(g) for g in model.grid)
+    return BundleSpec(
+        example_input=torch.rand(1, 2, *pipeline.image_shape),
+        formats={"image": ("image", "magnitude", "xray"), "pred": ("image", "classes", "CT")},
+        spatial_shape=list(pipeline.image_shape),
+        output_shape=list(model.grid),
+        inference=inference_config(meta["config"]),
+        title=f"hybridvision xray2shape ({model.anatomy}): 3D bone labels from two orthogonal radiographs",
+        notice="Research use only. Not a medical device; not for diagnosis, surgical planning or treatment decisions.",
+        input_output=[
+            "Two radiographs per case, `<case>_ap.*` and `<case>_lat.*` (PNG, TIFF or DICOM). Pixel spacing comes from",
+            "the DICOM header or the PNG's metadata; set `--pixel_spacing_mm` in `monai.bundle run` to override it.",
+            f"Output: `<case>_seg.nii.gz`, {grid} voxels of {model.spacing_mm} mm, RAS, centred on the isocentre;",
+            "labels " + ", ".join(f"{value} {name}" for value, name in labels.items()) + ".",
+        ],
+        dataset_hint="/path/to/views",
+        run_note="Meshes (`<case>.glb`) come from `hybridvision predict xray2shape`, not from the bundle.",
+        training="Trained on digitally reconstructed radiographs of generated phantoms",
+        limits=[
+            "Trained on synthetic bones and DRRs, not on patient CT; real anatomy (implants, fractures,",
+            "osteophytes, scoliosis), real detector responses and positioning errors are not represented.",
+            "Validate on your own data.",
+        ],
+        fields={
+            "task": f"3D {model.anatomy} bone segmentation from AP and lateral radiographs",
+            "description": f"Biplanar reconstruction (after Swin-X2S): a shared {model.backbone.name} 2D encoder "
+            "for both views, dimension expansion to 3D, cross-view attention and a 3D decoder; "
+            f"{len(pipeline.class_names)} classes ({', '.join(pipeline.class_names)}).",
+            "intended_use": "Research only; not for diagnosis, surgical planning or treatment decisions",
+            "data_source": f"DRRs of generated {model.anatomy} phantoms (hybridvision xray2shape generator)",
+            "data_type": "png, tiff or dicom radiographs",
+            "references": ["Liu et al., Swin-X2S, arXiv:2501.05961, 2025"],
+        },
+    )
 
 
 def export_bundle(checkpoint: Path, output: Path) -> dict[str, str]:
     """Write a MONAI bundle for an xray2shape checkpoint into ``output``; returns export statuses."""
-    pipeline, model, meta = load_checkpoint(checkpoint)
-    if meta["pipeline"] != "xray2shape":
-        raise ValueError(f"{checkpoint} is a {meta['pipeline']} checkpoint, not xray2shape")
-    output = Path(output)
-    exports = export_networks(model, torch.rand(1, 2, *pipeline.image_shape), output)
-    anatomy = pipeline.model_cfg.anatomy
-    description = (
-        f"Biplanar reconstruction (after Swin-X2S): a shared {meta['config']['model']['backbone']['name']} 2D encoder "
-        "for both views, dimension expansion to 3D, cross-view attention and a 3D decoder; "
-        f"{len(pipeline.class_names)} classes ({', '.join(pipeline.class_names)})."
-    )
-    rows, columns = pipeline.image_shape
-    bundle_meta = metadata(
-        pipeline.io_spec,
-        {"image": ("image", "magnitude", "xray"), "pred": ("image", "classes", "CT")},
-        [rows, columns],
-        task=f"3D {anatomy} bone segmentation from AP and lateral radiographs",
-        description=description,
-        authors="hybridvision developers",
-        copyright="Copyright (c) hybridvision developers",
-        intended_use="Research only; not for diagnosis, surgical planning or treatment decisions",
-        data_source=f"DRRs of generated {anatomy} phantoms (hybridvision xray2shape generator)",
-        data_type="png, tiff or dicom radiographs",
-        references=["Liu et al., Swin-X2S, arXiv:2501.05961, 2025"],
-    )
-    bundle_meta["network_data_format"]["outputs"]["pred"]["spatial_shape"] = list(pipeline.model_cfg.grid)
-    write_bundle_files(
-        output,
-        bundle_meta,
-        inference_config(meta["config"]),
-        model_card(bundle_meta, meta["config"], meta.get("provenance", {}), exports),
-        "Apache License 2.0. The weights were trained on synthetic data generated by hybridvision.\n",
-    )
-    return exports
+    return export(checkpoint, output, "xray2shape", bundle_spec)

@@ -12,27 +12,25 @@ Training pairs are DRRs of generated phantoms (``data``).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import nibabel as nib
 import numpy as np
 import torch
 from monai.losses import DiceCELoss
 from torch import nn
 
-from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
+from ..common.discovery import Roles, discover_cases
 from ..common.mesh import write_label_meshes
+from ..common.volumes import save_nifti
 from .data import ANATOMIES, FixedPairDataset, PhantomPairDataset, detector_spacing_mm, grid_affine, image_shape
-from .evaluate import evaluate_folders
 from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
 from .options import SPEC
 from .radiographs import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
-from .samples import write_samples
 
 VIEW_PATTERN = re.compile(r"^(?P<case>.+)_(?P<view>ap|lat|lateral)$", re.IGNORECASE)
 VIEWS = ("ap", "lateral")
@@ -111,46 +109,32 @@ def looks_like_input(path: Path) -> bool:
     return path.is_file() and not name.startswith(".") and not name.endswith(NON_INPUTS) and not is_ground_truth(path)
 
 
+def missing_view(case: str, missing: list[str], present: list[str]) -> str:
+    expected = f"{case}_ap.*" if missing[0] == "ap" else f"{case}_lat.*"
+    return f"case {case}: missing the {missing[0]} view ({expected})"
+
+
+def unnamed_view(path: Path) -> str | None:
+    """An image that is not a view is said; other files (notes, outputs) are passed over."""
+    if image_suffix(path) not in IMAGE_SUFFIXES:
+        return None
+    return f"{path.name}: not a view name (expected <case>_ap.* or <case>_lat.*)"
+
+
+VIEW_ROLES = Roles(
+    names=VIEWS,
+    noun="view",
+    parse=parse_view,
+    candidate=looks_like_input,
+    unnamed=unnamed_view,
+    missing=missing_view,
+    stem=lambda path: strip_extension(path.name),
+)
+
+
 def discover_pairs(input_path: Path) -> list[Unit]:
     """Group view files into cases; incomplete or ambiguous cases become units carrying an ``error``."""
-    if input_path.is_file():
-        parsed = parse_view(input_path)
-        if parsed is None:
-            error = f"{input_path.name}: not a view name (expected <case>_ap.* or <case>_lat.*)"
-            return [Unit(strip_extension(input_path.name), (input_path,), {"error": error})]
-        files = [
-            p for p in input_path.parent.iterdir() if looks_like_input(p) and (parse_view(p) or ("",))[0] == parsed[0]
-        ]
-    else:
-        files = sorted(p for p in input_path.rglob("*") if looks_like_input(p))
-    groups: dict[tuple[Path, str], dict[str, list[Path]]] = defaultdict(lambda: defaultdict(list))
-    units = []
-    for path in sorted(files):
-        parsed = parse_view(path)
-        if parsed is None:
-            if image_suffix(path) in IMAGE_SUFFIXES:  # an image that is not a view: say so; other files are ignored
-                error = f"{path.name}: not a view name (expected <case>_ap.* or <case>_lat.*)"
-                units.append(Unit(strip_extension(path.name), (path,), {"error": error}))
-            continue
-        groups[(path.parent, parsed[0])][parsed[1]].append(path)
-    folders_of: dict[str, list[Path]] = defaultdict(list)
-    for folder, case in groups:
-        folders_of[case].append(folder)
-    for (_, case), found in sorted(groups.items(), key=lambda item: (item[0][1], str(item[0][0]))):
-        extra: dict[str, Any] = {"views": {v: found[v][0] for v in VIEWS if v in found}}
-        missing = [v for v in VIEWS if v not in found]
-        repeated = [v for v in VIEWS if len(found.get(v, [])) > 1]
-        if len(folders_of[case]) > 1:
-            where = ", ".join(sorted(str(f) for f in folders_of[case]))
-            extra["error"] = f"case {case}: found in more than one folder ({where}); outputs would collide"
-        elif missing:
-            expected = "<case>_ap.*" if missing[0] == "ap" else "<case>_lat.*"
-            extra["error"] = f"case {case}: missing the {missing[0]} view ({expected.replace('<case>', case)})"
-        elif repeated:
-            names = ", ".join(p.name for v in repeated for p in found[v])
-            extra["error"] = f"case {case}: more than one file for the {repeated[0]} view ({names})"
-        units.append(Unit(case, tuple(p for v in VIEWS for p in found.get(v, [])), extra))
-    return units
+    return discover_cases(input_path, VIEW_ROLES)
 
 
 class X2SPipeline(Pipeline):
@@ -217,10 +201,10 @@ class X2SPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def loss(self, pred: torch.Tensor, batch: Sample) -> torch.Tensor:
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.dice_ce(pred, batch["label"])
 
-    def metrics(self, pred: torch.Tensor, batch: Sample) -> dict[str, float]:
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         """Hard Dice per label (argmax), and their mean as ``dice``."""
         hard = pred.argmax(1)
         label = batch["label"][:, 0]
@@ -240,22 +224,7 @@ class X2SPipeline(Pipeline):
         model = self.model_cfg
         return FixedPairDataset(model.anatomy, model.grid, model.spacing_mm, range(*self.data_cfg.val_seeds))
 
-    # -- samples and evaluation -----------------------------------------------------
-    @classmethod
-    def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
-        return write_samples(output, count, seed, **options)
-
-    @classmethod
-    def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
-        return evaluate_folders(pred, truth, **options)
-
     # -- files -------------------------------------------------------------------------
-    @classmethod
-    def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
-        from .bundle import export_bundle
-
-        return export_bundle(checkpoint, output)
-
     def discover_units(self, input_path: Path) -> list[Unit]:
         return discover_pairs(Path(input_path))
 
@@ -283,36 +252,31 @@ class X2SPipeline(Pipeline):
             )
 
     def read(self, unit: Unit) -> Sample:
-        if "error" in unit.extra:
-            raise InputError(unit.extra["error"])
         views = {}
         for view in VIEWS:
             try:
-                views[view] = read_radiograph(unit.extra["views"][view])
+                views[view] = read_radiograph(unit.extra["roles"][view])
             except InputError as error:
                 raise InputError(f"case {unit.name}: {error}") from error
-        return {"name": unit.name, "views": views}
+        return Sample(views, {"name": unit.name})
 
     def preprocess(self, sample: Sample) -> Sample:
+        """Both views to the model's detector grid, stacked (2, H, W): AP then lateral."""
         override = self.prediction_options["pixel_spacing"] or None
-        images = [
-            prepare_view(sample["views"][v], self.image_shape, self.detector_pixel_spacing_mm, override) for v in VIEWS
-        ]
-        sample["image"] = torch.from_numpy(np.stack(images))
+        views = sample.image
+        images = [prepare_view(views[v], self.image_shape, self.detector_pixel_spacing_mm, override) for v in VIEWS]
+        sample.image = torch.from_numpy(np.stack(images))
         return sample
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
         device = next(model.parameters()).device
-        logits = model(sample["image"][None].to(device))[0]
-        sample["label"] = logits.argmax(0).to(torch.uint8).cpu().numpy()
+        logits = model(sample.image[None].to(device))[0]
+        sample.pred = logits.argmax(0).to(torch.uint8).cpu().numpy()
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        name = sample["name"]
+        name = sample.name
         affine = grid_affine(self.model_cfg.grid, self.model_cfg.spacing_mm)
-        image = nib.Nifti1Image(sample["label"].astype(np.uint8), affine)
-        image.set_qform(affine, code=1)
-        image.set_sform(affine, code=1)
-        image.header["descrip"] = f"hybridvision xray2shape {self.model_cfg.anatomy}".encode()[:80]
-        nib.save(image, str(paths[f"{name}_seg.nii.gz"]))
-        write_label_meshes(sample["label"], affine, self.model_cfg.label_names, paths[f"{name}.glb"])
+        description = f"hybridvision xray2shape {self.model_cfg.anatomy}"
+        save_nifti(paths[f"{name}_seg.nii.gz"], sample.pred.astype(np.uint8), affine, description=description)
+        write_label_meshes(sample.pred, affine, self.model_cfg.label_names, paths[f"{name}.glb"])

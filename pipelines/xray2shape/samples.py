@@ -17,11 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-import nibabel as nib
 import numpy as np
 import torch
 
 from ..common.atomic import atomic_outputs, write_json_atomic
+from ..common.volumes import save_nifti
 from .data import (
     ANATOMIES,
     NOMINAL_MAGNIFICATION,
@@ -35,13 +35,6 @@ from .radiographs import PNG_SPACING_KEY
 VIEW_FILES = {"ap": "ap", "lateral": "lat"}
 REFERENCE_SPACING_MM = 2.0  # the detector has PIXELS_PER_VOXEL pixels per this many mm at the isocentre
 NOMINAL_PHOTONS = 20000.0
-
-
-def save_nifti(path: Path, data: np.ndarray, affine: np.ndarray) -> None:
-    image = nib.Nifti1Image(data, affine)
-    image.set_qform(affine, code=1)
-    image.set_sform(affine, code=1)
-    nib.save(image, str(path))
 
 
 def write_png16(path: Path, pixels: np.ndarray, pixel_spacing_mm: float) -> None:

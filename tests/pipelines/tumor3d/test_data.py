@@ -31,7 +31,7 @@ def test_names_of_both_brats_conventions(name, expected, tmp_path):
 def test_folder_per_case_and_flat_folder_group_the_same(samples_2021, samples_2023, tmp_path):
     nested = discover_cases(samples_2021 / "inputs")
     assert [u.name for u in nested] == ["HV_01000", "HV_01001"]
-    assert all(len(u.files) == 4 and "error" not in u.extra for u in nested)
+    assert all(len(u.files) == 4 and not u.error for u in nested)
     flat = tmp_path / "flat"
     flat.mkdir()
     for path in (samples_2021 / "inputs").rglob("*.nii.gz"):
@@ -130,7 +130,7 @@ def test_the_same_case_in_two_folders_is_refused_not_overwritten(samples_2021, t
     for site in ("site1", "site2"):
         shutil.copytree(source, tmp_path / site / "HV_01000")
     units = discover_cases(tmp_path)
-    assert len(units) == 2 and all("found in more than one folder" in u.extra["error"] for u in units)
+    assert len(units) == 2 and all("found in more than one folder" in u.error for u in units)
 
 
 def test_our_own_probability_outputs_are_not_inputs(samples_2021, tmp_path):
@@ -138,4 +138,4 @@ def test_our_own_probability_outputs_are_not_inputs(samples_2021, tmp_path):
     shutil.copytree(samples_2021 / "inputs" / "HV_01000", folder)
     shutil.copy(next(folder.glob("*_t1.nii.gz")), folder / "HV_01000_prob.nii.gz")
     (unit,) = discover_cases(folder)
-    assert "error" not in unit.extra and len(unit.files) == 4
+    assert not unit.error and len(unit.files) == 4
