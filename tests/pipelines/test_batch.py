@@ -139,3 +139,32 @@ def test_temporaries_of_a_live_run_are_kept(toy, inputs, tmp_path):
     live.write_bytes(b"in progress elsewhere")
     run_batch(*toy, inputs, out)
     assert live.exists()
+
+
+def test_a_unit_that_discovery_marked_is_reported_without_being_read(toy, inputs, tmp_path, monkeypatch):
+    from hybridvision.pipelines.base import Unit
+
+    pipeline, model = toy
+    marked = Unit("broken", (inputs / "a.npy",), error="case broken: missing the lateral view (broken_lat.*)")
+    monkeypatch.setattr(type(pipeline), "discover_units", lambda self, path: [marked])
+    monkeypatch.setattr(type(pipeline), "read", lambda self, unit: pytest.fail("a marked unit must not be read"))
+    report = run_batch(pipeline, model, inputs, tmp_path / "out")
+    assert [(u.name, u.error) for u in report.failed] == [("broken", marked.error)]
+
+
+def test_infer_must_set_pred_and_a_streamed_source_is_closed_whatever_happens(toy, inputs, tmp_path, monkeypatch):
+    from hybridvision.pipelines.base import Sample
+
+    pipeline, model = toy
+    closed = []
+
+    class Source:
+        def close(self):
+            closed.append(True)
+
+    monkeypatch.setattr(type(pipeline), "read", lambda self, unit: Sample(Source(), {"name": unit.name}))
+    monkeypatch.setattr(type(pipeline), "infer", lambda self, model, sample: sample)  # forgets pred
+    report = run_batch(pipeline, model, inputs / "a.npy", tmp_path / "out")
+    assert "infer set no pred for a" in report.failed[0].error
+    assert closed == [True]
+    assert not (tmp_path / "out" / "a_mask.npy").exists()
