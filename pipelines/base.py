@@ -1,6 +1,6 @@
 """The Pipeline template every task follows, and ``IOSpec``, what a model takes and gives.
 
-A pipeline turns files into units of work and units into outputs:
+A pipeline turns files into units of work and units into outputs; the array template:
 
     discover_units(input) -> [Unit]          how files group (4 MRI files, a pair of views, ...)
     output_names(unit)    -> [file names]    what a unit writes (used to resume)
@@ -10,7 +10,9 @@ A pipeline turns files into units of work and units into outputs:
     postprocess(sample)   -> sample          back to the input's grid and label values
     write(sample, paths)                     to the temporary paths the batch runner gives
 
-and for training: build_model, loss, metrics, train_dataset / val_dataset. A ``Sample`` holds
+and the streaming template (``Streaming``) for inputs larger than memory: read opens the input,
+infer sets pred to a window function, write runs the windows of ``plan`` through it into a
+``sink``. For training: build_model, loss, metrics, train_dataset / val_dataset. A ``Sample`` holds
 ``image``, ``meta``, ``pred`` (``infer`` always sets it) and ``label`` (ground truth only); training
 batches are dicts. Apps only call pipelines; pipelines only call backbones.
 """
@@ -20,75 +22,34 @@ from __future__ import annotations
 import abc
 import importlib
 import importlib.util
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Mapping
 
 import torch
 from torch import nn
 
 from .errors import InputError
+from .io_spec import IOSpec, TensorSpec
 from .options import CliOption, TaskSpec
 from .registry import PIPELINES
 
 if TYPE_CHECKING:
+    from .common.inference import Window
     from .report import Report
 
-__all__ = ["PIPELINES", "Batch", "CliOption", "InputError", "IOSpec", "Pipeline", "Sample", "TensorSpec", "Unit"]
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """One input or output of a model.
-
-    Attributes:
-        channels: channel count, or None when any count is accepted.
-        channel_names: names of the channels (modalities, bands, regions), when fixed.
-        spatial_dims: 2 or 3.
-        dtype: the tensor's dtype name ("float32", "int64").
-        value_range: expected range of values, if any ((0, 1) for probabilities).
-        class_names: names of the classes of a label output.
-    """
-
-    channels: int | None
-    spatial_dims: int
-    channel_names: tuple[str, ...] = ()
-    dtype: str = "float32"
-    value_range: tuple[float, float] | None = None
-    class_names: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if self.channel_names and self.channels is not None and len(self.channel_names) != self.channels:
-            raise ValueError(f"{len(self.channel_names)} channel names for {self.channels} channels")
-
-
-@dataclass(frozen=True)
-class IOSpec:
-    """What a model takes and gives, per key (``image`` in, ``pred`` out, ...)."""
-
-    inputs: Mapping[str, TensorSpec]
-    outputs: Mapping[str, TensorSpec]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "inputs": {k: asdict(v) for k, v in self.inputs.items()},
-            "outputs": {k: asdict(v) for k, v in self.outputs.items()},
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "IOSpec":
-        def spec(d: Mapping[str, Any]) -> TensorSpec:
-            d = dict(d)
-            for key in ("channel_names", "class_names"):
-                d[key] = tuple(d.get(key, ()))
-            if d.get("value_range") is not None:
-                d["value_range"] = tuple(d["value_range"])
-            return TensorSpec(**d)
-
-        return cls(
-            inputs={k: spec(v) for k, v in data["inputs"].items()},
-            outputs={k: spec(v) for k, v in data["outputs"].items()},
-        )
+__all__ = [
+    "PIPELINES",
+    "Batch",
+    "CliOption",
+    "InputError",
+    "IOSpec",
+    "Pipeline",
+    "Sample",
+    "Streaming",
+    "TensorSpec",
+    "Unit",
+]
 
 
 @dataclass(frozen=True)
@@ -379,3 +340,30 @@ class Pipeline(abc.ABC):
             self.write(self.postprocess(sample), paths)
         finally:
             sample.close()
+
+
+class Streaming:
+    """The streaming template, for inputs larger than memory (a mixin beside ``Pipeline``, or a
+    task's template object): ``read`` opens the input (``sample.image`` is the open source),
+    ``infer`` sets ``pred`` to a window function ``(read_back, window) -> output``, and ``write`` runs
+    every window the ``plan`` gives through it: read its context, predict, put its core in the sink.
+    Memory is one window whatever the input's size."""
+
+    def plan(self, sample: Sample) -> list["Window"]:
+        """The windows that cover the input (``common.inference.tiles`` / ``strips``)."""
+        raise NotImplementedError
+
+    def read_window(self, sample: Sample, window: "Window") -> Any:
+        """The context of one window, read from the open source."""
+        raise NotImplementedError
+
+    def sink(self, sample: Sample, paths: Mapping[str, Path]) -> ContextManager[Callable[["Window", Any], None]]:
+        """A context manager giving ``put(window, output)``, which writes a window's core; closing it
+        finishes the outputs (the runner renames them into place only after that)."""
+        raise NotImplementedError
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        from .common.inference import stream
+
+        with self.sink(sample, paths) as put:
+            stream(self.plan(sample), lambda window: self.read_window(sample, window), sample.pred, put)

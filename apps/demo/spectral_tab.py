@@ -60,7 +60,7 @@ def sample_scene() -> tuple[Path, Path]:
 
 def pick_cube(paths: list[Path]) -> Path:
     """The cube among uploaded files: an ENVI header (its data file uploaded beside it) or one cube file."""
-    from hybridvision.pipelines.spectral.cube_io import CUBE_SUFFIXES
+    from hybridvision.pipelines.spectral.io import CUBE_SUFFIXES
 
     headers = [p for p in paths if p.suffix.lower() == ".hdr"]
     cubes = headers or [p for p in paths if p.suffix.lower() in CUBE_SUFFIXES]
@@ -97,7 +97,7 @@ def rgb_composite(path: Path) -> np.ndarray:
 
 
 def accuracy_line(prediction: Path, truth: Path) -> str:
-    from hybridvision.pipelines.spectral.cube_io import read_class_map
+    from hybridvision.pipelines.spectral.io import read_class_map
 
     predicted, expected = read_class_map(prediction)[0], read_class_map(truth)[0]
     labelled = expected > 0

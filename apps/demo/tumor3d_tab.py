@@ -170,7 +170,7 @@ def change_plane(state: dict | None, plane: str):
 
 def output_name(flair: Path) -> str:
     """``<case>_seg.nii.gz`` named after the uploaded FLAIR file's case, as predict names it."""
-    from hybridvision.pipelines.tumor3d.data import parse_name
+    from hybridvision.pipelines.tumor3d.io import parse_name
 
     parsed = parse_name(flair)
     return f"{parsed[0] if parsed else 'case'}_seg.nii.gz"

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..base import InputError
-from .cube_io import read_cube
 from .data import normalise
+from .io import read_cube
 
 CHIP_SUFFIXES = (".tif", ".tiff", ".npy")
 

@@ -13,8 +13,8 @@ import numpy as np
 
 from ..base import InputError
 from .chips import read_labels
-from .cube_io import read_class_map
 from .generator import CHIP_CLASSES
+from .io import read_class_map
 from .library import SCENE_CLASS_NAMES
 from .metrics import confusion_matrix, scores
 

@@ -32,6 +32,7 @@ from ..common.config import Component
 from ..report import Report, Table
 from .bands import band_subset, hierarchical_channel_sample
 from .library import SCENE_CLASSES, imaging_spectrometer
+from .model import migrate_state
 from .options import SPEC
 from .templates import TEMPLATES
 
@@ -210,18 +211,3 @@ class SpectralPipeline(Pipeline):
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         self.template.write(sample, paths)
-
-
-LEGACY_HEAD = {"norm.": "decoder.norm.", "head.": "decoder.linear."}
-
-
-def migrate_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Keys of a checkpoint saved when a spectral model was one classifier: its final norm and
-    linear layer are the ``classifier`` decoder's now, the rest is the backbone."""
-    if any(k.startswith(("backbone.", "decoder.")) for k in state):
-        return state
-    renamed = {}
-    for key, value in state.items():
-        old = next((prefix for prefix in LEGACY_HEAD if key.startswith(prefix)), None)
-        renamed[LEGACY_HEAD[old] + key[len(old) :] if old else f"backbone.{key}"] = value
-    return renamed

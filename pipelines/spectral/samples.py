@@ -19,7 +19,7 @@ from rasterio.crs import CRS
 
 from ..common.atomic import atomic_outputs, write_json_atomic
 from . import generator
-from .cube_io import Georeference, write_class_map_mat, write_cube
+from .io import Georeference, write_class_map_mat, write_cube
 from .library import SCENE_CLASSES, SENTINEL2, imaging_spectrometer
 
 FORMAT_SUFFIXES = {"tif": ".tif", "envi": ".hdr", "mat": ".mat", "npy": ".npy"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import rasterio
@@ -21,9 +21,10 @@ from rasterio.windows import Window
 
 from ..base import InputError
 from ..common.holes import hole_mask
+from ..common.inference import Window as Strip
 from .bands import dead_bands
-from .cube_io import Cube, Georeference, raster_wavelengths, read_cube
 from .data import patches_at, robust_scale
+from .io import Cube, Georeference, raster_wavelengths, read_cube
 
 SCALE_SAMPLE_ROWS = 64
 
@@ -103,17 +104,15 @@ def scene_statistics(source: SceneSource, channels: np.ndarray) -> tuple[float, 
     return (robust_scale(data[used], ~holes[used].any(0)) if used.any() else 1.0), channels
 
 
-def strips(source: SceneSource, rows: int, halo: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """(row0, row1, data, holes) per strip, both with ``halo`` rows either side (mirrored at the edges)."""
-    for row0 in range(0, source.height, rows):
-        row1 = min(row0 + rows, source.height)
-        top, bottom = max(0, row0 - halo), min(source.height, row1 + halo)
-        data, holes = source.read(top, bottom)
-        pad_top, pad_bottom = halo - (row0 - top), halo - (bottom - row1)
-        if pad_top or pad_bottom:
-            data = np.pad(data, ((0, 0), (pad_top, pad_bottom), (0, 0)), mode="symmetric")
-            holes = np.pad(holes, ((0, 0), (pad_top, pad_bottom), (0, 0)), mode="symmetric")
-        yield row0, row1, data, holes
+def read_strip(source: SceneSource, window: Strip, halo: int) -> tuple[np.ndarray, np.ndarray]:
+    """A strip's (data, holes) with ``halo`` rows either side of its core, mirrored at the image's edges."""
+    top, _, rows, _ = window.context
+    data, holes = source.read(top, top + rows)
+    above, below = window.margins
+    pad = ((0, 0), (halo - above, halo - below), (0, 0))
+    if halo - above or halo - below:
+        data, holes = np.pad(data, pad, mode="symmetric"), np.pad(holes, pad, mode="symmetric")
+    return data, holes
 
 
 def classify_strip(

@@ -11,19 +11,24 @@ the pipeline's hooks hold no ``task`` branches: they hand over to the template.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 from torch import nn
 
-from ..base import InputError, Sample, Unit, is_ground_truth
+from ..base import InputError, Sample, Streaming, Unit, is_ground_truth
 from ..common.holes import fill_holes
+from ..common.inference import Window, strips
 from . import training_data
 from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
-from .cube_io import CUBE_SUFFIXES
-from .scene import classify_strip, open_scene, scene_statistics, strips
+from .io import CUBE_SUFFIXES
+from .scene import classify_strip, open_scene, read_strip, scene_statistics
 from .writers import SceneWriter
+
+STRIP_ROWS = 16  # rows classified per strip: memory is one strip of the scene whatever its size
 
 if TYPE_CHECKING:
     from .pipeline import SpectralPipeline
@@ -35,7 +40,7 @@ def is_class_map(path: Path) -> bool:
     return stem.endswith("_classes") or is_ground_truth(path)
 
 
-class SceneTemplate:
+class SceneTemplate(Streaming):
     """A scene per file, classified pixel by pixel into a georeferenced class map."""
 
     def __init__(self, pipeline: "SpectralPipeline"):
@@ -72,24 +77,38 @@ class SceneTemplate:
         return sample
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        """pred: patches -> class probabilities; the scene streams through it strip by strip as it is written."""
-        sample.pred = self.pipeline.predictor(model, sample.meta["channels"])
+        """pred: a strip (with its halo) -> the class of each of its core pixels (0 where a hole)."""
+        sample.pred = partial(self.classify, self.pipeline.predictor(model, sample.meta["channels"]), sample.meta)
         return sample
 
-    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        source, name, config = sample.image, sample.name, self.pipeline.model_cfg
-        scale, channels, patch = sample.meta["scale"], sample.meta["channels"], config.patch
-        writer = SceneWriter(source, paths[f"{name}_classes.tif"], config.classes)
+    def classify(self, predict, meta: dict, read_back: tuple[np.ndarray, np.ndarray], strip: Window) -> np.ndarray:
+        data, holes = read_back
+        halo, patch = self.halo, self.pipeline.model_cfg.patch
+        holes = holes & (meta["channels"] >= 0)[:, None, None]  # a band the model does not read drops no pixel
+        filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
+        probabilities = classify_strip(filled / np.float32(meta["scale"]), halo, patch, predict)
+        classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
+        classes[holes[:, halo : halo + strip.core[2]].any(0)] = 0  # no class where the pixel is a hole
+        return classes
+
+    # -- the streaming template: strips of STRIP_ROWS rows, into the class map ---------------------
+    @property
+    def halo(self) -> int:
+        return self.pipeline.model_cfg.patch // 2
+
+    def plan(self, sample: Sample) -> list[Window]:
+        return strips(sample.image.height, sample.image.width, STRIP_ROWS, self.halo)
+
+    def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        return read_strip(sample.image, window, self.halo)
+
+    @contextmanager
+    def sink(self, sample: Sample, paths: Mapping[str, Path]):
+        config = self.pipeline.model_cfg
+        writer = SceneWriter(sample.image, paths[f"{sample.name}_classes.tif"], config.classes)
         with writer:
-            halo, used = patch // 2, channels >= 0
-            for row0, row1, data, holes in strips(source, 16, halo):
-                holes = holes & used[:, None, None]  # a band the model does not read drops no pixel
-                filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
-                probabilities = classify_strip(filled / np.float32(scale), halo, patch, sample.pred)
-                classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
-                classes[holes[:, halo : halo + row1 - row0].any(0)] = 0  # no class where the pixel is a hole
-                writer.write(row0, row1, classes)
-        writer.preview(paths[f"{name}_classes.png"], config.colours)
+            yield lambda strip, classes: writer.write(strip.core[0], strip.core[0] + strip.core[2], classes)
+        writer.preview(paths[f"{sample.name}_classes.png"], config.colours)
 
     def train_dataset(self, seed: int):
         return training_data.scene_train_dataset(self.pipeline, seed)

@@ -16,8 +16,8 @@ import numpy as np
 
 from ..base import InputError
 from . import generator
-from .cube_io import CUBE_SUFFIXES, read_class_map, read_cube
 from .data import Chips, LabelledScene, PixelPatches, normalise, stratified_split
+from .io import CUBE_SUFFIXES, read_class_map, read_cube
 from .library import SENTINEL2, imaging_spectrometer
 
 VAL_SEED_OFFSET = 1_000_000

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .degrade import bicubic_upsample
-from .images import SUFFIXES, open_image
+from .io import SUFFIXES, open_image
 from .metrics import psnr, ssim
 
 

@@ -8,7 +8,9 @@ georeference kept with the transform scaled to the new pixel size.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -17,15 +19,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import Batch, InputError, IOSpec, Pipeline, Sample, Streaming, TensorSpec, Unit
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
-from .data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
-from .images import SUFFIXES, ImageSink, ImageSource, open_image, output_name
+from ..common.inference import Window, tiles
+from .io import SUFFIXES, ImageSink, ImageSource, open_image, output_name
 from .metrics import psnr
 from .model import SuperResolver, migrate_state, upscale_by_luma
 from .options import SPEC
-from .tiling import upscale_tiled
+from .tiling import upscale_window
+from .training_data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
 
 GDAL_CACHE_BYTES = 64 * 2**20
 
@@ -52,7 +55,7 @@ class SuperresDataConfig:
     val_crop: int = 192  # high-resolution centre crop of each hold-out image used for validation
 
 
-class SuperresPipeline(Pipeline):
+class SuperresPipeline(Streaming, Pipeline):
     spec = SPEC
     functions = {"benchmark": "bench_report:run_benchmark"}
     _window: int | None = None  # the built body's attention window (see ``window``)
@@ -138,8 +141,8 @@ class SuperresPipeline(Pipeline):
 
     def val_dataset(self, seed: int):
         """Centre crops of the validation images (neither trained on nor hold-out), bicubic-downsampled."""
-        from .data import to_bands
         from .degrade import bicubic_downsample
+        from .training_data import to_bands
 
         items, scale, size = [], self.model_cfg.scale, self.data_cfg.val_crop
         for path in skimage_images(VALIDATION):
@@ -190,10 +193,33 @@ class SuperresPipeline(Pipeline):
         return Sample(source, {"name": unit.name})
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        """pred: the tile function; the image streams through it tile by tile as it is written."""
+        """pred: a tile's (data, holes) -> its upscaled core; the image streams through it as it is written."""
         luma = self.uses_luma(sample.image)
-        sample.pred = lambda data: self.predict_array(model, data, luma)
+        overlap, scale = self.prediction_options["overlap"], self.model_cfg.scale
+        sample.pred = partial(upscale_window, lambda data: self.predict_array(model, data, luma), scale, overlap)
         return sample
+
+    # -- the streaming template: tiles on the attention-window grid, into the output raster --------
+    def plan(self, sample: Sample) -> list[Window]:
+        options, source = self.prediction_options, sample.image
+        return tiles(source.height, source.width, options["tile"], options["overlap"], self.window)
+
+    def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        return sample.image.read(*window.context)
+
+    @contextmanager
+    def sink(self, sample: Sample, paths: Mapping[str, Path]):
+        import rasterio
+
+        source, scale = sample.image, self.model_cfg.scale
+        # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
+        # raster streams in flat memory (the value is in bytes)
+        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
+            sink = ImageSink(source, paths[output_name(source.path)], scale)
+            try:
+                yield lambda window, out: sink.write(*out, window.core[0] * scale, window.core[1] * scale)
+            finally:
+                sink.close()
 
     def uses_luma(self, source: ImageSource) -> bool:
         """Whether ``--color`` sends this image through the network by its luma (one-band models only)."""
@@ -215,26 +241,3 @@ class SuperresPipeline(Pipeline):
             else:
                 y = model(x[:, None])[:, 0]
         return y.clamp(0, 1).cpu().numpy()
-
-    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        import rasterio
-
-        source = sample.image
-        # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
-        # raster streams in flat memory (the value is in bytes)
-        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            sink = ImageSink(source, paths[output_name(source.path)], self.model_cfg.scale)
-            try:
-                upscale_tiled(
-                    source.read,
-                    sink.write,
-                    source.height,
-                    source.width,
-                    self.model_cfg.scale,
-                    sample.pred,
-                    self.prediction_options["tile"],
-                    self.prediction_options["overlap"],
-                    self.window,
-                )
-            finally:
-                sink.close()

@@ -21,9 +21,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import HOLDOUT, PatchDataset, load_unit_image, skimage_images, training_images
 from .degrade import bicubic_downsample, bicubic_upsample, crop_to_multiple
 from .metrics import psnr
+from .training_data import HOLDOUT, PatchDataset, load_unit_image, skimage_images, training_images
 
 SCALE = 4
 OURS = "ours (hat_light, x4)"

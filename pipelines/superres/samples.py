@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 from ..common.atomic import atomic_outputs, write_json_atomic
-from .data import HOLDOUT, load_unit_image, skimage_images
 from .degrade import bicubic_downsample, crop_to_multiple
-from .images import save_pillow
+from .io import save_pillow
+from .training_data import HOLDOUT, load_unit_image, skimage_images
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

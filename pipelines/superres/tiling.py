@@ -10,24 +10,32 @@ raster size. Tiled output matches whole-image output to within 1e-3 on [0, 1] da
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from functools import partial
+from typing import Callable
 
 import numpy as np
 
 from ..common.holes import fill_holes
+from ..common.inference import Window, stream, tiles
 
 
-def round_up(value: int, multiple: int) -> int:
-    return -(-value // multiple) * multiple
+def upscale_window(
+    predict: Callable[[np.ndarray], np.ndarray],
+    scale: int,
+    overlap: int,
+    read_back: tuple[np.ndarray, np.ndarray],
+    window: Window,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A tile's context (data, holes) -> its core upscaled, and the core's holes upscaled alike.
 
-
-def plan_tiles(height: int, width: int, tile: int, overlap: int, window: int) -> Iterator[tuple[int, int, int, int]]:
-    """Core boxes ``(top, left, height, width)`` covering the image, origins multiples of ``window``."""
-    margin = round_up(overlap, window)
-    core = max(window, (tile - 2 * margin) // window * window)
-    for top in range(0, height, core):
-        for left in range(0, width, core):
-            yield top, left, min(core, height - top), min(core, width - left)
+    Holes are filled from valid neighbours up to ``overlap`` pixels deep before ``predict``
+    (``(bands, h, w) -> (bands, h*s, w*s)``); the writer puts nodata back under them.
+    """
+    data, holes = read_back
+    rows, cols = window.core_in_context
+    upscaled = predict(fill_holes(data, holes, overlap))
+    core = upscaled[:, rows.start * scale : rows.stop * scale, cols.start * scale : cols.stop * scale]
+    return core, np.repeat(np.repeat(holes[:, rows, cols], scale, 1), scale, 2)
 
 
 def upscale_tiled(
@@ -42,26 +50,19 @@ def upscale_tiled(
     window: int = 8,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Upscale an image by tiles.
+    """Upscale an image by tiles, as ``predict superres`` streams it (the benchmark and tests call this).
 
     Args:
         read: ``read(top, left, h, w) -> (data (bands, h, w) in [0, 1], holes (bands, h, w))``.
         write: ``write(data (bands, h*s, w*s), holes (bands, h*s, w*s), out_top, out_left)``.
         predict: ``(bands, h, w) -> (bands, h*s, w*s)`` for any h, w.
-        tile, overlap: model input size and context on each side, in input pixels; holes are
-            filled from valid neighbours up to ``overlap`` pixels deep before ``predict``.
+        tile, overlap: model input size and context on each side, in input pixels.
         window: the model's attention window; tile origins and margins are multiples of it.
     """
-    margin = round_up(overlap, window)
-    boxes = list(plan_tiles(height, width, tile, overlap, window))
-    for index, (top, left, core_h, core_w) in enumerate(boxes):
-        in_top, in_left = max(0, top - margin), max(0, left - margin)
-        in_bottom, in_right = min(height, top + core_h + margin), min(width, left + core_w + margin)
-        data, holes = read(in_top, in_left, in_bottom - in_top, in_right - in_left)
-        upscaled = predict(fill_holes(data, holes, overlap))
-        y0, x0 = (top - in_top) * scale, (left - in_left) * scale
-        core = upscaled[:, y0 : y0 + core_h * scale, x0 : x0 + core_w * scale]
-        core_holes = holes[:, top - in_top : top - in_top + core_h, left - in_left : left - in_left + core_w]
-        write(core, np.repeat(np.repeat(core_holes, scale, 1), scale, 2), top * scale, left * scale)
-        if progress is not None:
-            progress(index + 1, len(boxes))
+    stream(
+        tiles(height, width, tile, overlap, window),
+        lambda box: read(*box.context),
+        partial(upscale_window, predict, scale, overlap),
+        lambda box, out: write(*out, box.core[0] * scale, box.core[1] * scale),
+        progress,
+    )

@@ -49,7 +49,8 @@ def parameters(model) -> int:
 def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> None:
     """Child process: one BraTS-sized volume through sliding-window inference."""
     import torch
-    from monai.inferers import sliding_window_inference
+
+    from ..common.inference import sliding_window
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -58,7 +59,7 @@ def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> Non
     baseline = current_rss_mb()
     with torch.inference_mode():
         start = time.perf_counter()
-        sliding_window_inference(volume, (roi,) * 3, 1, model, overlap=overlap, mode="gaussian")
+        sliding_window(model, volume, (roi,) * 3, 1, overlap)
         seconds = time.perf_counter() - start
     peak = peak_rss_mb()
     queue.put(
@@ -74,12 +75,12 @@ def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> Non
 def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, threads: int, queue) -> None:
     """Child process: train ``steps`` steps on generated cases, score Dice on held-out ones."""
     import torch
-    from monai.inferers import sliding_window_inference
     from monai.losses import DiceCELoss
 
-    from .dataset import CropDataset, cached_cases
+    from ..common.inference import sliding_window
     from .generator import GeneratorRanges
     from .metrics import soft_region_dice
+    from .training_data import CropDataset, cached_cases
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -106,7 +107,7 @@ def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, 
     scores = []
     with torch.inference_mode():
         for case in test_cases:
-            logits = sliding_window_inference(case["image"][None], (roi,) * 3, 2, model, overlap=0.5, mode="gaussian")
+            logits = sliding_window(model, case["image"][None], (roi,) * 3, 2, 0.5)
             from .transforms import label_to_regions
 
             scores.append(soft_region_dice(logits, label_to_regions(case["label"].float())[None])["dice"])

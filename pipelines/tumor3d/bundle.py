@@ -17,9 +17,9 @@ from typing import Any
 import torch
 from monai.data import MetaTensor
 
-from ..common.bundle import BundleSpec, evaluator_config, export
-from .data import discover_cases
+from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export
 from .generator import MODALITIES
+from .io import discover_cases
 from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
 
 MODULE = "hybridvision.pipelines.tumor3d.bundle"
@@ -28,9 +28,7 @@ MODULE = "hybridvision.pipelines.tumor3d.bundle"
 # -- helpers the bundle's inference.json calls ------------------------------------------------
 def datalist(dataset_dir: str) -> list[dict[str, Any]]:
     """Every complete case under ``dataset_dir``: its four modality files in model order."""
-    cases = [u for u in discover_cases(Path(dataset_dir)) if not u.error]
-    if not cases:
-        raise FileNotFoundError(f"no complete BraTS case in {dataset_dir}")
+    cases = complete_cases(discover_cases(Path(dataset_dir)), "BraTS case", dataset_dir)
     return [{"image": [str(u.extra["roles"][m]) for m in MODALITIES], "case": u.name} for u in cases]
 
 
@@ -44,7 +42,7 @@ def case_name(metadict: dict, saver) -> dict:
     """SaveImaged names outputs after the case, not the first modality file: ``<case>_seg.nii.gz``."""
     source = metadict.get("filename_or_obj")
     source = source[0] if isinstance(source, (list, tuple)) else source
-    from .data import parse_name
+    from .io import parse_name
 
     parsed = parse_name(Path(str(source)))
     return {"subject": parsed[0] if parsed else Path(str(source)).name.split(".")[0], "idx": None}

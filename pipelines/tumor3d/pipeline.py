@@ -14,7 +14,6 @@ from typing import Any, Mapping
 
 import torch
 from monai.data import MetaTensor
-from monai.inferers import sliding_window_inference
 from monai.losses import DiceCELoss
 from monai.transforms import Invertd
 from torch import nn
@@ -22,12 +21,13 @@ from torch import nn
 from ..base import Batch, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
-from .data import discover_cases, read_case, write_label, write_probabilities
-from .dataset import CropDataset, WholeCaseDataset, cached_cases
+from ..common.inference import sliding_window
 from .generator import MODALITIES, GeneratorRanges
+from .io import discover_cases, read_case, write_label, write_probabilities
 from .metrics import soft_region_dice
 from .model import migrate_state
 from .options import SPEC
+from .training_data import CropDataset, WholeCaseDataset, cached_cases
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
 
 
@@ -112,9 +112,7 @@ class Tumor3DPipeline(Pipeline):
     def sliding_window(self, model: nn.Module, image: torch.Tensor) -> torch.Tensor:
         """Gaussian-blended sliding-window logits for (B, 4, *S) of any size."""
         data = self.data_cfg
-        return sliding_window_inference(
-            image, data.roi, data.sw_batch_size, model, overlap=data.overlap, mode="gaussian", padding_mode="constant"
-        )
+        return sliding_window(model, image, data.roi, data.sw_batch_size, data.overlap)
 
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)

@@ -1,8 +1,9 @@
 """Two orthogonal radiographs (AP and lateral) to a 3D bone label volume and a mesh, after Swin-X2S.
 
 Training pairs are digitally reconstructed radiographs (``drr``) rendered from labelled bone phantoms
-(``phantoms``); ``model`` is the network, ``data`` the training pairs, ``radiographs`` the reading and
-preparation of real views, ``pipeline`` the ``xray2shape`` pipeline (predict, samples, evaluate).
+(``phantoms``); ``model`` is the network, ``training_data`` the training pairs, ``geometry`` the grid and
+detector, ``io`` the reading and preparation of real views, ``pipeline`` the ``xray2shape`` pipeline
+(predict, samples, evaluate).
 """
 
 

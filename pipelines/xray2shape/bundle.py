@@ -2,7 +2,7 @@
 
 The bundle's ``configs/inference.json`` pairs ``<case>_ap.*`` and ``<case>_lat.*`` files the way
 ``hybridvision predict`` does, reads and prepares both views with the same code (spacing, windowing,
-resizing: ``radiographs``), runs the network through MONAI's SupervisedEvaluator, takes the argmax
+resizing: ``io``), runs the network through MONAI's SupervisedEvaluator, takes the argmax
 and saves ``<case>_seg.nii.gz`` on the model's grid with MONAI's SaveImaged. Meshes are not part of
 the bundle (``hybridvision predict xray2shape`` writes them). Run it with::
 
@@ -20,9 +20,9 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import MapTransform
 
-from ..common.bundle import BundleSpec, evaluator_config, export
-from .data import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
-from .radiographs import prepare_view, read_radiograph
+from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export
+from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
+from .io import prepare_view, read_radiograph
 
 MODULE = "hybridvision.pipelines.xray2shape.bundle"
 
@@ -32,9 +32,7 @@ def datalist(dataset_dir: str) -> list[dict[str, Any]]:
     """Every complete AP + lateral pair under ``dataset_dir`` (incomplete cases are left out)."""
     from .pipeline import discover_pairs
 
-    pairs = [u for u in discover_pairs(Path(dataset_dir)) if not u.error]
-    if not pairs:
-        raise FileNotFoundError(f"no complete case (<case>_ap.* + <case>_lat.*) in {dataset_dir}")
+    pairs = complete_cases(discover_pairs(Path(dataset_dir)), "case (<case>_ap.* + <case>_lat.*)", dataset_dir)
     return [
         {"ap": str(u.extra["roles"]["ap"]), "lateral": str(u.extra["roles"]["lateral"]), "case": u.name} for u in pairs
     ]

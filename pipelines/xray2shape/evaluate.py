@@ -18,7 +18,7 @@ import nibabel as nib
 import numpy as np
 
 from ..common.volumes import grid_resample, pair_label_files
-from .data import ANATOMIES
+from .geometry import ANATOMIES
 from .metrics import femoral_head_diameter_mm, label_scores, summarise, vertebral_body_heights_mm
 
 

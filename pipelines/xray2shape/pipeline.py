@@ -2,7 +2,7 @@
 
 Liu et al., "Swin-X2S: Reconstructing 3D Shape from 2D Biplanar X-ray with Swin Transformers",
 arXiv:2501.05961, 2025. Input: a pair ``<case>_ap.*`` and ``<case>_lat.*`` (PNG, TIFF, DICOM; see
-``radiographs`` for reading, spacing, windowing and resizing). Output: ``<case>_seg.nii.gz``, the label
+``io`` for reading, spacing, windowing and resizing). Output: ``<case>_seg.nii.gz``, the label
 volume on the model's fixed grid (``model.grid`` voxels of ``model.spacing_mm``, RAS, centred at the
 world origin, the isocentre of the views), and ``<case>.glb``, one mesh node per label in millimetres
 of the same world frame (``common.mesh``). Labels: femur 1 femur, 2 pelvis; spine 1-5 = L1-L5.
@@ -27,10 +27,11 @@ from ..common.config import Component
 from ..common.discovery import Roles, discover_cases
 from ..common.mesh import write_label_meshes
 from ..common.volumes import save_nifti
-from .data import ANATOMIES, FixedPairDataset, PhantomPairDataset, detector_spacing_mm, grid_affine, image_shape
+from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
+from .io import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
 from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
 from .options import SPEC
-from .radiographs import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
+from .training_data import FixedPairDataset, PhantomPairDataset
 
 VIEW_PATTERN = re.compile(r"^(?P<case>.+)_(?P<view>ap|lat|lateral)$", re.IGNORECASE)
 VIEWS = ("ap", "lateral")

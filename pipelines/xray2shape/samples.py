@@ -22,15 +22,15 @@ import torch
 
 from ..common.atomic import atomic_outputs, write_json_atomic
 from ..common.volumes import save_nifti
-from .data import (
+from .drr import ConeBeamGeometry, hu_to_attenuation, render_views
+from .geometry import (
     ANATOMIES,
     NOMINAL_MAGNIFICATION,
     NOMINAL_SOURCE_TO_ISOCENTRE_MM,
     PIXELS_PER_VOXEL,
     detector_spacing_mm,
 )
-from .drr import ConeBeamGeometry, hu_to_attenuation, render_views
-from .radiographs import PNG_SPACING_KEY
+from .io import PNG_SPACING_KEY
 
 VIEW_FILES = {"ap": "ap", "lateral": "lat"}
 REFERENCE_SPACING_MM = 2.0  # the detector has PIXELS_PER_VOXEL pixels per this many mm at the isocentre

@@ -28,3 +28,17 @@ def test_declared_verbs_match_the_files_that_do_them(task):
 def test_a_verb_the_task_lacks_says_so():
     with pytest.raises(NotImplementedError, match="pipeline spectral has no MONAI bundle export"):
         PIPELINES.entry("spectral").factory.export_bundle("x", "y")
+
+
+ROLES = ("pipeline.py", "options.py", "io.py", "model.py", "training_data.py", "metrics.py", "samples.py")
+ROLES += ("evaluate.py",)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_folder_holds_its_files_by_role(task):
+    from pathlib import Path
+
+    import hybridvision.pipelines as package
+
+    folder = Path(package.__file__).parent / task
+    assert [role for role in ROLES if not (folder / role).is_file()] == []

@@ -13,12 +13,13 @@ import torch
 from hybridvision.pipelines.common.batch import run_batch
 from hybridvision.pipelines.common.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 from hybridvision.pipelines.common.config import load_config, parse_run_config
+from hybridvision.pipelines.common.inference import strips
 from hybridvision.pipelines.common.training import train
 from hybridvision.pipelines.spectral import SpectralPipeline
-from hybridvision.pipelines.spectral.cube_io import read_cube
 from hybridvision.pipelines.spectral.data import patches_at
+from hybridvision.pipelines.spectral.io import read_cube
 from hybridvision.pipelines.spectral.samples import write_samples
-from hybridvision.pipelines.spectral.scene import classify_strip, in_memory, scene_statistics, strips
+from hybridvision.pipelines.spectral.scene import classify_strip, in_memory, read_strip, scene_statistics
 
 CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "spectral"
 TINY = CONFIGS / "tiny.yaml"
@@ -91,7 +92,8 @@ def test_strips_classify_exactly_like_the_whole_scene(scene_samples):
         return np.stack([score, -score], 1)
 
     whole = predict(patches_at(cube.data, np.argwhere(np.ones(cube.valid.shape)), 5)).reshape(40, 40, 2)
-    parts = [classify_strip(data, 2, 5, predict, batch=37) for _, _, data, _ in strips(source, 7, 2)]
+    windows = strips(source.height, source.width, 7, 2)
+    parts = [classify_strip(read_strip(source, w, 2)[0], 2, 5, predict, batch=37) for w in windows]
     assert np.allclose(np.concatenate(parts), whole, atol=1e-5)
 
 
@@ -176,7 +178,7 @@ def test_lora_adapts_a_checkpoint_and_exports_a_plain_merged_model(tiny_checkpoi
 
 def test_bands_option_equals_a_file_holding_only_those_bands(tiny_checkpoint, scene_samples, tmp_path):
     """``--bands first-half`` on a full cube is scaled and classified as a VNIR-only file would be."""
-    from hybridvision.pipelines.spectral.cube_io import write_cube
+    from hybridvision.pipelines.spectral.io import write_cube
 
     cube = read_cube(scene_samples / "inputs" / "scene_900.tif")
     (tmp_path / "half").mkdir()

@@ -192,7 +192,7 @@ def test_luma_mode_keeps_alpha_on_the_network(make_pipeline):
 
 
 def test_color_auto_picks_luma_for_rgb_photos_only(make_pipeline, tmp_path):
-    from hybridvision.pipelines.superres.images import open_image
+    from hybridvision.pipelines.superres.io import open_image
 
     rgb = np.random.default_rng(5).integers(0, 255, (16, 16, 3)).astype(np.uint8)
     Image.fromarray(rgb).save(tmp_path / "photo.png")
@@ -220,7 +220,7 @@ def test_luma_tiles_equal_the_whole_image(make_pipeline, tmp_path):
 
 
 def test_flat_training_crops_are_redrawn():
-    from hybridvision.pipelines.superres.data import PatchDataset
+    from hybridvision.pipelines.superres.training_data import PatchDataset
 
     image = np.zeros((64, 256, 1), np.float32)  # left half flat, right half textured
     image[:, 128:] = np.random.default_rng(7).random((64, 128, 1))

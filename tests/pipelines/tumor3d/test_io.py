@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hybridvision.pipelines.common.batch import run_batch
-from hybridvision.pipelines.tumor3d.data import discover_cases, parse_name
+from hybridvision.pipelines.tumor3d.io import discover_cases, parse_name
 
 
 @pytest.mark.parametrize(

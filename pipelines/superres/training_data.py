@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from .degrade import degrade
-from .images import SUFFIXES, open_image
+from .io import SUFFIXES, open_image
 
 HOLDOUT = ("astronaut", "camera", "coffee", "brick", "hubble_deep_field")  # evaluation only
 VALIDATION = ("chelsea", "rocket")  # checkpoint selection only

@@ -11,7 +11,7 @@ from rasterio.crs import CRS
 from rasterio.transform import Affine
 
 from hybridvision.pipelines.base import InputError
-from hybridvision.pipelines.spectral.cube_io import (
+from hybridvision.pipelines.spectral.io import (
     Georeference,
     read_class_map,
     read_cube,
