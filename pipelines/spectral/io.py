@@ -17,21 +17,19 @@ Anything unusable raises :class:`InputError` with a one-line message that names 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import h5py
 import numpy as np
-import rasterio
 import scipy.io
-from rasterio.errors import NotGeoreferencedWarning
 from spectral.io import envi
 
 from ..base import InputError
 from ..common.atomic import atomic_outputs
 from ..common.holes import hole_mask
+from ..common.rasters import create_raster, open_raster
 
 CUBE_SUFFIXES = (".tif", ".tiff", ".hdr", ".mat", ".npy")
 CLASS_MAP_SUFFIXES = (".tif", ".tiff", ".png", ".npy", ".mat")
@@ -141,15 +139,13 @@ def read_parts(path: Path, suffixes: Sequence[str], readers: dict) -> dict[str, 
 
 
 def read_raster(path: Path) -> dict[str, Any]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # plain TIFF/PNG: georef stays None
-        with rasterio.open(path) as dataset:
-            data = dataset.read()
-            transform = None if dataset.crs is None and dataset.transform.is_identity else dataset.transform
-            tags = [{k.lower(): v for k, v in dataset.tags(i).items()} for i in dataset.indexes]
-            envi = {k.lower(): v for k, v in dataset.tags(ns="ENVI").items()}
-            parts = {"data": data, "nodata": dataset.nodata, "band_names": dataset.descriptions}
-            parts["georef"] = Georeference(dataset.crs, transform)
+    with open_raster(path) as dataset:  # a plain TIFF/PNG: georef stays None
+        data = dataset.read()
+        transform = None if dataset.crs is None and dataset.transform.is_identity else dataset.transform
+        tags = [{k.lower(): v for k, v in dataset.tags(i).items()} for i in dataset.indexes]
+        envi = {k.lower(): v for k, v in dataset.tags(ns="ENVI").items()}
+        parts = {"data": data, "nodata": dataset.nodata, "band_names": dataset.descriptions}
+        parts["georef"] = Georeference(dataset.crs, transform)
     parts["wavelengths"] = raster_wavelengths(tags, envi)
     return parts
 
@@ -283,12 +279,8 @@ def write_cube(
 
 
 def write_geotiff(data, path: Path, wavelengths, georef: Georeference, nodata, names: list[str]) -> None:
-    profile = dict(driver="GTiff", count=data.shape[0], height=data.shape[1], width=data.shape[2], dtype=data.dtype)
-    profile.update(crs=georef.crs, transform=georef.transform, nodata=nodata, compress="deflate", interleave="band")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a cube without georeference is fine
-        dataset = rasterio.open(path, "w", BIGTIFF="IF_SAFER", **profile)
-    with dataset:
+    profile = dict(count=data.shape[0], height=data.shape[1], width=data.shape[2], dtype=data.dtype, nodata=nodata)
+    with create_raster(path, crs=georef.crs, transform=georef.transform, interleave="band", **profile) as dataset:
         dataset.write(data)
         for index, name in enumerate(names, start=1):
             dataset.set_band_description(index, name)

@@ -9,19 +9,15 @@ finds dead bands.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import rasterio
-from rasterio.errors import NotGeoreferencedWarning
-from rasterio.windows import Window
 
 from ..base import InputError
-from ..common.holes import hole_mask
 from ..common.inference import Window as Strip
+from ..common.rasters import open_raster, read_window
 from .bands import dead_bands
 from .data import patches_at, robust_scale
 from .io import Cube, Georeference, raster_wavelengths, read_cube
@@ -51,20 +47,13 @@ def open_scene(path: Path) -> SceneSource:
     """A strip reader over a GeoTIFF (windowed) or any other cube format (in memory)."""
     path = Path(path)
     if path.suffix.lower() in (".tif", ".tiff"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                dataset = rasterio.open(path)
-        except rasterio.RasterioIOError as error:
-            raise InputError(f"{path.name}: not a readable GeoTIFF ({str(error).splitlines()[0]})") from error
+        dataset = open_raster(path)
         if dataset.count < 2:
             dataset.close()
             raise InputError(f"{path.name}: {dataset.count} band; a spectral cube needs 2 or more")
-        nodata = dataset.nodata
 
         def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
-            data = dataset.read(window=Window(0, row0, dataset.width, row1 - row0))
-            holes = hole_mask(data, nodata)
+            data, holes = read_window(dataset, row0, 0, row1 - row0, dataset.width)
             return np.where(holes, 0, data).astype(np.float32), holes
 
         tags = [dataset.tags(i) for i in range(1, dataset.count + 1)]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
-import rasterio
-from rasterio.errors import NotGeoreferencedWarning
-from rasterio.windows import Window
 
+from ..common.rasters import create_raster, open_raster, write_window
 from .preview import write_preview
 from .scene import SceneSource
 
@@ -27,11 +24,8 @@ class SceneWriter:
         self.step = max(1, int(np.ceil(max(source.height, source.width) / PREVIEW_SIDE)))
         self.decimated: list[np.ndarray] = []
         self.counts = np.zeros(len(class_names) + 1, np.int64)
-        profile = dict(driver="GTiff", count=1, height=source.height, width=source.width, dtype="uint8", nodata=0)
-        profile.update(crs=source.georef.crs, transform=source.georef.transform, compress="deflate")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            self.dataset = rasterio.open(self.path, "w", BIGTIFF="IF_SAFER", **profile)
+        profile = dict(count=1, height=source.height, width=source.width, dtype="uint8", nodata=0)
+        self.dataset = create_raster(self.path, crs=source.georef.crs, transform=source.georef.transform, **profile)
         self.dataset.set_band_description(1, "class (0 = no data)")
         self.dataset.update_tags(classes=",".join(class_names))
 
@@ -42,7 +36,7 @@ class SceneWriter:
         self.dataset.close()
 
     def write(self, row0: int, row1: int, classes: np.ndarray) -> None:
-        self.dataset.write(classes[None], window=Window(0, row0, classes.shape[1], row1 - row0))
+        write_window(self.dataset, classes[None], row0, 0)
         self.counts += np.bincount(classes.ravel(), minlength=len(self.counts))[: len(self.counts)]
         first = (-row0) % self.step
         self.decimated.append(classes[first :: self.step, :: self.step])
@@ -63,12 +57,10 @@ class SceneWriter:
 
 def class_areas(path: Path, class_names: tuple[str, ...]) -> list[dict]:
     """Pixels and hectares (when the CRS is projected) per class of a written class map."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(path) as dataset:
-            counts = np.bincount(dataset.read(1).ravel(), minlength=len(class_names) + 1)
-            metres = dataset.crs is not None and dataset.crs.is_projected
-            pixel_area = abs(dataset.transform.a * dataset.transform.e) if metres else None
+    with open_raster(path) as dataset:
+        counts = np.bincount(dataset.read(1).ravel(), minlength=len(class_names) + 1)
+        metres = dataset.crs is not None and dataset.crs.is_projected
+        pixel_area = abs(dataset.transform.a * dataset.transform.e) if metres else None
     return [
         {"class": name, "pixels": int(count), "hectares": None if pixel_area is None else count * pixel_area / 1e4}
         for name, count in zip(class_names, counts[1:])

@@ -18,11 +18,10 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from PIL import Image
-from rasterio.errors import NotGeoreferencedWarning
-from rasterio.windows import Window
 
 from ..base import InputError
 from ..common.holes import avoid_nodata, hole_mask
+from ..common.rasters import create_raster, open_raster, read_window, write_window
 
 PIL_SUFFIXES = {".png", ".jpg", ".jpeg"}
 RASTER_SUFFIXES = {".tif", ".tiff"}
@@ -85,10 +84,10 @@ class ImageSource:
         NaN is a hole in that band, and holds 0 here (``fill_holes`` gives it a value)."""
         if self.pixels is not None:
             data = self.pixels[:, top : top + height, left : left + width]
+            holes = hole_mask(data, self.nodata)
         else:
-            with rasterio.open(self.path) as dataset:
-                data = dataset.read(window=Window(left, top, width, height), boundless=False)
-        holes = hole_mask(data, self.nodata)
+            with open_raster(self.path) as dataset:
+                data, holes = read_window(dataset, top, left, height, width)
         unit = self.normaliser.to_unit(np.where(holes, self.normaliser.low[:, None, None], data))
         return np.nan_to_num(unit), holes
 
@@ -99,7 +98,7 @@ def open_image(path: Path) -> ImageSource:
     if suffix not in SUFFIXES:
         raise InputError(f"{path.name}: unsupported format {suffix or '(none)'} (use PNG, JPEG, TIFF or GeoTIFF)")
     try:
-        return open_pillow(path) if suffix in PIL_SUFFIXES else open_raster(path)
+        return open_pillow(path) if suffix in PIL_SUFFIXES else open_geotiff(path)
     except InputError:
         raise
     except Exception as error:
@@ -134,24 +133,16 @@ def band_range(pixels: np.ndarray, nodata: float | None) -> Normaliser:
     return Normaliser(np.nanmin(data, axis=(1, 2)), np.nanmax(data, axis=(1, 2)), pixels.dtype)
 
 
-def open_raster(path: Path) -> ImageSource:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(path) as dataset:
-            dtype = np.dtype(dataset.dtypes[0])
-            if not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating):
-                raise InputError(f"{path.name}: unsupported data type {dtype}")
-            normaliser = dtype_normaliser(dtype, dataset.count) or streamed_range(dataset)
-            return ImageSource(
-                path,
-                dataset.height,
-                dataset.width,
-                dataset.count,
-                dtype,
-                normaliser,
-                nodata=dataset.nodata,
-                profile=dict(dataset.profile),
-            )
+def open_geotiff(path: Path) -> ImageSource:
+    with open_raster(path) as dataset:
+        dtype = np.dtype(dataset.dtypes[0])
+        if not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating):
+            raise InputError(f"{path.name}: unsupported data type {dtype}")
+        normaliser = dtype_normaliser(dtype, dataset.count) or streamed_range(dataset)
+        profile = dict(dataset.profile)
+        return ImageSource(
+            path, dataset.height, dataset.width, dataset.count, dtype, normaliser, dataset.nodata, profile=profile
+        )
 
 
 def streamed_range(dataset) -> Normaliser:
@@ -184,25 +175,15 @@ class ImageSink:
         if source.pixels is not None:
             self.pixels = np.zeros((source.bands, self.height, self.width), source.dtype)
         else:
-            profile = dict(source.profile)
-            profile.update(
-                height=self.height,
-                width=self.width,
-                driver="GTiff",
-                tiled=True,
-                blockxsize=256,
-                blockysize=256,
-                compress="deflate",
-                BIGTIFF="IF_SAFER",
-            )
+            profile = dict(source.profile, height=self.height, width=self.width)
             if profile.get("transform") is not None and source.profile.get("crs") is not None:
                 profile["transform"] = profile["transform"] @ rasterio.Affine.scale(1 / scale)
             else:
                 profile.pop("transform", None)
             profile.pop("photometric", None) if source.bands not in (3, 4) else None
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                self.dataset = rasterio.open(path, "w", **profile)
+            for key in ("driver", "tiled", "blockxsize", "blockysize", "compress"):
+                profile.pop(key, None)  # create_raster decides the layout
+            self.dataset = create_raster(path, **profile)
 
     def write(self, unit: np.ndarray, holes: np.ndarray, top: int, left: int) -> None:
         """Write [0, 1] data (bands, h, w) at output pixel (top, left); holes (bands, h, w) get the
@@ -214,7 +195,7 @@ class ImageSink:
         if self.pixels is not None:
             self.pixels[:, top : top + stored.shape[1], left : left + stored.shape[2]] = stored
         else:
-            self.dataset.write(stored, window=Window(left, top, stored.shape[2], stored.shape[1]))
+            write_window(self.dataset, stored, top, left)
 
     def close(self) -> None:
         if self.dataset is not None:
