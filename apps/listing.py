@@ -21,6 +21,8 @@ def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over
         support = entry.metadata["support"]
         if name.startswith("timm:"):
             params = "any timm model"
+        elif entry.metadata["family"] == "foundation":  # real weights: named, not loaded to be counted
+            params = f"frozen, weights from {entry.factory.card.package}"
         else:
             counts = [
                 f"{count_parameters(build_backbone(name, in_channels=4, spatial_dims=d)) / 1e6:.2f}M"

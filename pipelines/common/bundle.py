@@ -232,6 +232,21 @@ def write_bundle_files(root: Path, meta: dict, inference: dict, readme: str, lic
     write_text_atomic(root / "LICENSE", license_text)
 
 
+def save_labels(**extra: Any) -> dict[str, Any]:
+    """The inference.json step that saves ``pred`` as ``<case>_seg.nii.gz`` (uint8, as predicted)."""
+    return {
+        "_target_": "SaveImaged",
+        "keys": "pred",
+        "output_dir": "@output_dir",
+        "output_postfix": "seg",
+        "output_dtype": "$numpy.uint8",
+        "separate_folder": False,
+        "resample": False,
+        "print_log": False,
+        **extra,
+    }
+
+
 def complete_cases(units: list, what: str, dataset_dir: str) -> list:
     """The units a bundle's datalist runs: those without an error (incomplete cases are left out)."""
     complete = [unit for unit in units if not unit.error]

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from monai.data import MetaTensor
 
-from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export
+from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export, save_labels
 from .generator import MODALITIES
 from .io import discover_cases
 from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
@@ -103,17 +103,7 @@ def inference_config(run_config: dict) -> dict[str, Any]:
                 },
                 {"_target_": "AsDiscreted", "keys": "pred", "threshold": 0.5},
                 {"_target_": "Lambdad", "keys": "pred", "func": "$lambda x: tumor3d_bundle.to_brats_label(x, @labels)"},
-                {
-                    "_target_": "SaveImaged",
-                    "keys": "pred",
-                    "output_dir": "@output_dir",
-                    "output_postfix": "seg",
-                    "output_dtype": "$numpy.uint8",
-                    "separate_folder": False,
-                    "resample": False,
-                    "output_name_formatter": "$tumor3d_bundle.case_name",
-                    "print_log": False,
-                },
+                save_labels(output_name_formatter="$tumor3d_bundle.case_name"),
             ],
         },
         **evaluator_config(run_config),

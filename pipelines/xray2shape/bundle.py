@@ -20,7 +20,7 @@ import torch
 from monai.data import MetaTensor
 from monai.transforms import MapTransform
 
-from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export
+from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export, save_labels
 from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .io import prepare_view, read_radiograph
 
@@ -102,16 +102,7 @@ def inference_config(run_config: dict) -> dict[str, Any]:
             "transforms": [
                 {"_target_": "AsDiscreted", "keys": "pred", "argmax": True},
                 {"_target_": f"{MODULE}.OnGridd", "keys": "pred", "grid": grid, "spacing_mm": spacing},
-                {
-                    "_target_": "SaveImaged",
-                    "keys": "pred",
-                    "output_dir": "@output_dir",
-                    "output_postfix": "seg",
-                    "output_dtype": "$numpy.uint8",
-                    "separate_folder": False,
-                    "resample": False,
-                    "print_log": False,
-                },
+                save_labels(),
             ],
         },
         **evaluator_config(run_config),
