@@ -54,10 +54,15 @@ def list_adapters() -> None:
     from hybridvision.backbones import ADAPTERS
 
     table = Table(title="adapters (hybridvision.backbones.ADAPTERS)")
-    table.add_column("name")
-    table.add_column("description")
+    for column in ("name", "wraps", "description"):
+        table.add_column(column)
     for name in ADAPTERS.names():
-        table.add_row(name, ADAPTERS.entry(name).metadata["description"])
+        entry = ADAPTERS.entry(name)
+        table.add_row(name, entry.metadata["around"], entry.metadata["description"])
+    console.print(
+        "A backbone adapter's share is adapter / (frozen backbone + adapter); training prints it, with the "
+        "decoder apart, and the checkpoint's provenance keeps it."
+    )
     console.print(table)
 
 

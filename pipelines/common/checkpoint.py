@@ -174,6 +174,8 @@ def initialise_from(model: torch.nn.Module, spec: str | Path, migrate=lambda sta
     path = resolve_checkpoint(spec)
     source = migrate(load_file(str(path)))
     target = model.state_dict()
+    if not any(k in target for k in source if k.startswith("backbone.")):  # a backbone inside an adapter now
+        source = {k.replace("backbone.", "backbone.frozen.", 1): v for k, v in source.items()}
     matched = {k: v.to(target[k].dtype) for k, v in source.items() if k in target and v.shape == target[k].shape}
     if not matched:
         raise InputError(f"{path}: no weight matches the model (another architecture?); nothing to start from")

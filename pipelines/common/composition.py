@@ -33,14 +33,30 @@ class ComposedModelConfig(Protocol):
     adapter: Component | None
 
 
+def adapter_kind(block: ComposedModelConfig) -> str | None:
+    """"backbone" (wraps the frozen backbone), "model" (wraps the whole model to fine-tune it) or None."""
+    return None if block.adapter is None else ADAPTERS.entry(block.adapter.name).metadata["around"]
+
+
 def build_backbone_of(block: ComposedModelConfig, in_channels: int, spatial_dims: int, image_size: int = 0) -> Backbone:
-    """The block's backbone for this input; ``image_size`` goes to backbones built for one size."""
+    """The block's backbone for this input, inside its adapter when the adapter wraps a backbone;
+    ``image_size`` goes to backbones built for one size."""
+    support = BACKBONES.entry(block.backbone.name).metadata["support"]
     extra: dict[str, Any] = {"in_channels": in_channels, "spatial_dims": spatial_dims}
-    if BACKBONES.entry(block.backbone.name).metadata["support"].fixed_input_size:
+    adapter = ADAPTERS.entry(block.adapter.name) if adapter_kind(block) == "backbone" else None
+    if adapter is not None and adapter.metadata.get("changes_input_channels"):
+        extra["in_channels"] = support.max_in_channels or in_channels  # the frozen model reads its own channels
+    if support.fixed_input_size:
         if not image_size:
             raise ValueError(f"backbone {block.backbone.name} is built for one input size; the task must give it")
         extra["image_size"] = image_size
-    return block.backbone.build(BACKBONES, **extra)
+    backbone = block.backbone.build(BACKBONES, **extra)
+    if adapter is None:
+        return backbone
+    kwargs = dict(block.adapter.kwargs)
+    if adapter.metadata.get("changes_input_channels"):
+        kwargs["in_channels"] = in_channels
+    return block.adapter.build(ADAPTERS, backbone=backbone, **kwargs)
 
 
 def build_decoder_of(
@@ -69,14 +85,45 @@ def build_composed(
 
 
 def add_adapter(block: ComposedModelConfig, model: nn.Module) -> nn.Module:
-    """``model`` wrapped by the block's adapter (frozen but for the adapter), or as it is without one."""
-    if block.adapter is None:
+    """``model`` wrapped by a whole-model adapter (frozen but for the adapter); as it is otherwise
+    (a backbone adapter is already inside the built model)."""
+    if adapter_kind(block) != "model":
         return model
     return block.adapter.build(ADAPTERS, model=model)
 
 
 def merge_adapter(block: ComposedModelConfig, model: nn.Module) -> nn.Module:
-    """The plain model, the adapter folded into its weights (export: no adapter library to predict)."""
-    if block.adapter is None:
+    """The plain model, a whole-model adapter folded into its weights (export: no adapter library to predict)."""
+    if adapter_kind(block) != "model":
         return model
     return ADAPTERS.entry(block.adapter.name).metadata["merge"](model)
+
+
+def parameter_report(model: nn.Module) -> dict[str, Any]:
+    """Trainable parameters by part: the backbone adapter's share of (frozen + adapter), the decoder apart."""
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    report: dict[str, Any] = {"trainable": trainable, "total": sum(p.numel() for p in model.parameters())}
+    backbone = getattr(model, "backbone", None)
+    if hasattr(backbone, "trainable_fraction"):
+        report |= {
+            "adapter": backbone.adapter_parameters(),
+            "frozen": backbone.frozen_parameters(),
+            "adapter_fraction": round(backbone.trainable_fraction(), 6),
+        }
+    decoder = getattr(model, "decoder", None)
+    if decoder is not None:
+        report["decoder"] = sum(p.numel() for p in decoder.parameters())
+    return report
+
+
+def describe_parameters(report: dict[str, Any]) -> str:
+    """One line: how much of the model trains, and of what."""
+    line = f"parameters: {report['trainable'] / 1e6:.3f}M of {report['total'] / 1e6:.3f}M train"
+    if "adapter" in report:
+        line += (
+            f"; adapter {report['adapter'] / 1e6:.3f}M = {100 * report['adapter_fraction']:.2f}% of the frozen "
+            f"backbone + adapter ({report['frozen'] / 1e6:.2f}M frozen)"
+        )
+    if "decoder" in report:
+        line += f"; decoder {report['decoder'] / 1e6:.3f}M"
+    return line

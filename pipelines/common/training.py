@@ -13,7 +13,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import lightning as L
 import torch
@@ -27,7 +27,7 @@ from ..base import Pipeline
 from ..registry import PIPELINES
 from .atomic import write_json_atomic
 from .checkpoint import initialise_from, save_checkpoint
-from .composition import add_adapter, merge_adapter
+from .composition import adapter_kind, add_adapter, describe_parameters, merge_adapter, parameter_report
 from .config import RunConfig, to_plain
 
 
@@ -124,13 +124,17 @@ def train(
     resume: Path | None = None,
     device: str = "auto",
     progress_bar: bool = True,
+    log: Callable[[str], None] = print,
 ) -> TrainResult:
-    """Train the configured pipeline into ``run_dir``; returns where the exported model is."""
+    """Train the configured pipeline into ``run_dir``; returns where the exported model is.
+
+    ``log`` gets one line at the start: what trains (the adapter's share, the decoder apart)."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
     module = PipelineModule(pipeline, config)
+    log(describe_parameters(parameter_report(module.model)))
     monitor, mode = pipeline.monitor
     checkpoints = ModelCheckpoint(
         dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode, save_last=True
@@ -174,11 +178,14 @@ def train(
     if module.initialised:
         provenance["init_from"] = f"{train.init_from} ({module.initialised[0]} of {module.initialised[1]} tensors)"
     adapter = config.model.adapter
-    if adapter is not None:
+    if adapter_kind(config.model) == "model":
         share = 100 * trainable_fraction(module.model)
         provenance["adapter"] = f"{adapter.name} {to_plain(adapter.kwargs)}, merged; {share:.2f}% of parameters trained"
         # the export is a plain model (the adapter folded in), so its config names no adapter
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, adapter=None))
+    elif adapter is not None:  # around a frozen backbone: the adapter is part of the network
+        provenance["adapter"] = f"{adapter.name} {to_plain(adapter.kwargs)}"
+        provenance["parameters_by_part"] = parameter_report(module.model)
     model = merge_adapter(module.config.model, module.model)
     model_path = save_checkpoint(run_dir / "model.safetensors", model, config, pipeline, provenance, train.export_dtype)
     return TrainResult(run_dir, model_path, metrics)

@@ -4,6 +4,7 @@ import json
 
 import nibabel as nib
 import numpy as np
+import torch
 from typer.testing import CliRunner
 
 from hybridvision.apps.cli import build_app
@@ -56,3 +57,30 @@ def test_brats2023_output_labels(tiny_pipeline, samples_2023, tmp_path):
     label = np.asarray(nib.load(str(tmp_path / "out" / "HV_01010_seg.nii.gz")).dataobj)
     assert set(np.unique(label)) <= {0, 3} and (label == 3).any()
     model.load_state_dict(torch_state)
+
+
+def test_a_side_adapter_on_the_frozen_backbone_trains_only_itself_and_the_decoder(samples_2021, tmp_path):
+    """``model.adapter: {name: side}``: the backbone starts from a checkpoint and stays frozen."""
+    from safetensors.torch import load_file
+
+    app = build_app()
+    base, adapted = tmp_path / "base", tmp_path / "adapted"
+    cache = f"data.cache_dir={tmp_path / 'cache'}"
+    assert runner.invoke(app, ["train", "--config", str(TINY), "--output", str(base), "--set", cache]).exit_code == 0
+    sets = [cache, "model.adapter={name: side, width: 4}", f"train.init_from={base / 'model.safetensors'}"]
+    result = runner.invoke(
+        app, ["train", "--config", str(TINY), "--output", str(adapted), *sum([["--set", s] for s in sets], [])]
+    )
+    assert result.exit_code == 0, result.output
+    assert "adapter" in result.output and "% of the frozen backbone + adapter" in result.output
+    pipeline, model, meta = load_checkpoint(adapted / "model.safetensors")
+    parts = meta["provenance"]["parameters_by_part"]
+    assert parts["adapter"] + parts["frozen"] + parts["decoder"] == parts["total"]
+    assert parts["trainable"] == parts["adapter"] + parts["decoder"]
+    before, after = load_file(str(base / "model.safetensors")), load_file(str(adapted / "model.safetensors"))
+    frozen = [k for k in before if k.startswith("backbone.")]
+    assert frozen and all(torch.equal(before[k], after[k.replace("backbone.", "backbone.frozen.", 1)]) for k in frozen)
+    out = tmp_path / "pred"
+    args = ["predict", "tumor3d", "-i", str(samples_2021 / "inputs"), "-o", str(out), "--checkpoint"]
+    assert runner.invoke(app, [*args, str(adapted / "model.safetensors")]).exit_code == 0
+    assert (out / "HV_01000_seg.nii.gz").is_file()
