@@ -34,7 +34,7 @@ class ComposedModelConfig(Protocol):
 
 
 def adapter_kind(block: ComposedModelConfig) -> str | None:
-    """"backbone" (wraps the frozen backbone), "model" (wraps the whole model to fine-tune it) or None."""
+    """ "backbone" (wraps the frozen backbone), "model" (wraps the whole model to fine-tune it) or None."""
     return None if block.adapter is None else ADAPTERS.entry(block.adapter.name).metadata["around"]
 
 
