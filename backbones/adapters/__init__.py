@@ -4,7 +4,7 @@ Two kinds, by what they wrap (the entry's ``around`` metadata):
 
 - ``backbone``: ``ADAPTERS.build(name, backbone=..., **kwargs)`` freezes a backbone and returns an
   adapted one under the same contract; the task's decoder trains beside it (``side``, ``dvpt``,
-  ``inputs``). ``trainable_fraction`` is adapter / (frozen + adapter); the decoder is counted apart.
+  ``inputs``, ``spatial3d``). ``trainable_fraction`` is adapter / (frozen + adapter); the decoder is counted apart.
 - ``model``: ``ADAPTERS.build(name, model=..., **kwargs)`` wraps a whole trained model for
   fine-tuning and is merged into its weights at export (``merge`` metadata): ``lora``.
 """
@@ -16,6 +16,7 @@ from .dvpt import DVPTAdapter
 from .inputs import InputsAdapter
 from .lora import LORA_TARGETS, add_lora, merge_lora, trainable_fraction
 from .side import SideAdapter
+from .spatial3d import Spatial3DAdapter
 
 ADAPTERS = Registry("adapter")
 ADAPTERS.register(
@@ -23,7 +24,7 @@ ADAPTERS.register(
     add_lora,
     around="model",
     merge=merge_lora,
-    description="low-rank updates of named Linear layers of a whole model, merged at export (PEFT; LoLA-SpecViT)",
+    description="low-rank updates of named Linear/Conv layers of a whole model, merged at export (PEFT; LoLA-SpecViT)",
 )
 ADAPTERS.register(
     "side",
@@ -43,6 +44,15 @@ ADAPTERS.register(
     around="backbone",
     changes_input_channels=True,
     description="N modalities or bands mixed, learned, into the frozen model's input channels",
+)
+
+ADAPTERS.register(
+    "spatial3d",
+    Spatial3DAdapter,
+    around="backbone",
+    changes_input_channels=True,
+    reads_2d_backbone=True,
+    description="a frozen 2D encoder on volumes slice by slice, joined by depth-wise 3D convolutions (3DSAM-adapter)",
 )
 
 __all__ = ["ADAPTERS", "LORA_TARGETS", "add_lora", "merge_lora", "trainable_fraction"]

@@ -17,20 +17,30 @@ LORA_TARGETS = ("qkv", "proj")
 def add_lora(
     model: nn.Module, rank: int = 8, alpha: int | None = None, targets: tuple[str, ...] = LORA_TARGETS
 ) -> nn.Module:
-    """``model`` with LoRA on every Linear named in ``targets``; only the adapters train.
+    """``model`` with LoRA on every Linear or Conv layer named in ``targets``; only the adapters train.
 
     ``alpha`` (the update's scale numerator) defaults to ``2 * rank``.
 
     Returns a PEFT model that is called like ``model`` (``model(x, channel_ids=...)``).
 
     Raises:
-        ValueError: no layer of the model is named in ``targets``.
+        ValueError: no layer of the model is named in ``targets``, or one is a 1 x 1 x 1 Conv3d.
     """
     from peft import LoraConfig, get_peft_model
 
-    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, nn.Linear)}
+    layers = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if isinstance(module, layers)}
     if not names & set(targets):
-        raise ValueError(f"LoRA targets {list(targets)} name no Linear layer of the model (it has {sorted(names)})")
+        raise ValueError(
+            f"LoRA targets {list(targets)} name no Linear or Conv layer of the model (it has {sorted(names)})"
+        )
+    pointwise_3d = [
+        name
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Conv3d) and module.kernel_size == (1, 1, 1) and name.rsplit(".", 1)[-1] in targets
+    ]
+    if pointwise_3d:  # PEFT 0.21 trains these but cannot fold them back (a shape error at export)
+        raise ValueError(f"LoRA cannot be merged into 1 x 1 x 1 Conv3d layers ({pointwise_3d[0]}); target others")
     config = LoraConfig(
         r=rank, lora_alpha=alpha or 2 * rank, target_modules=list(targets), lora_dropout=0.0, bias="none"
     )

@@ -46,6 +46,8 @@ def build_backbone_of(block: ComposedModelConfig, in_channels: int, spatial_dims
     adapter = ADAPTERS.entry(block.adapter.name) if adapter_kind(block) == "backbone" else None
     if adapter is not None and adapter.metadata.get("changes_input_channels"):
         extra["in_channels"] = support.max_in_channels or in_channels  # the frozen model reads its own channels
+    if adapter is not None and adapter.metadata.get("reads_2d_backbone"):
+        extra["spatial_dims"] = 2  # a 2D model made to read volumes by the adapter
     if support.fixed_input_size:
         if not image_size:
             raise ValueError(f"backbone {block.backbone.name} is built for one input size; the task must give it")

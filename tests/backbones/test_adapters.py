@@ -15,18 +15,26 @@ def test_the_adapter_set():
 
 
 def wrap(name: str, dims: int, channels: int = 1):
-    inputs = ADAPTERS.entry(name).metadata.get("changes_input_channels")
-    backbone = build_backbone("hybrid_test", in_channels=1, spatial_dims=dims)
-    kwargs = {"in_channels": channels} if inputs else {}
+    metadata = ADAPTERS.entry(name).metadata
+    backbone_dims = 2 if metadata.get("reads_2d_backbone") else dims
+    backbone = build_backbone("hybrid_test", in_channels=1, spatial_dims=backbone_dims)
+    kwargs = {"in_channels": channels} if metadata.get("changes_input_channels") else {}
     return backbone, ADAPTERS.build(name, backbone=backbone, **kwargs)
 
 
-@pytest.mark.parametrize("dims", [2, 3])
-@pytest.mark.parametrize("name", AROUND)
+def cases():
+    for name in AROUND:
+        reads_2d = ADAPTERS.entry(name).metadata.get("reads_2d_backbone")
+        for dims in (3,) if reads_2d else (2, 3):
+            yield pytest.param(name, dims, id=f"{name}-{dims}d")
+
+
+@pytest.mark.parametrize("name,dims", list(cases()))
 def test_the_adapted_backbone_keeps_the_contract_and_only_the_adapter_trains(name, dims):
-    channels = 4 if name == "inputs" else 1
+    channels = 4 if ADAPTERS.entry(name).metadata.get("changes_input_channels") else 1
     backbone, adapted = wrap(name, dims, channels)
     assert adapted.feature_info == backbone.feature_info and adapted.in_channels == channels
+    assert adapted.spatial_dims == dims
     before = {k: v.clone() for k, v in backbone.state_dict().items()}
     x = torch.randn(2, channels, *(SIDE[dims],) * dims)
     adapted.train()
@@ -67,3 +75,45 @@ def test_the_trainable_fraction_is_the_adapters_share_of_frozen_plus_adapter():
     assert adapted.adapter_parameters() == adapter and adapted.frozen_parameters() == frozen
     assert adapted.trainable_fraction() == pytest.approx(adapter / (frozen + adapter))
     assert 0 < adapted.trainable_fraction() < 0.5
+
+
+def test_spatial3d_reads_volumes_with_a_2d_backbone_and_mixes_channels():
+    backbone = build_backbone("hybrid_test", in_channels=3, spatial_dims=2)
+    adapted = ADAPTERS.build("spatial3d", backbone=backbone, in_channels=4)
+    assert adapted.spatial_dims == 3 and adapted.in_channels == 4
+    x = torch.randn(1, 4, 64, 64, 32)
+    levels = adapted(x)
+    assert [tuple(level.shape[2:]) for level in levels] == [(64 // r, 64 // r, 32 // r) for r in (2, 4, 8, 16, 32)]
+    adapted.eval(), backbone.eval()
+    with torch.no_grad():  # at the start: each slice's 2D features of the mean image, averaged over r slices
+        slice_mean = x.mean(1, keepdim=True).expand(-1, 3, -1, -1, -1)[0].permute(3, 0, 1, 2)  # (Z, 3, X, Y)
+        finest = backbone(slice_mean)[0].permute(1, 2, 3, 0)  # (C, X/2, Y/2, Z)
+        expected = torch.nn.functional.avg_pool3d(finest[None], (1, 1, 2))
+        assert torch.allclose(adapted(x)[0], expected, atol=1e-5)
+    with pytest.raises(ValueError, match="reads volumes with a 2D backbone"):
+        ADAPTERS.build("spatial3d", backbone=build_backbone("hybrid_test", in_channels=1, spatial_dims=3))
+
+
+def test_lora_reaches_conv_layers_and_merges_into_a_plain_model():
+    from hybridvision.backbones.adapters import add_lora, merge_lora
+
+    model = torch.nn.Sequential()
+    model.add_module("stem", torch.nn.Conv3d(1, 4, 3, padding=1))
+    model.add_module("mid", torch.nn.Conv3d(4, 4, 3, padding=1))
+    model.add_module("head", torch.nn.Conv3d(4, 2, 1))
+    with pytest.raises(ValueError, match=r"cannot be merged into 1 x 1 x 1 Conv3d layers \(head\)"):
+        add_lora(model, rank=2, targets=("stem", "head"))
+    adapted = add_lora(model, rank=2, targets=("stem", "mid"))
+    trainable = [n for n, p in adapted.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n for n in trainable)
+    for name, parameter in adapted.named_parameters():
+        if "lora_B" in name:
+            torch.nn.init.normal_(parameter, std=0.1)  # as if trained
+    x = torch.randn(1, 1, 6, 6, 6)
+    with torch.no_grad():
+        expected = adapted(x)
+        merged = merge_lora(adapted)
+        assert not any("lora" in n for n, _ in merged.named_parameters())
+        assert torch.allclose(merged(x), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="name no Linear or Conv layer"):
+        add_lora(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1)), targets=("qkv",))
