@@ -4,7 +4,8 @@ Two kinds, by what they wrap (the entry's ``around`` metadata):
 
 - ``backbone``: ``ADAPTERS.build(name, backbone=..., **kwargs)`` freezes a backbone and returns an
   adapted one under the same contract; the task's decoder trains beside it (``side``, ``dvpt``,
-  ``inputs``, ``spatial3d``). ``trainable_fraction`` is adapter / (frozen + adapter); the decoder is counted apart.
+  ``inputs``, ``spatial3d``, ``per_channel``). ``trainable_fraction`` is adapter / (frozen + adapter);
+  the decoder is counted apart.
 - ``model``: ``ADAPTERS.build(name, model=..., **kwargs)`` wraps a whole trained model for
   fine-tuning and is merged into its weights at export (``merge`` metadata): ``lora``.
 """
@@ -15,6 +16,7 @@ from ..registry import Registry
 from .dvpt import DVPTAdapter
 from .inputs import InputsAdapter
 from .lora import LORA_TARGETS, add_lora, merge_lora, trainable_fraction
+from .per_channel import PerChannelAdapter
 from .side import SideAdapter
 from .spatial3d import Spatial3DAdapter
 
@@ -46,6 +48,13 @@ ADAPTERS.register(
     description="N modalities or bands mixed, learned, into the frozen model's input channels",
 )
 
+ADAPTERS.register(
+    "per_channel",
+    PerChannelAdapter,
+    around="backbone",
+    changes_input_channels=True,
+    description="each channel (MRI modality) through a frozen one-channel model, fused per level, learned (+ dvpt)",
+)
 ADAPTERS.register(
     "spatial3d",
     Spatial3DAdapter,

@@ -51,4 +51,6 @@ class DVPTAdapter(AroundBackbone):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)
-        return [level(feature) for level, feature in zip(self.levels, self.frozen(x))]
+        with torch.no_grad():  # the backbone is frozen: no activations kept for it
+            frozen = self.frozen(x)
+        return [level(feature) for level, feature in zip(self.levels, frozen)]

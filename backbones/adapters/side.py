@@ -42,7 +42,8 @@ class SideAdapter(AroundBackbone):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)
-        frozen = self.frozen(x)
+        with torch.no_grad():  # the backbone is frozen: no activations kept for it
+            frozen = self.frozen(x)
         fused, y = [], x
         for feature, step, fuse in zip(frozen, self.steps, self.fuse):
             y = step(y)

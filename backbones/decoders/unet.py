@@ -68,6 +68,9 @@ class UDecoder(nn.Module):
         spatial_dims: 2 or 3.
         out_channels: output maps.
         input_skip_channels: channels of the full-resolution skip.
+        widths: project each level to these channels first (a 1 x 1 convolution per level), for wide
+            pretrained encoders (2048 channels at the coarsest level) whose decoder would otherwise be
+            larger than the task needs; None: the levels as they are.
     """
 
     takes_input = True  # forward(x, features): the full-resolution skip reads the input
@@ -79,9 +82,16 @@ class UDecoder(nn.Module):
         spatial_dims: int,
         out_channels: int = 1,
         input_skip_channels: int = 16,
+        widths: Sequence[int] | None = None,
     ):
         super().__init__()
         channels = [info.channels for info in feature_info]
+        self.projections = None
+        if widths is not None:
+            if len(widths) != len(channels):
+                raise ValueError(f"unet widths needs {len(channels)} entries (one per level), got {list(widths)}")
+            self.projections = nn.ModuleList(POINTWISE[spatial_dims](c, w, 1) for c, w in zip(channels, widths))
+            channels = list(widths)
         self.input_skip = InputSkip(in_channels, input_skip_channels, spatial_dims)
         targets = [input_skip_channels] + channels[:-1]  # each up-block lands on the next finer level
         self.up_blocks = nn.ModuleList()
@@ -94,6 +104,8 @@ class UDecoder(nn.Module):
 
     def forward(self, x: torch.Tensor, features: list[torch.Tensor]) -> torch.Tensor:
         """x: (B, C_in, *S); features fine to coarse -> (B, out_channels, *S)."""
+        if self.projections is not None:
+            features = [project(feature) for project, feature in zip(self.projections, features)]
         skips = [self.input_skip(x)] + features[:-1]
         y = features[-1]
         for block, skip in zip(self.up_blocks, reversed(skips)):

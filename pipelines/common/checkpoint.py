@@ -52,9 +52,11 @@ def save_checkpoint(
 ) -> Path:
     """Write weights and self-description atomically; floating weights stored as ``dtype``."""
     store = getattr(torch, dtype)
+    frozen = frozen_identity(model)
     state = {
         k: (v.detach().to(store) if v.is_floating_point() else v.detach()).clone().contiguous().cpu()
         for k, v in model.state_dict().items()
+        if frozen is None or not k.startswith(frozen["prefix"])  # a package holds those: named, not copied
     }
     metadata = {
         "format_version": FORMAT_VERSION,
@@ -62,6 +64,7 @@ def save_checkpoint(
         "config": config.to_dict(),
         "io_spec": pipeline.io_spec.to_dict(),
         "description": pipeline.describe(),
+        **({"frozen_backbone": frozen} if frozen else {}),
         "provenance": {
             "commit": git_commit(),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -109,12 +112,37 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     state = pipeline.migrate_state(state)  # older layouts load as they are saved: the file is never re-saved
+    stored = metadata.get("frozen_backbone")
+    if stored:  # an adapter checkpoint: the frozen weights come from their package, checked by identity
+        here = frozen_identity(model)
+        if here is None or here["sha256"] != stored["sha256"]:
+            found = "none" if here is None else f"{here['sha256'][:12]}... ({here['package']})"
+            raise InputError(
+                f"{path}: trained on frozen weights {stored['sha256'][:12]}... ({stored['package']}); found {found}"
+            )
+        state |= {k: v for k, v in model.state_dict().items() if k.startswith(stored["prefix"])}
     try:
         model.load_state_dict(state)
     except RuntimeError as error:
         reason = str(error).splitlines()[0]
         raise InputError(f"{path}: weights do not match the model its config describes ({reason})") from error
     return pipeline, model.to(device).eval(), metadata
+
+
+def frozen_identity(model: torch.nn.Module) -> dict[str, str] | None:
+    """Name, package and SHA-256 of a frozen pretrained backbone inside an adapter (None: there is none).
+
+    Its tensors are left out of checkpoints: the package holds them, the SHA-256 says which."""
+    frozen = getattr(getattr(model, "backbone", None), "frozen", None)
+    card = getattr(frozen, "card", None)
+    if card is None:
+        return None
+    return {
+        "backbone": type(frozen).__name__,
+        "package": card.package,
+        "sha256": card.sha256,
+        "prefix": "backbone.frozen.",
+    }
 
 
 SUFFIX = ".safetensors"

@@ -26,7 +26,7 @@ from hybridvision.backbones.adapters import trainable_fraction
 from ..base import Pipeline
 from ..registry import PIPELINES
 from .atomic import write_json_atomic
-from .checkpoint import initialise_from, save_checkpoint
+from .checkpoint import frozen_identity, initialise_from, save_checkpoint
 from .composition import adapter_kind, add_adapter, describe_parameters, merge_adapter, parameter_report
 from .config import RunConfig, to_plain
 
@@ -43,6 +43,15 @@ class PipelineModule(L.LightningModule):
         init_from = train.init_from
         self.initialised = initialise_from(self.model, init_from, pipeline.migrate_state) if init_from else None
         self.model = add_adapter(config.model, self.model)  # model.adapter: frozen model + the adapter trains
+        frozen = frozen_identity(self.model)
+        # a frozen pretrained backbone comes from its package: Lightning's checkpoints leave it out
+        self.frozen_prefix = f"model.{frozen['prefix']}" if frozen else None
+        self.strict_loading = frozen is None
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        if self.frozen_prefix:
+            state = checkpoint["state_dict"]
+            checkpoint["state_dict"] = {k: v for k, v in state.items() if not k.startswith(self.frozen_prefix)}
 
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
         pred = self.pipeline.forward(self.model, batch)
@@ -166,7 +175,7 @@ def train(
         if not best_path:
             raise RuntimeError("training saved no checkpoint (no training batches? check the data settings)")
         state = torch.load(best_path, map_location="cpu", weights_only=True)["state_dict"]
-        module.load_state_dict(state)
+        module.load_state_dict(state, strict=module.strict_loading)
         metrics = trainer.validate(module, datamodule=data, verbose=False)[0]
     metrics = {k: round(float(v), 5) for k, v in metrics.items()}
     provenance = {

@@ -117,3 +117,17 @@ def test_lora_reaches_conv_layers_and_merges_into_a_plain_model():
         assert torch.allclose(merged(x), expected, atol=1e-5)
     with pytest.raises(ValueError, match="name no Linear or Conv layer"):
         add_lora(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1)), targets=("qkv",))
+
+
+def test_per_channel_runs_each_channel_through_the_one_channel_model_and_starts_at_their_mean():
+    backbone = build_backbone("hybrid_test", in_channels=1, spatial_dims=3).eval()
+    adapted = ADAPTERS.build("per_channel", backbone=backbone, in_channels=4, rank=0).eval()
+    x = torch.randn(2, 4, 32, 32, 32)
+    with torch.no_grad():
+        separately = [backbone(x[:, [n]]) for n in range(4)]
+        expected = [torch.stack([levels[i] for levels in separately]).mean(0) for i in range(5)]
+        assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(adapted(x), expected))
+    with pytest.raises(ValueError, match="runs a one-channel model per channel"):
+        ADAPTERS.build(
+            "per_channel", backbone=build_backbone("hybrid_test", in_channels=3, spatial_dims=3), in_channels=4
+        )

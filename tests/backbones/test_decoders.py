@@ -63,3 +63,14 @@ def test_refused_pairs_say_why(backbone, dims, decoder):
     encoder = build(backbone, dims)
     with pytest.raises(ValueError, match=f"decoder {decoder} needs"):
         build_decoder(decoder, encoder.feature_info, 1, dims, **OPTIONS[decoder])
+
+
+def test_unet_widths_project_wide_levels_first():
+    encoder = build_backbone("hybrid_test", in_channels=1, spatial_dims=3)
+    slim = build_decoder("unet", encoder.feature_info, 1, 3, out_channels=2, widths=[4, 4, 8, 8, 8])
+    full = build_decoder("unet", encoder.feature_info, 1, 3, out_channels=2)
+    x = torch.randn(1, 1, 32, 32, 32)
+    assert slim(x, encoder(x)).shape == (1, 2, 32, 32, 32)
+    assert sum(p.numel() for p in slim.parameters()) < sum(p.numel() for p in full.parameters())
+    with pytest.raises(ValueError, match="widths needs 5 entries"):
+        build_decoder("unet", encoder.feature_info, 1, 3, widths=[4, 4])
