@@ -150,6 +150,20 @@ def bench_backbones_command(
     console.print(f"results: {output}")
 
 
+def bench_adapters_command(
+    pipeline: str = typer.Option(..., "--pipeline", help="the task whose arms to train (its adapter_bench.py)"),
+    steps: int = typer.Option(100, "--steps", help="training steps per arm and learning rate"),
+    quick: bool = typer.Option(False, "--quick", help="one arm, one learning rate, 2 steps at test size (CI)"),
+    output: Path = typer.Option(Path("bench-adapters.json"), "--output", "-o", help="JSON results (resumed)"),
+) -> None:
+    """Frozen pretrained backbones + adapters against training from scratch: same data, same steps."""
+    from .printing import print_report
+
+    task = pipeline_class(pipeline).task_function("adapter_bench")
+    print_report(task(output, lambda m: errors.print(m, highlight=False), steps=steps, quick=quick), console)
+    console.print(f"results: {output}")
+
+
 def demo_command(
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (0.0.0.0 exposes it to the network)"),
     port: int = typer.Option(7860, "--port", help="port to serve on"),
@@ -192,6 +206,7 @@ def build_app() -> typer.Typer:
     app.command("demo")(friendly(demo_command))
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
+    bench_app.command("adapters")(friendly(bench_adapters_command))
     for spec in specs:
         if spec.bench is not None:
             bench_app.command(spec.name)(make_bench_command(spec))

@@ -105,12 +105,14 @@ TASK_FUNCTIONS = {
     "evaluate": "evaluate:evaluate_folders",
     "benchmark": "benchmark:run_benchmark",
     "export_bundle": "bundle:export_bundle",
+    "adapter_bench": "adapter_bench:run",
 }
 MISSING_HOOK = {
     "write_samples": "sample generator",
     "evaluate": "evaluation",
     "benchmark": "benchmark",
     "export_bundle": "MONAI bundle export",
+    "adapter_bench": "adapter bench (no adapter_bench.py in its folder)",
 }
 
 GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")

@@ -1,0 +1,118 @@
+"""``hybridvision bench adapters --pipeline TASK``: frozen pretrained backbones with adapters against
+training from scratch, with the same data and steps, each arm in a fresh process.
+
+A task lists its arms (``adapter_bench.py`` in its folder: a name, a config, overrides) and what
+"held-out" and "shifted" mean (its sample generator's seeds and options). Every arm trains through
+the usual harness with each learning rate of one small grid, predicts the held-out and shifted
+samples with the usual batch runner, and is scored with the task's evaluation; the row keeps the
+score, the trainable share, seconds per step and the peak memory of its process. Rows are appended
+to the JSON as they finish and a re-run skips them, so a long bench resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..registry import PIPELINES
+from ..report import Report, Table
+from .atomic import write_json_atomic
+from .isolated import isolated, peak_rss_mb
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One way to train the task: a config (shipped YAML) and overrides (``--set`` strings)."""
+
+    name: str
+    config: str
+    overrides: tuple[str, ...] = ()
+
+
+def run_arm(task: str, arm: Arm, overrides: list[str], samples: dict[str, str], work: str, queue) -> None:
+    """Child process: train, predict each sample set, evaluate; one row on the queue."""
+    from .batch import run_batch
+    from .checkpoint import load_checkpoint, read_metadata, shipped_root
+    from .config import load_config
+    from .training import train
+
+    config = load_config(shipped_root() / task / arm.config, [*arm.overrides, *overrides])
+    start = time.perf_counter()
+    result = train(config, Path(work) / "run", progress_bar=False, log=lambda line: None)
+    seconds = time.perf_counter() - start
+    pipeline, model, _ = load_checkpoint(result.model_path)
+    parts = read_metadata(result.model_path)["provenance"].get("parameters_by_part", {})
+    row: dict[str, Any] = {
+        "seconds_per_step": round(seconds / max(config.train.max_steps, 1), 2),
+        "trainable": parts.get("trainable"),
+        "adapter_fraction": parts.get("adapter_fraction"),
+    }
+    for label, folder in samples.items():
+        out = Path(work) / f"pred-{label}"
+        run_batch(pipeline, model, Path(folder) / "inputs", out)
+        scores = type(pipeline).evaluate(out, Path(folder) / "truth")
+        row[label] = {k: round(v, 4) for k, v in scores["mean"].items() if isinstance(v, (int, float))}
+    row["peak_mb"] = round(peak_rss_mb())
+    queue.put(row)
+
+
+def run_adapter_bench(
+    task: str,
+    arms: Sequence[Arm],
+    learning_rates: Sequence[float],
+    overrides: list[str],
+    samples: dict[str, dict[str, Any]],
+    output: Path,
+    work: Path,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Every arm x learning rate not yet in ``output``; ``samples``: label -> write_samples options."""
+    output = Path(output)
+    result = json.loads(output.read_text()) if output.is_file() else {"task": task, "rows": []}
+    done = {(row["arm"], row["learning_rate"]) for row in result["rows"]}
+    pipeline = PIPELINES.entry(task).factory
+    folders = {}
+    for label, options in samples.items():
+        folder = Path(work) / f"samples-{label}"
+        if not (folder / "manifest.json").is_file():
+            pipeline.write_samples(folder, **options)
+        folders[label] = str(folder)
+    for arm in arms:
+        for rate in learning_rates:
+            if (arm.name, rate) in done:
+                log(f"{arm.name}, learning rate {rate}: done before, skipped")
+                continue
+            log(f"{arm.name}, learning rate {rate} ...")
+            run_dir = Path(work) / f"{arm.name}-{rate}".replace(" ", "_").replace("+", "")
+            row = isolated(run_arm, task, arm, [*overrides, f"train.learning_rate={rate}"], folders, str(run_dir))
+            result["rows"].append({"arm": arm.name, "learning_rate": rate, **row})
+            write_json_atomic(output, result)  # each row kept as soon as it is measured
+    return result
+
+
+def adapter_report(result: dict[str, Any], metric: str, labels: Sequence[str]) -> Report:
+    """The best learning rate of each arm, and its figures."""
+    best: dict[str, dict[str, Any]] = {}
+    for row in result["rows"]:
+        score = row.get(labels[0], {}).get(metric, -1)
+        if row["arm"] not in best or score > best[row["arm"]].get(labels[0], {}).get(metric, -1):
+            best[row["arm"]] = row
+    columns = ["arm", "lr", *(f"{metric} {label}" for label in labels), "trainable", "adapter %", "s/step", "peak MB"]
+    rows = []
+    for arm, row in best.items():
+        fraction = row.get("adapter_fraction")
+        rows.append(
+            [
+                arm,
+                str(row["learning_rate"]),
+                *(f"{row.get(label, {}).get(metric, float('nan')):.3f}" for label in labels),
+                f"{(row.get('trainable') or 0) / 1e6:.2f}M",
+                "-" if fraction is None else f"{100 * fraction:.2f}",
+                str(row["seconds_per_step"]),
+                str(row["peak_mb"]),
+            ]
+        )
+    return Report([Table(f"{result['task']}: frozen backbones + adapters vs scratch (best lr per arm)", columns, rows)])
