@@ -78,12 +78,15 @@ class Sample:
         pred: the model's output, set by ``infer`` always: an array, or for streamed inputs the
             function the writer applies window by window.
         label: ground truth, when there is one (evaluation); never a prediction.
+        progress: told ``(done, total)`` as the work inside the unit advances (a streamed raster's
+            windows), for the runner's progress bar.
     """
 
     image: Any
     meta: dict[str, Any] = field(default_factory=dict)
     pred: Any = None
     label: Any = None
+    progress: Callable[[int, int], None] | None = None
 
     @property
     def name(self) -> str:
@@ -328,11 +331,19 @@ class Pipeline(abc.ABC):
         """Write a MONAI bundle of a checkpoint; returns what was exported and how it went."""
         return cls.task_function("export_bundle")(checkpoint, output)
 
-    def predict_unit(self, model: nn.Module, unit: Unit, paths: Mapping[str, Path]) -> None:
-        """read -> preprocess -> infer -> postprocess -> write, for one unit."""
+    def predict_unit(
+        self,
+        model: nn.Module,
+        unit: Unit,
+        paths: Mapping[str, Path],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """read -> preprocess -> infer -> postprocess -> write, for one unit; ``progress`` hears of the
+        work inside it (streamed windows)."""
         if unit.error:
             raise InputError(unit.error)
         sample = self.read(unit)
+        sample.progress = progress
         try:
             sample = self.preprocess(sample)
             with torch.inference_mode():
@@ -368,4 +379,5 @@ class Streaming:
         from .common.inference import stream
 
         with self.sink(sample, paths) as put:
-            stream(self.plan(sample), lambda window: self.read_window(sample, window), sample.pred, put)
+            windows = self.plan(sample)
+            stream(windows, lambda window: self.read_window(sample, window), sample.pred, put, sample.progress)

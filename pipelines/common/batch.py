@@ -11,7 +11,7 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from rich.console import Console
@@ -142,9 +142,15 @@ def run_batch(
     )
     with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
         task = progress.add_task(f"{pipeline.name}", total=len(units))
+        windows = progress.add_task("  windows", total=None, visible=False)
+
+        def inside(done: int, total: int) -> None:  # a streamed unit's windows, in its own bar
+            progress.update(windows, completed=done, total=total, visible=done < total)
+
         for unit in units:
             progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
-            result = run_unit(pipeline, model, unit, output_dir, overwrite)
+            result = run_unit(pipeline, model, unit, output_dir, overwrite, inside)
+            progress.update(windows, visible=False)
             report.units.append(result)
             if result.status == "failed":
                 console.print(f"[red]failed[/red] {escape(unit.name)}: {escape(result.error or '')}", highlight=False)
@@ -160,7 +166,14 @@ def run_batch(
     return report
 
 
-def run_unit(pipeline: Pipeline, model: torch.nn.Module, unit: Unit, output_dir: Path, overwrite: bool) -> UnitResult:
+def run_unit(
+    pipeline: Pipeline,
+    model: torch.nn.Module,
+    unit: Unit,
+    output_dir: Path,
+    overwrite: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> UnitResult:
     """Predict one unit atomically; never raises for a unit's own failure."""
     finals = {name: output_dir / name for name in pipeline.output_names(unit)}
     if not overwrite and all(path.exists() for path in finals.values()):
@@ -168,7 +181,7 @@ def run_unit(pipeline: Pipeline, model: torch.nn.Module, unit: Unit, output_dir:
     start = time.perf_counter()
     try:
         with atomic_outputs(finals) as temps:
-            pipeline.predict_unit(model, unit, temps)
+            pipeline.predict_unit(model, unit, temps, progress)
     except Exception as error:  # one unit's failure must not stop the batch
         return UnitResult(unit.name, "failed", time.perf_counter() - start, error=describe_error(error))
     return UnitResult(unit.name, "done", round(time.perf_counter() - start, 3), outputs=sorted(finals))

@@ -242,3 +242,24 @@ def test_the_window_is_asked_of_the_built_body(body, window):
 
     config = load_config(TINY, [f"model.backbone.name={body}"])
     assert SuperresPipeline(config.model, config.data).window == window
+
+
+def test_a_streamed_raster_reports_its_windows_and_equals_the_tile_planner(make_pipeline, tmp_path):
+    """predict_unit tells its caller (the runner's progress bar) how many tiles are done."""
+    import rasterio
+
+    from hybridvision.pipelines.base import Unit
+    from hybridvision.pipelines.common.inference import tiles
+
+    pipeline, model = make_pipeline(scale=2, tile=48, overlap=12)
+    path = tmp_path / "scene.tif"
+    data = (np.random.default_rng(1).random((1, 90, 110)) * 1000).astype(np.uint16)
+    with rasterio.open(path, "w", driver="GTiff", height=90, width=110, count=1, dtype="uint16") as dataset:
+        dataset.write(data)
+    seen = []
+    unit = Unit("scene.tif", (path,))
+    (tmp_path / "out").mkdir()
+    paths = {name: tmp_path / "out" / name for name in pipeline.output_names(unit)}
+    pipeline.predict_unit(model, unit, paths, lambda done, total: seen.append((done, total)))
+    total = len(tiles(90, 110, 48, 12, pipeline.window))
+    assert seen == [(i, total) for i in range(1, total + 1)] and total > 1
