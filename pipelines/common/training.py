@@ -194,7 +194,7 @@ def train(
         config = dataclasses.replace(config, model=dataclasses.replace(config.model, adapter=None))
     elif adapter is not None:  # around a frozen backbone: the adapter is part of the network
         provenance["adapter"] = f"{adapter.name} {to_plain(adapter.kwargs)}"
-        provenance["parameters_by_part"] = parameter_report(module.model)
+    provenance["parameters_by_part"] = parameter_report(module.model)
     model = merge_adapter(module.config.model, module.model)
     model_path = save_checkpoint(run_dir / "model.safetensors", model, config, pipeline, provenance, train.export_dtype)
     return TrainResult(run_dir, model_path, metrics)
