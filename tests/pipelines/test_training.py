@@ -109,5 +109,5 @@ def test_init_from_a_checkpoint_that_shares_nothing_is_a_clear_error(tmp_path):
 def test_lora_targets_that_name_no_layer_are_a_clear_error():
     from hybridvision.backbones.adapters import add_lora
 
-    with pytest.raises(ValueError, match="name no Linear layer"):
+    with pytest.raises(ValueError, match="name no Linear or Conv layer"):
         add_lora(torch.nn.Sequential(torch.nn.Linear(2, 2)), targets=("qkv",))
