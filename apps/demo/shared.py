@@ -67,8 +67,9 @@ def request_folder(prefix: str) -> Path:
 
 def samples_root() -> Path:
     """Where generated demo samples are kept between runs (they are deterministic)."""
-    base = os.environ.get("HYBRIDVISION_CACHE") or Path.home() / ".cache" / "hybridvision"
-    return Path(base) / "demo-samples"
+    from hybridvision.backbones.cache import cache_root
+
+    return cache_root() / "demo-samples"
 
 
 _sample_lock = threading.Lock()

@@ -19,13 +19,13 @@ of the suite: any 3D decoder of the registry takes it. Sides must be multiples o
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..cache import cache_root
 from ..contract import BACKBONES, FeatureInfo, Support
 from . import FoundationCard, FrozenBackbone, check_identity, require
 
@@ -67,7 +67,7 @@ def stage(in_channels: int, width: int, blocks: int, stride: int) -> nn.Sequenti
 
 
 def cache_folder() -> Path:
-    return Path(os.environ.get("HYBRIDVISION_CACHE") or Path.home() / ".cache" / "hybridvision") / "foundation"
+    return cache_root() / "foundation"
 
 
 def astra_weights() -> dict[str, torch.Tensor]:
