@@ -71,7 +71,7 @@ class EfficientNetLite0(FrozenBackbone):
 
     card = CARD
 
-    def __init__(self, in_channels: int = 3, spatial_dims: int = 2):
+    def __init__(self, in_channels: int = 3, spatial_dims: int = 2, weights: bool = True):
         if spatial_dims != 2:
             raise ValueError(f"efficientnet_lite0_imagenet is 2D only, got spatial_dims={spatial_dims}")
         if in_channels not in (1, 3):
@@ -84,8 +84,9 @@ class EfficientNetLite0(FrozenBackbone):
         trunk = timm.create_model("efficientnet_lite0", pretrained=False, features_only=True)
         levels = [FeatureInfo(c, r) for c, r in zip(trunk.feature_info.channels(), trunk.feature_info.reduction())]
         super().__init__(in_channels, 2, levels)
-        weights = {k: v for k, v in imagenet_weights().items() if not k.startswith(("conv_head", "bn2", "classifier"))}
-        trunk.load_state_dict(weights, strict=True)
+        if weights:  # False: the architecture alone, for a network whose state dict carries them (bundles)
+            head = ("conv_head", "bn2", "classifier")
+            trunk.load_state_dict({k: v for k, v in imagenet_weights().items() if not k.startswith(head)}, strict=True)
         self.trunk = trunk
         self.freeze_all()
 

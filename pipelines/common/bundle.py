@@ -97,10 +97,18 @@ META_SCHEMA = {
 
 
 def build_network(run_config: dict) -> torch.nn.Module:
-    """The network of a checkpoint's run config (weights are loaded separately); bundles call it."""
+    """The network of a checkpoint's run config (weights are loaded separately); bundles call it.
 
+    A frozen pretrained backbone is built without reading its package: an exported adapter model is
+    one plain network, frozen and trained weights together in ``models/model.pt``."""
+
+    from ...backbones import BACKBONES
     from .config import parse_run_config
 
+    backbone = dict(run_config["model"]["backbone"])
+    if BACKBONES.entry(backbone["name"]).metadata.get("family") == "foundation":
+        # models/model.pt carries the frozen weights too: the bundle needs no weights package
+        run_config = {**run_config, "model": {**run_config["model"], "backbone": {**backbone, "weights": False}}}
     config = parse_run_config(run_config, "inference.json")
     return PIPELINES.entry(config.pipeline).factory(config.model, config.data).build_model()
 
@@ -307,8 +315,20 @@ def export(checkpoint: Path, output: Path, task: str, spec_of) -> dict[str, str]
     if spec.output_shape is not None:
         bundle_meta["network_data_format"]["outputs"]["pred"]["spatial_shape"] = list(spec.output_shape)
     card = model_card(spec, bundle_meta["description"], meta.get("provenance", {}), exports)
-    write_bundle_files(output, bundle_meta, spec.inference, card, LICENCE)
+    write_bundle_files(output, bundle_meta, spec.inference, card, LICENCE + frozen_notice(model))
     return exports
+
+
+def frozen_notice(model: torch.nn.Module) -> str:
+    """The licence lines for a frozen pretrained backbone whose weights the bundle now carries."""
+    frozen = getattr(getattr(model, "backbone", None), "frozen", None)
+    card = getattr(frozen, "card", None)
+    if card is None:
+        return ""
+    return (
+        f"models/ also carry the frozen weights of {type(frozen).__name__} ({card.source}), taken from the "
+        f"{card.package} package, SHA-256 {card.sha256}, under their own licence: {card.licence}.\n"
+    )
 
 
 def model_card(spec: BundleSpec, description: str, provenance: dict, exports: dict[str, str]) -> str:

@@ -56,3 +56,40 @@ def test_an_adapter_checkpoint_refuses_other_frozen_weights(tmp_path, monkeypatc
     monkeypatch.setattr(efficientnet_lite, "check_identity", lambda *args: None)
     with pytest.raises(InputError, match=r"trained on frozen weights 29a3a6c25b0b\.\.\. .* found 000000000000"):
         load_checkpoint(result.model_path)
+
+
+def test_an_adapter_model_exports_as_one_plain_network(tmp_path, monkeypatch):
+    """The bundle merges frozen and trained weights: model.pt holds both, the network builds without
+    the weights package, and ONNX and TorchScript give the checkpoint's output."""
+    import json
+
+    import numpy as np
+    import onnxruntime
+
+    from hybridvision.backbones.foundation import MissingFoundationPackage, efficientnet_lite
+    from hybridvision.pipelines.common.bundle import build_network
+    from hybridvision.pipelines.tumor3d.bundle import export_bundle
+
+    run_config = load_config(CONFIGS / "lite0_spatial3d.yaml", [*TEST_SIZE, f"data.cache_dir={tmp_path / 'cache'}"])
+    result = train(run_config, tmp_path / "run", progress_bar=False)
+    exports = export_bundle(result.model_path, tmp_path / "bundle")
+    assert exports["model.onnx"] == "ok" and exports["model.ts"] == "ok"
+    assert efficientnet_lite.CARD.sha256 in (tmp_path / "bundle" / "LICENSE").read_text()
+    _, model, _ = load_checkpoint(result.model_path)
+    x = torch.rand(1, 4, 32, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+
+    def no_package(*args):
+        raise MissingFoundationPackage("not installed")
+
+    monkeypatch.setattr(efficientnet_lite, "imagenet_weights", no_package)
+    inference = json.loads((tmp_path / "bundle" / "configs" / "inference.json").read_text())
+    network = build_network(inference["run_config"]).eval()
+    state = torch.load(tmp_path / "bundle" / "models" / "model.pt", weights_only=True)
+    assert any(k.startswith("backbone.frozen.") for k in state)  # the frozen weights travel in the bundle
+    network.load_state_dict(state, strict=True)
+    with torch.no_grad():
+        assert torch.allclose(network(x), expected, atol=1e-5)
+    session = onnxruntime.InferenceSession(str(tmp_path / "bundle" / "models" / "model.onnx"))
+    assert np.allclose(session.run(None, {"image": x.numpy()})[0], expected.numpy(), atol=1e-4)
