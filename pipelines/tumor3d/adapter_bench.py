@@ -1,7 +1,8 @@
 """tumor3d's arms for ``hybridvision bench adapters --pipeline tumor3d`` (see common/adapter_bench.py).
 
 With 8 generated training cases and the same steps: the shipped size trained from scratch
-(``hybrid_small`` + the U-decoder), the frozen CT encoder per modality with ``per_channel``, and the
+(``hybrid_small`` + the U-decoder), the frozen CT encoder per modality with ``per_channel``, the CT
+encoder reading a learned mix of the modalities (``inputs``: gradients through the trunk), and the
 frozen EfficientNet-Lite0 through ``spatial3d``; each with learning rates 1e-3 and 3e-3. Scored on
 held-out generated cases (seeds 3000+) and on shifted ones (contrast, noise and bias outside the
 training ranges). Full fine-tuning of the 117M-parameter CT encoder does not fit 2 CPU cores (about
@@ -19,6 +20,7 @@ from ..report import Report
 ARMS = (
     Arm("scratch hybrid_small", "demo.yaml"),
     Arm("ct_fm + per_channel", "ct_fm.yaml"),
+    Arm("ct_fm + inputs", "ct_fm_inputs.yaml"),
     Arm("lite0 + spatial3d", "lite0_spatial3d.yaml"),
 )
 LEARNING_RATES = (1e-3, 3e-3)

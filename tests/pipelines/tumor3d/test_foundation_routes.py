@@ -29,7 +29,7 @@ TEST_SIZE = [
 ]
 
 
-@pytest.mark.parametrize("config", ["ct_fm.yaml", "lite0_spatial3d.yaml"])
+@pytest.mark.parametrize("config", ["ct_fm.yaml", "ct_fm_inputs.yaml", "lite0_spatial3d.yaml"])
 def test_a_frozen_route_trains_and_its_checkpoint_holds_only_what_trained(config, tmp_path):
     run_config = load_config(CONFIGS / config, [*TEST_SIZE, f"data.cache_dir={tmp_path / 'cache'}"])
     result = train(run_config, tmp_path / "run", progress_bar=False)
