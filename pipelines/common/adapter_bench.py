@@ -25,35 +25,44 @@ from .isolated import isolated, peak_rss_mb
 
 @dataclass(frozen=True)
 class Arm:
-    """One way to train the task: a config (shipped YAML) and overrides (``--set`` strings)."""
+    """One way to train the task: a config (shipped YAML) and overrides (``--set`` strings), or a
+    shipped checkpoint scored without training."""
 
     name: str
     config: str
     overrides: tuple[str, ...] = ()
+    trained: bool = True  # False: ``config`` names a shipped checkpoint, scored as it is (the unadapted model)
 
 
-def run_arm(task: str, arm: Arm, overrides: list[str], samples: dict[str, str], work: str, queue) -> None:
-    """Child process: train, predict each sample set, evaluate; one row on the queue."""
+def run_arm(
+    task: str, arm: Arm, overrides: list[str], samples: dict[str, str], work: str, score_inputs: bool, queue
+) -> None:
+    """Child process: train (or take the shipped checkpoint), predict each sample set, evaluate; one row
+    on the queue. ``score_inputs``: the task's evaluation also reads the inputs (a gain over a baseline)."""
     from .batch import run_batch
-    from .checkpoint import load_checkpoint, read_metadata, shipped_root
+    from .checkpoint import load_checkpoint, read_metadata, resolve_checkpoint, shipped_root
     from .config import load_config
     from .training import train
 
-    config = load_config(shipped_root() / task / arm.config, [*arm.overrides, *overrides])
-    start = time.perf_counter()
-    result = train(config, Path(work) / "run", progress_bar=False, log=lambda line: None)
-    seconds = time.perf_counter() - start
-    pipeline, model, _ = load_checkpoint(result.model_path)
-    parts = read_metadata(result.model_path)["provenance"].get("parameters_by_part", {})
+    if arm.trained:
+        config = load_config(shipped_root() / task / arm.config, [*arm.overrides, *overrides])
+        start = time.perf_counter()
+        model_path = train(config, Path(work) / "run", progress_bar=False, log=lambda line: None).model_path
+        seconds_per_step = round((time.perf_counter() - start) / max(config.train.max_steps, 1), 2)
+    else:
+        model_path, seconds_per_step = resolve_checkpoint(arm.config), 0.0
+    pipeline, model, _ = load_checkpoint(model_path)
+    parts = read_metadata(model_path)["provenance"].get("parameters_by_part", {})
     row: dict[str, Any] = {
-        "seconds_per_step": round(seconds / max(config.train.max_steps, 1), 2),
-        "trainable": parts.get("trainable"),
+        "seconds_per_step": seconds_per_step,
+        "trainable": parts.get("trainable") if arm.trained else 0,
         "adapter_fraction": parts.get("adapter_fraction"),
     }
     for label, folder in samples.items():
         out = Path(work) / f"pred-{label}"
         run_batch(pipeline, model, Path(folder) / "inputs", out)
-        scores = type(pipeline).evaluate(out, Path(folder) / "truth")
+        extra = {"input": Path(folder) / "inputs"} if score_inputs else {}
+        scores = type(pipeline).evaluate(out, Path(folder) / "truth", **extra)
         row[label] = {k: round(v, 4) for k, v in scores["mean"].items() if isinstance(v, (int, float))}
     row["peak_mb"] = round(peak_rss_mb())
     queue.put(row)
@@ -68,8 +77,10 @@ def run_adapter_bench(
     output: Path,
     work: Path,
     log: Callable[[str], None] = print,
+    score_inputs: bool = False,
 ) -> dict[str, Any]:
-    """Every arm x learning rate not yet in ``output``; ``samples``: label -> write_samples options."""
+    """Every arm x learning rate not yet in ``output`` (an untrained arm: one row, learning rate None);
+    ``samples``: label -> write_samples options."""
     output = Path(output)
     result = json.loads(output.read_text()) if output.is_file() else {"task": task, "rows": []}
     done = {(row["arm"], row["learning_rate"]) for row in result["rows"]}
@@ -81,13 +92,14 @@ def run_adapter_bench(
             pipeline.write_samples(folder, **options)
         folders[label] = str(folder)
     for arm in arms:
-        for rate in learning_rates:
+        for rate in learning_rates if arm.trained else (None,):
             if (arm.name, rate) in done:
                 log(f"{arm.name}, learning rate {rate}: done before, skipped")
                 continue
             log(f"{arm.name}, learning rate {rate} ...")
             run_dir = Path(work) / f"{arm.name}-{rate}".replace(" ", "_").replace("+", "")
-            row = isolated(run_arm, task, arm, [*overrides, f"train.learning_rate={rate}"], folders, str(run_dir))
+            arm_overrides = [*overrides, f"train.learning_rate={rate}"]
+            row = isolated(run_arm, task, arm, arm_overrides, folders, str(run_dir), score_inputs)
             result["rows"].append({"arm": arm.name, "learning_rate": rate, **row})
             write_json_atomic(output, result)  # each row kept as soon as it is measured
     return result

@@ -18,7 +18,16 @@ SPEC = TaskSpec(
             "band by the network; auto: luma for RGB PNG/JPEG photos, bands for everything else",
         ),
     ),
-    samples=(CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),),
+    samples=(
+        CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),
+        CliOption(
+            "domain",
+            str,
+            "photos",
+            "photos: scikit-image's hold-out photos; radiology: pydicom-data's held-out CT, CR, US and MR "
+            "images, a domain the shipped models never trained on",
+        ),
+    ),
     evaluate=(CliOption("input", str, "", "folder of the low-resolution inputs (adds bicubic scores)"),),
     bench=(
         CliOption("threads", int, 2, "CPU threads"),

@@ -23,34 +23,50 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.clip(np.round(image * 255), 0, 255).astype(np.uint8).transpose(2, 0, 1)
 
 
-def write_samples(output: Path, count: int, seed: int, scale: int = 4, progress: Callable[[str], None] = print) -> dict:
+def write_samples(
+    output: Path, count: int, seed: int, scale: int = 4, domain: str = "photos", progress: Callable[[str], None] = print
+) -> dict:
+    """Hold-out images, downsampled, as predict's inputs and evaluate's truth.
+
+    Args:
+        domain: ``photos`` (scikit-image's hold-out photos) or ``radiology`` (pydicom-data's held-out
+            clinical images, a domain the shipped models never trained on; see dicom_domain.py).
+    """
     if scale not in (2, 4):
         raise ValueError(f"--scale must be 2 or 4, got {scale}")
+    if domain == "photos":
+        images = [(path.stem, load_unit_image(path)) for path in skimage_images(HOLDOUT)[:count]]
+    elif domain == "radiology":
+        from .dicom_domain import held_out_images
+
+        images = held_out_images()[:count]
+    else:
+        raise ValueError(f"--domain must be photos or radiology, got {domain!r}")
     output = Path(output)
     (output / "inputs").mkdir(parents=True, exist_ok=True)
     (output / "truth").mkdir(parents=True, exist_ok=True)
-    paths = skimage_images(HOLDOUT)[:count]
-    cases = []
-    for path in paths:
-        progress(f"{path.stem}")
-        high = crop_to_multiple(load_unit_image(path), scale)
-        truth = to_uint8(high)
-        low = bicubic_downsample(torch.from_numpy(truth.astype(np.float32) / 255)[None], scale)[0].numpy()
-        low = to_uint8(low.transpose(1, 2, 0))
-        mode = "L" if truth.shape[0] == 1 else None
-        with atomic_outputs(
-            {"in": output / "inputs" / f"{path.stem}.png", "truth": output / "truth" / f"{path.stem}.png"}
-        ) as temps:
-            save_pillow(low, temps["in"], mode)
-            save_pillow(truth, temps["truth"], mode)
-        cases.append({"name": f"{path.stem}.png", "truth_size": list(truth.shape[1:]), "source": path.name})
+    cases = [write_pair(output, name, image, scale, progress) for name, image in images]
     manifest = {
         "pipeline": "superres",
         "scale": scale,
         "seed": seed,
+        "domain": domain,
         "degradation": "bicubic, antialiased",
-        "hold_out": list(HOLDOUT),
+        "hold_out": [name for name, _ in images],
         "cases": cases,
     }
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
+
+
+def write_pair(output: Path, name: str, image: np.ndarray, scale: int, progress: Callable[[str], None]) -> dict:
+    """``inputs/<name>.png`` (bicubic-downsampled) and ``truth/<name>.png`` of one (H, W, C) image in [0, 1]."""
+    progress(name)
+    truth = to_uint8(crop_to_multiple(image, scale))
+    low = bicubic_downsample(torch.from_numpy(truth.astype(np.float32) / 255)[None], scale)[0].numpy()
+    low = to_uint8(low.transpose(1, 2, 0))
+    mode = "L" if truth.shape[0] == 1 else None
+    with atomic_outputs({"in": output / "inputs" / f"{name}.png", "truth": output / "truth" / f"{name}.png"}) as temps:
+        save_pillow(low, temps["in"], mode)
+        save_pillow(truth, temps["truth"], mode)
+    return {"name": f"{name}.png", "truth_size": list(truth.shape[1:]), "source": name}

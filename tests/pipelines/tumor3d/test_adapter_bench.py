@@ -21,5 +21,5 @@ def test_the_quick_adapter_bench_measures_a_row_and_a_rerun_skips_it(tmp_path):
 
 
 def test_a_task_without_arms_says_so():
-    result = CliRunner().invoke(build_app(), ["bench", "adapters", "--pipeline", "superres", "--quick"])
+    result = CliRunner().invoke(build_app(), ["bench", "adapters", "--pipeline", "spectral", "--quick"])
     assert result.exit_code != 0 and "no adapter bench" in result.output
