@@ -106,6 +106,18 @@ def shipped(pipeline: str) -> dict[str, Path]:
     return {p.stem: p for p in shipped_checkpoints() if p.parent.name == pipeline}
 
 
+def model_choices(pipeline: str, stems: tuple[str, ...] | None = None) -> dict[str, Path]:
+    """Shipped checkpoints to pick from, the pipeline's default first: ``{"demo (hybrid_small + unet)": path}``.
+
+    ``stems``: only these (e.g. one anatomy's); the label names what each model is built from."""
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint, read_metadata, summarise_checkpoint
+
+    found = {stem: path for stem, path in shipped(pipeline).items() if stems is None or stem in stems}
+    default = default_checkpoint(pipeline)
+    ordered = sorted(found.items(), key=lambda item: (item[1] != default, item[0]))
+    return {f"{stem} ({summarise_checkpoint(read_metadata(path)) or 'model'})": path for stem, path in ordered}
+
+
 def shows_errors(handler: Callable) -> Callable:
     """Run a handler; turn failures into ``gr.Error`` messages the page shows."""
     import gradio as gr

@@ -16,6 +16,7 @@ import numpy as np
 from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
+    model_choices,
     predict_folder,
     request_folder,
     shows_errors,
@@ -45,9 +46,15 @@ LEGEND = (
 )
 
 
-def checkpoint() -> Path:
+def checkpoint(model: str | None = None) -> Path:
+    """The chosen shipped model (a label of ``model_choices``), else the task's default."""
     from hybridvision.pipelines.common.checkpoint import default_checkpoint
 
+    if model:
+        choices = model_choices("tumor3d")
+        if model not in choices:
+            raise ValueError(f"no shipped tumor3d model {model!r}; choose one of: {', '.join(choices)}")
+        return choices[model]
     return default_checkpoint("tumor3d")
 
 
@@ -117,8 +124,11 @@ def tumour_centre(label: np.ndarray, plane: str) -> float:
 
 
 @shows_errors
-def segment(t1: Any, t1ce: Any, t2: Any, flair: Any, plane: str = "axial", progress: Any = None):
-    """Segment one case; returns (state, slice, position, volumes, label file, mesh file, status)."""
+def segment(
+    t1: Any, t1ce: Any, t2: Any, flair: Any, plane: str = "axial", progress: Any = None, model: str | None = None
+):
+    """Segment one case with ``model`` (default: the task's); returns (state, slice, position, volumes,
+    label file, mesh file, status)."""
     import nibabel as nib
 
     from hybridvision.pipelines.common.mesh import write_label_meshes
@@ -134,7 +144,7 @@ def segment(t1: Any, t1ce: Any, t2: Any, flair: Any, plane: str = "axial", progr
         shutil.copy(path, case / f"case_{modality}{nifti_suffix(path)}")
     report = progress or (lambda *args, **kwargs: None)
     report(0.1, desc="segmenting (sliding window on the CPU)")
-    (label_path,) = predict_folder(checkpoint(), case, folder / "output")
+    (label_path,) = predict_folder(checkpoint(model), case, folder / "output")
     report(0.8, desc="surface mesh")
     label_image = nib.as_closest_canonical(nib.load(str(label_path)))
     label = np.asarray(label_image.dataobj, dtype=np.uint8)
@@ -156,10 +166,10 @@ def segment(t1: Any, t1ce: Any, t2: Any, flair: Any, plane: str = "axial", progr
     return state, render(state, plane, position), position, volumes, str(label_path), str(mesh_path), status
 
 
-def segment_sample(plane: str = "axial", progress: Any = None):
+def segment_sample(plane: str = "axial", progress: Any = None, model: str | None = None):
     """The sample case: fills the four upload boxes too."""
     paths = sample_case()
-    return (*[str(p) for p in paths], *segment(*paths, plane=plane, progress=progress))
+    return (*[str(p) for p in paths], *segment(*paths, plane=plane, progress=progress, model=model))
 
 
 def change_plane(state: dict | None, plane: str):
@@ -197,6 +207,14 @@ def build_tab() -> None:
             elem_classes=SAMPLE_BUTTON,
         )
         run_button = gr.Button("Segment", variant="primary", elem_id="tumor3d-run")
+    choices = list(model_choices("tumor3d"))
+    model = gr.Dropdown(
+        choices,
+        value=choices[0],
+        label="model (the first is the default, best on held-out cases; see the README)",
+        visible=len(choices) > 1,
+        elem_id="tumor3d-model",
+    )
     status = gr.Markdown(elem_id="tumor3d-status")
     state = gr.State()
     with gr.Row():
@@ -211,13 +229,13 @@ def build_tab() -> None:
             download = gr.File(label="label NIfTI", interactive=False)
     outputs = [state, view, position, volumes, download, surface, status]
 
-    def run(t1, t1ce, t2, flair, plane_value, progress=gr.Progress()):
-        return segment(t1, t1ce, t2, flair, plane_value, progress)
+    def run(t1, t1ce, t2, flair, plane_value, model_value, progress=gr.Progress()):
+        return segment(t1, t1ce, t2, flair, plane_value, progress, model_value)
 
-    def run_sample(plane_value, progress=gr.Progress()):
-        return segment_sample(plane_value, progress)
+    def run_sample(plane_value, model_value, progress=gr.Progress()):
+        return segment_sample(plane_value, progress, model_value)
 
-    run_button.click(run, [*uploads, plane], outputs)
-    sample_button.click(run_sample, [plane], [*uploads, *outputs])
+    run_button.click(run, [*uploads, plane, model], outputs)
+    sample_button.click(run_sample, [plane, model], [*uploads, *outputs])
     plane.change(change_plane, [state, plane], [view, position])
     position.change(render, [state, plane, position], view)

@@ -82,6 +82,18 @@ def test_tumor3d_sample_case_end_to_end():
     assert 0 <= position <= 100
 
 
+def test_tumor3d_model_choice_lists_the_default_first_and_refuses_unknown_names():
+    from hybridvision.apps.demo.shared import model_choices
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint
+
+    choices = model_choices("tumor3d")
+    first = next(iter(choices))
+    assert choices[first] == default_checkpoint("tumor3d") and first.startswith("demo (hybrid_small + unet")
+    assert tumor3d_tab.checkpoint(first) == tumor3d_tab.checkpoint()
+    with pytest.raises(ValueError, match="no shipped tumor3d model 'nope'; choose one of: demo"):
+        tumor3d_tab.checkpoint("nope")
+
+
 def test_superres_upscales_a_png(tmp_path):
     rng = np.random.default_rng(0)
     image = (rng.random((40, 48)) * 255).astype(np.uint8)
