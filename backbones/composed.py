@@ -7,9 +7,12 @@ channel-subset support) are asked of this module, which asks its backbone.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
+from .band_fill import interpolate_bands
 from .contract import Backbone
 
 
@@ -38,6 +41,10 @@ class EncoderDecoder(nn.Module):
         return self.backbone.channel_group_size
 
     def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None) -> torch.Tensor:
-        """x: the backbone's input; ``channel_ids`` (spectral backbones): which bands x's channels are."""
+        """x: the backbone's input; ``channel_ids`` (sorted): which bands x's channels are. A backbone
+        that cannot take them (a frozen RGB model behind a band adapter) gets the missing bands
+        interpolated from the kept ones."""
+        if channel_ids is not None and "channel_ids" not in inspect.signature(self.backbone.forward).parameters:
+            x, channel_ids = interpolate_bands(x, channel_ids, self.backbone.in_channels), None
         features = self.backbone(x) if channel_ids is None else self.backbone(x, channel_ids=channel_ids)
         return self.decoder(x, features) if getattr(self.decoder, "takes_input", False) else self.decoder(features)

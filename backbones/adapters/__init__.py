@@ -45,6 +45,7 @@ ADAPTERS.register(
     InputsAdapter,
     around="backbone",
     changes_input_channels=True,
+    task_keys=("wavelengths",),  # filled from the task's model block when it has them
     description="N modalities or bands mixed, learned, into the frozen model's input channels",
 )
 

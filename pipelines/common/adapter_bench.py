@@ -35,7 +35,13 @@ class Arm:
 
 
 def run_arm(
-    task: str, arm: Arm, overrides: list[str], samples: dict[str, str], work: str, score_inputs: bool, queue
+    task: str,
+    arm: Arm,
+    overrides: list[str],
+    samples: dict[str, tuple[str, dict]],
+    work: str,
+    score_inputs: bool,
+    queue,
 ) -> None:
     """Child process: train (or take the shipped checkpoint), predict each sample set, evaluate; one row
     on the queue. ``score_inputs``: the task's evaluation also reads the inputs (a gain over a baseline)."""
@@ -58,9 +64,14 @@ def run_arm(
         "trainable": parts.get("trainable") if arm.trained else 0,
         "adapter_fraction": parts.get("adapter_fraction"),
     }
-    for label, folder in samples.items():
+    for label, (folder, predict_options) in samples.items():
         out = Path(work) / f"pred-{label}"
-        run_batch(pipeline, model, Path(folder) / "inputs", out)
+        pipeline.configure_prediction(**predict_options)
+        report = run_batch(pipeline, model, Path(folder) / "inputs", out)
+        if report.failed:  # a score over the units that worked would flatter the arm
+            first = report.failed[0]
+            count = len(report.failed)
+            raise RuntimeError(f"{arm.name}, {label}: {count} predictions failed ({first.name}: {first.error})")
         extra = {"input": Path(folder) / "inputs"} if score_inputs else {}
         scores = type(pipeline).evaluate(out, Path(folder) / "truth", **extra)
         row[label] = {k: round(v, 4) for k, v in scores["mean"].items() if isinstance(v, (int, float))}
@@ -80,17 +91,21 @@ def run_adapter_bench(
     score_inputs: bool = False,
 ) -> dict[str, Any]:
     """Every arm x learning rate not yet in ``output`` (an untrained arm: one row, learning rate None);
-    ``samples``: label -> write_samples options."""
+    ``samples``: label -> write_samples options, plus ``predict``: prediction options for that set
+    (spectral's ``{"bands": "every-other"}``); sets with the same write options share a folder."""
     output = Path(output)
     result = json.loads(output.read_text()) if output.is_file() else {"task": task, "rows": []}
     done = {(row["arm"], row["learning_rate"]) for row in result["rows"]}
     pipeline = PIPELINES.entry(task).factory
-    folders = {}
+    folders, written = {}, {}
     for label, options in samples.items():
-        folder = Path(work) / f"samples-{label}"
+        options = dict(options)
+        predict_options = options.pop("predict", {})
+        key = json.dumps(options, sort_keys=True)
+        folder = written.setdefault(key, Path(work) / f"samples-{label}")
         if not (folder / "manifest.json").is_file():
             pipeline.write_samples(folder, **options)
-        folders[label] = str(folder)
+        folders[label] = (str(folder), predict_options)
     for arm in arms:
         for rate in learning_rates if arm.trained else (None,):
             if (arm.name, rate) in done:

@@ -38,9 +38,16 @@ def adapter_kind(block: ComposedModelConfig) -> str | None:
     return None if block.adapter is None else ADAPTERS.entry(block.adapter.name).metadata["around"]
 
 
-def build_backbone_of(block: ComposedModelConfig, in_channels: int, spatial_dims: int, image_size: int = 0) -> Backbone:
+def build_backbone_of(
+    block: ComposedModelConfig,
+    in_channels: int,
+    spatial_dims: int,
+    image_size: int = 0,
+    task_facts: Mapping[str, Any] | None = None,
+) -> Backbone:
     """The block's backbone for this input, inside its adapter when the adapter wraps a backbone;
-    ``image_size`` goes to backbones built for one size."""
+    ``image_size`` goes to backbones built for one size; ``task_facts`` (e.g. the bands' wavelengths)
+    to an adapter that names them in its ``task_keys``."""
     support = BACKBONES.entry(block.backbone.name).metadata["support"]
     extra: dict[str, Any] = {"in_channels": in_channels, "spatial_dims": spatial_dims}
     adapter = ADAPTERS.entry(block.adapter.name) if adapter_kind(block) == "backbone" else None
@@ -56,6 +63,7 @@ def build_backbone_of(block: ComposedModelConfig, in_channels: int, spatial_dims
     if adapter is None:
         return backbone
     kwargs = dict(block.adapter.kwargs)
+    kwargs |= {k: v for k, v in (task_facts or {}).items() if k in adapter.metadata.get("task_keys", ()) and v}
     if adapter.metadata.get("changes_input_channels"):
         kwargs["in_channels"] = in_channels
     return block.adapter.build(ADAPTERS, backbone=backbone, **kwargs)
@@ -80,9 +88,10 @@ def build_composed(
     spatial_dims: int,
     decoder_extra: Mapping[str, Any] | None = None,
     image_size: int = 0,
+    task_facts: Mapping[str, Any] | None = None,
 ) -> EncoderDecoder:
     """backbone + decoder of ``block`` as one ``EncoderDecoder`` (the adapter is added by training)."""
-    backbone = build_backbone_of(block, in_channels, spatial_dims, image_size)
+    backbone = build_backbone_of(block, in_channels, spatial_dims, image_size, task_facts)
     return EncoderDecoder(backbone, build_decoder_of(block, backbone, decoder_extra))
 
 

@@ -103,7 +103,8 @@ class SpectralPipeline(Pipeline):
     # -- model and training -------------------------------------------------------------
     def build_model(self) -> nn.Module:
         model = self.model_cfg
-        return build_composed(model, model.bands, 2, {"classes": len(model.classes)}, image_size=model.patch)
+        facts = {"wavelengths": tuple(self.wavelengths)}  # an inputs adapter starts from an RGB response
+        return build_composed(model, model.bands, 2, {"classes": len(model.classes)}, model.patch, facts)
 
     @classmethod
     def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Adapters around a frozen backbone: the contract kept, a zero start, only the adapter trains."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -66,6 +68,28 @@ def test_the_inputs_adapter_starts_as_the_mean_of_the_channels():
     x = torch.randn(1, 4, 64, 64)
     with torch.no_grad():
         assert torch.allclose(adapted(x)[-1], backbone(x.mean(1, keepdim=True))[-1], atol=1e-5)
+
+
+def test_the_inputs_adapter_starts_from_an_rgb_response_given_wavelengths():
+    from hybridvision.backbones.adapters.inputs import rgb_response
+
+    sentinel2 = [443, 490, 560, 665, 705, 740, 783, 842, 865, 945, 1375, 1610, 2190]
+    response = rgb_response(sentinel2)
+    assert torch.allclose(response.sum(1), torch.ones(3))
+    assert response[0].argmax() == 3 and response[1].argmax() == 2 and response[2].argmax() == 1  # R, G, B bands
+    assert response[:, 7:].abs().sum() == 0  # the NIR and SWIR bands are no colour
+    assert torch.allclose(rgb_response([1600.0, 2200.0]), torch.full((3, 2), 0.5))  # no visible band: the mean
+
+
+def test_spectral_chips_on_an_rgb_model_start_from_the_bands_colours():
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.spectral import SpectralPipeline
+
+    overrides = ["model.backbone={name: efficientnet_lite0_imagenet}", "model.adapter={name: inputs}"]
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "spectral" / "chips.yaml", overrides)
+    model = SpectralPipeline(config.model, config.data).build_model()
+    mix = model.backbone.mix.weight.detach().reshape(3, 13)
+    assert mix[0].argmax() == 3 and mix[2].argmax() == 1 and mix[:, 10:].abs().sum() == 0
 
 
 def test_the_trainable_fraction_is_the_adapters_share_of_frozen_plus_adapter():

@@ -18,8 +18,3 @@ def test_the_quick_adapter_bench_measures_a_row_and_a_rerun_skips_it(tmp_path):
     again = CliRunner().invoke(build_app(), args)
     assert again.exit_code == 0 and "done before, skipped" in again.output
     assert len(json.loads(output.read_text())["rows"]) == 1
-
-
-def test_a_task_without_arms_says_so():
-    result = CliRunner().invoke(build_app(), ["bench", "adapters", "--pipeline", "spectral", "--quick"])
-    assert result.exit_code != 0 and "no adapter bench" in result.output
