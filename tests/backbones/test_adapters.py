@@ -155,3 +155,17 @@ def test_per_channel_runs_each_channel_through_the_one_channel_model_and_starts_
         ADAPTERS.build(
             "per_channel", backbone=build_backbone("hybrid_test", in_channels=3, spatial_dims=3), in_channels=4
         )
+
+
+def test_a_band_subset_reaches_a_backbone_without_channel_ids_as_interpolated_bands():
+    from hybridvision.backbones import EncoderDecoder
+    from hybridvision.backbones.band_fill import interpolate_bands
+    from hybridvision.backbones.decoders import build_decoder
+
+    frozen = build_backbone("hybrid_test", in_channels=3, spatial_dims=2)
+    backbone = ADAPTERS.build("inputs", backbone=frozen, in_channels=6)
+    decoder = build_decoder("classifier", backbone.feature_info, 6, 2, classes=4)
+    model = EncoderDecoder(backbone, decoder).eval()
+    x, kept = torch.randn(2, 3, 32, 32), torch.tensor([0, 2, 5])
+    with torch.no_grad():
+        assert torch.allclose(model(x, channel_ids=kept), model(interpolate_bands(x, kept, 6)))
