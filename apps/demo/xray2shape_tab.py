@@ -11,15 +11,40 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .shared import SAMPLE_BUTTON, cached_sample, predict_folder, request_folder, shipped, shows_errors, uploaded_path
+from .shared import (
+    SAMPLE_BUTTON,
+    cached_sample,
+    model_choices,
+    predict_folder,
+    request_folder,
+    shipped,
+    shows_errors,
+    uploaded_path,
+)
 from .tabs import tab
 
 SAMPLE_SEED = 1000  # samples start at 1000; training seeds start at 1 000 000
 
 
 def checkpoints() -> dict[str, Path]:
-    """Shipped checkpoints by anatomy ("femur", "spine")."""
-    return dict(sorted(shipped("xray2shape").items()))
+    """Each anatomy's default checkpoint, the one named after it ("femur", "spine")."""
+    from hybridvision.pipelines.xray2shape.geometry import ANATOMIES
+
+    return {stem: path for stem, path in sorted(shipped("xray2shape").items()) if stem in ANATOMIES}
+
+
+def models_for(anatomy: str) -> dict[str, Path]:
+    """The shipped models of one anatomy, its default first (``model_choices`` labels)."""
+    from hybridvision.pipelines.common.checkpoint import read_metadata
+
+    stems = tuple(
+        stem
+        for stem, path in shipped("xray2shape").items()
+        if read_metadata(path)["config"]["model"].get("anatomy") == anatomy
+    )
+    choices = model_choices("xray2shape", stems)
+    default = checkpoints().get(anatomy)
+    return dict(sorted(choices.items(), key=lambda item: item[1] != default))
 
 
 def sample_pair(anatomy: str) -> tuple[Path, Path]:
@@ -36,11 +61,15 @@ def sample_pair(anatomy: str) -> tuple[Path, Path]:
 
 
 @shows_errors
-def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None):
-    """Two views -> (mesh file, label NIfTI, status)."""
+def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None, model: str | None = None):
+    """Two views -> (mesh file, label NIfTI, status); ``model``: one of ``models_for(anatomy)``."""
     found = checkpoints()
     if anatomy not in found:
         raise ValueError(f"no shipped {anatomy} checkpoint (have: {', '.join(found) or 'none'})")
+    models = models_for(anatomy)
+    if model and model not in models:
+        raise ValueError(f"no shipped {anatomy} model {model!r}; choose one of: {', '.join(models)}")
+    checkpoint = models[model] if model else found[anatomy]
     views = {"ap": uploaded_path(ap), "lat": uploaded_path(lateral)}
     missing = [name for name, path in views.items() if path is None]
     if missing:
@@ -56,15 +85,15 @@ def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None):
         shutil.copy(path, inputs / f"case_{view}{suffixes.lower()}")
     report(0.2, desc="reconstructing")
     start = time.perf_counter()
-    segmentation, mesh = predict_folder(found[anatomy], inputs, folder / "output")
+    segmentation, mesh = predict_folder(checkpoint, inputs, folder / "output")
     status = f"{anatomy}: labels and mesh in {time.perf_counter() - start:.1f} s (research use only)"
     return str(mesh), str(segmentation), status
 
 
 @shows_errors
-def reconstruct_sample(anatomy: str, progress: Any = None):
+def reconstruct_sample(anatomy: str, progress: Any = None, model: str | None = None):
     ap, lateral = sample_pair(anatomy)
-    return (str(ap), str(lateral), *reconstruct(ap, lateral, anatomy, progress))
+    return (str(ap), str(lateral), *reconstruct(ap, lateral, anatomy, progress, model))
 
 
 @tab("xray2shape")
@@ -81,6 +110,14 @@ def build_tab() -> None:
             ap = gr.File(label="AP view", type="filepath", elem_id="xray2shape-ap")
             lateral = gr.File(label="lateral view", type="filepath", elem_id="xray2shape-lat")
             anatomy = gr.Radio(anatomies, value=anatomies[0] if anatomies else None, label="anatomy")
+            first = list(models_for(anatomies[0])) if anatomies else []
+            model = gr.Dropdown(
+                first,
+                value=first[0] if first else None,
+                label="model (the first is the anatomy's default)",
+                visible=len(first) > 1,
+                elem_id="xray2shape-model",
+            )
             run_button = gr.Button("Reconstruct", variant="primary", elem_id="xray2shape-run")
             sample = gr.Button(
                 f"generated case (seed {SAMPLE_SEED})",
@@ -93,11 +130,16 @@ def build_tab() -> None:
             status = gr.Markdown(elem_id="xray2shape-status")
             labels = gr.File(label="label NIfTI", interactive=False)
 
-    def run(ap_file, lateral_file, anatomy_name, progress=gr.Progress()):
-        return reconstruct(ap_file, lateral_file, anatomy_name, progress)
+    def run(ap_file, lateral_file, anatomy_name, model_name, progress=gr.Progress()):
+        return reconstruct(ap_file, lateral_file, anatomy_name, progress, model_name)
 
-    def run_sample(anatomy_name, progress=gr.Progress()):
-        return reconstruct_sample(anatomy_name, progress)
+    def run_sample(anatomy_name, model_name, progress=gr.Progress()):
+        return reconstruct_sample(anatomy_name, progress, model_name)
 
-    run_button.click(run, [ap, lateral, anatomy], [mesh, labels, status])
-    sample.click(run_sample, [anatomy], [ap, lateral, mesh, labels, status])
+    def anatomy_models(anatomy_name):
+        choices = list(models_for(anatomy_name))
+        return gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1)
+
+    run_button.click(run, [ap, lateral, anatomy, model], [mesh, labels, status])
+    sample.click(run_sample, [anatomy, model], [ap, lateral, mesh, labels, status])
+    anatomy.change(anatomy_models, [anatomy], [model])

@@ -94,6 +94,17 @@ def test_tumor3d_model_choice_lists_the_default_first_and_refuses_unknown_names(
         tumor3d_tab.checkpoint("nope")
 
 
+def test_xray2shape_offers_each_anatomys_models_its_default_first(tmp_path):
+    assert list(xray2shape_tab.checkpoints()) == ["femur", "spine"]
+    for anatomy in ("femur", "spine"):
+        models = xray2shape_tab.models_for(anatomy)
+        assert next(iter(models)).startswith(f"{anatomy} (") and models[next(iter(models))].stem == anatomy
+    with pytest.raises(gr.Error, match="no shipped femur model 'spine"):
+        xray2shape_tab.reconstruct(
+            tmp_path / "a.png", tmp_path / "b.png", "femur", model=next(iter(xray2shape_tab.models_for("spine")))
+        )
+
+
 def test_superres_upscales_a_png(tmp_path):
     rng = np.random.default_rng(0)
     image = (rng.random((40, 48)) * 255).astype(np.uint8)
