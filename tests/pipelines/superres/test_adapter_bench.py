@@ -1,13 +1,10 @@
 """bench adapters --pipeline superres --quick: the shipped x2 scored as it is and with LoRA adapted on
 the radiology domain, by PSNR gain over bicubic on held-out pydicom-data images."""
 
-import json
-
 import numpy as np
-from typer.testing import CliRunner
 
-from hybridvision.apps.cli import build_app
 from hybridvision.pipelines.superres.dicom_domain import HELD_OUT, TRAIN, read_dicom_image
+from tests.quick_bench import quick_adapter_bench
 
 
 def test_the_radiology_domain_is_real_disjoint_and_windowed():
@@ -18,11 +15,7 @@ def test_the_radiology_domain_is_real_disjoint_and_windowed():
 
 
 def test_the_quick_superres_adapter_bench_scores_unadapted_and_lora(tmp_path):
-    output = tmp_path / "bench.json"
-    args = ["bench", "adapters", "--pipeline", "superres", "--quick", "--output", str(output)]
-    result = CliRunner().invoke(build_app(), args)
-    assert result.exit_code == 0, result.output
-    shipped, lora = json.loads(output.read_text())["rows"]
+    (shipped, lora), _ = quick_adapter_bench("superres", tmp_path)
     assert shipped["arm"] == "shipped x2, unadapted" and shipped["learning_rate"] is None
     assert shipped["trainable"] == 0 and shipped["held-out"]["psnr_gain"] > 0  # the shipped x2 beats bicubic
     assert lora["arm"] == "x2 + lora" and 0 < lora["trainable"] < 1e5
