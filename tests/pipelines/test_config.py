@@ -106,7 +106,7 @@ def test_shipped_checkpoints_older_configs_read_as_their_yaml_in_the_current_sha
         current = load_config(shipped_root() / path.parent.name / f"{path.stem}.yaml")
         assert saved.model == current.model, path
         checked += 1
-    assert checked == 7
+    assert checked == 9
 
 
 def test_older_adapter_keys_move_to_model_adapter():
