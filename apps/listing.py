@@ -105,7 +105,7 @@ def list_checkpoints(
         meta = read_metadata(path)
         prov = meta.get("provenance", {})
         name = shipped_name(path)
-        model = summarise_checkpoint(meta)
+        model = summarise_checkpoint(meta).replace(" + ", "\n+ ")  # one part a line: the column stays narrow
         size = f"{prov.get('parameters', 0) / 1e6:.2f}M params, {path.stat().st_size / 2**20:.1f} MB"
         about = "\n".join(part for part in (name, model, size) if part)
         card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
