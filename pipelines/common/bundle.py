@@ -321,10 +321,12 @@ def export(checkpoint: Path, output: Path, task: str, spec_of) -> dict[str, str]
 
 def frozen_notice(model: torch.nn.Module) -> str:
     """The licence lines for a frozen pretrained backbone whose weights the bundle now carries."""
-    frozen = getattr(getattr(model, "backbone", None), "frozen", None)
-    card = getattr(frozen, "card", None)
-    if card is None:
+    from .checkpoint import frozen_backbone
+
+    frozen = frozen_backbone(model)
+    if frozen is None:
         return ""
+    card = frozen.card
     return (
         f"models/ also carry the frozen weights of {type(frozen).__name__} ({card.source}), taken from the "
         f"{card.package} package, SHA-256 {card.sha256}, under their own licence: {card.licence}.\n"

@@ -129,14 +129,20 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     return pipeline, model.to(device).eval(), metadata
 
 
+def frozen_backbone(model: torch.nn.Module) -> torch.nn.Module | None:
+    """The frozen pretrained backbone (with its ``card``) an adapter wraps inside ``model``, or None."""
+    frozen = getattr(getattr(model, "backbone", None), "frozen", None)
+    return frozen if getattr(frozen, "card", None) is not None else None
+
+
 def frozen_identity(model: torch.nn.Module) -> dict[str, str] | None:
     """Name, package and SHA-256 of a frozen pretrained backbone inside an adapter (None: there is none).
 
     Its tensors are left out of checkpoints: the package holds them, the SHA-256 says which."""
-    frozen = getattr(getattr(model, "backbone", None), "frozen", None)
-    card = getattr(frozen, "card", None)
-    if card is None:
+    frozen = frozen_backbone(model)
+    if frozen is None:
         return None
+    card = frozen.card
     return {
         "backbone": type(frozen).__name__,
         "package": card.package,
