@@ -12,19 +12,24 @@ import atexit
 import functools
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
+
+from hybridvision.pipelines.errors import InputError
 
 log = logging.getLogger("hybridvision.demo")
 
 RESEARCH_NOTE = (
-    "**Research use only.** The medical tabs (tumor3d) are not medical devices and must not be used "
-    "for diagnosis or treatment decisions. Models were trained on generated and public images on a CPU."
+    "**Research use only.** The medical tabs (tumor3d and xray2shape) are not medical devices and must "
+    "not be used for diagnosis or treatment decisions. Models were trained on generated and public "
+    "images on a CPU."
 )
 
 NODATA_CSS = """
@@ -118,8 +123,32 @@ def model_choices(pipeline: str, stems: tuple[str, ...] | None = None) -> dict[s
     return {f"{stem} ({summarise_checkpoint(read_metadata(path)) or 'model'})": path for stem, path in ordered}
 
 
+FOLDERS = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:]+)+[\\/]")  # a path's folders, up to its file name
+
+
+def user_message(message: str, names: Mapping[str, str] | None = None) -> str:
+    """A message as the user should read it: no server folder (uploads and the work folder live in
+    temporary folders the user never named), and the demo's own file names (``case_t1.nii.gz``)
+    turned back into the names the user uploaded."""
+    message = FOLDERS.sub("", message)
+    for ours, theirs in sorted((names or {}).items(), key=lambda item: -len(item[0])):
+        message = message.replace(ours, theirs)
+    return message
+
+
+@contextmanager
+def their_names(names: Mapping[str, str]):
+    """Errors raised inside name the user's files (``{our file name: their file name}``)."""
+    from hybridvision.pipelines.errors import one_line, user_errors
+
+    try:
+        yield
+    except user_errors() as error:
+        raise InputError(user_message(one_line(error), names)) from None
+
+
 def shows_errors(handler: Callable) -> Callable:
-    """Run a handler; turn failures into ``gr.Error`` messages the page shows."""
+    """Run a handler; turn failures into ``gr.Error`` messages of one line without server paths."""
     import gradio as gr
 
     from hybridvision.pipelines.errors import one_line, user_errors
@@ -131,10 +160,27 @@ def shows_errors(handler: Callable) -> Callable:
         except gr.Error:
             raise
         except user_errors() as error:
-            raise gr.Error(one_line(error)) from None
+            raise gr.Error(user_message(one_line(error))) from None
         except Exception as error:
             log.exception("demo handler %s failed", handler.__name__)
             raise gr.Error(f"internal error ({type(error).__name__}); the server log has the details") from None
+
+    return wrapper
+
+
+def in_status(handler: Callable, blank: tuple, status: int) -> Callable:
+    """The page's side of ``shows_errors``: an error clears every output (``blank``: the cleared value
+    of each) and shows once, as one line in the ``status`` output, instead of a badge on each."""
+    import gradio as gr
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error as error:
+            cleared = list(blank)
+            cleared[status] = f"**Error:** {error.message}"
+            return tuple(cleared)
 
     return wrapper
 

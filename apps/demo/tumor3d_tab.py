@@ -14,12 +14,15 @@ from typing import Any
 import numpy as np
 
 from .shared import (
+    RESEARCH_NOTE,
     SAMPLE_BUTTON,
     cached_sample,
+    in_status,
     model_choices,
     predict_folder,
     request_folder,
     shows_errors,
+    their_names,
     to_display,
     uploaded_path,
 )
@@ -91,44 +94,98 @@ def region_volumes(label: np.ndarray, voxel_mm3: float) -> list[list[Any]]:
     return [[name, round(count * voxel_mm3 / 1000.0, 2)] for name, count in zip(names, counts)]
 
 
-def slice_of(volume: np.ndarray, plane: str, position: float) -> np.ndarray:
-    """A 2D view of an RAS volume at ``position`` (0-100 % along the plane's axis), screen-oriented."""
+ORIENTATION = {  # screen edge -> the patient's side there (left, right, top, bottom)
+    "axial": ("L", "R", "A", "P"),
+    "coronal": ("L", "R", "S", "I"),
+    "sagittal": ("P", "A", "S", "I"),
+}
+
+
+def slice_of(volume: np.ndarray, plane: str, index: int) -> np.ndarray:
+    """A 2D view of an RAS volume at slice ``index`` along the plane's axis (clipped), screen-oriented."""
     axis = PLANE_AXIS[plane]
-    index = int(round(position / 100.0 * (volume.shape[axis] - 1)))
-    view = np.take(volume, index, axis=axis)
+    view = np.take(volume, int(np.clip(index, 0, volume.shape[axis] - 1)), axis=axis)
     return np.flipud(view.T)
 
 
-def render(state: dict | None, plane: str, position: float) -> np.ndarray | None:
-    """The FLAIR slice with the label overlay, as an RGB uint8 image."""
+def windowed(volume: np.ndarray, robust: tuple[float, float], window: float, level: float) -> np.ndarray:
+    """uint8 grey of a volume: ``level`` (%) is the centre and ``window`` (%) the width, both of the
+    volume's robust range (1st to 99.5th percentile); 100 / 50 shows that range as it is."""
+    low, high = robust
+    span = max(high - low, 1e-12)
+    centre, width = low + level / 100.0 * span, max(window, 1.0) / 100.0 * span
+    return to_display(volume, centre - width / 2, centre + width / 2)
+
+
+def with_orientation(rgb: np.ndarray, plane: str) -> np.ndarray:
+    """The patient's side written at each edge's middle (L/R, A/P, S/I)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(12, rgb.shape[0] // 24))
+    height, width = rgb.shape[:2]
+    left, right, top, bottom = ORIENTATION[plane]
+    margin = 4
+    for letter, (x, y, anchor) in {
+        left: (margin, height / 2, "lm"),
+        right: (width - margin, height / 2, "rm"),
+        top: (width / 2, margin, "mt"),
+        bottom: (width / 2, height - margin, "mb"),
+    }.items():
+        draw.text((x, y), letter, fill=(255, 255, 255), font=font, anchor=anchor, stroke_width=2, stroke_fill=(0, 0, 0))
+    return np.asarray(image)
+
+
+def render(state: dict | None, plane: str, index: int, window: float = 100.0, level: float = 50.0) -> np.ndarray | None:
+    """The FLAIR slice (window / level) with the label overlay and orientation letters, RGB uint8."""
     if not state:
         return None
-    grey = slice_of(state["background"], plane, position)
-    label = slice_of(state["label"], plane, position)
+    grey = windowed(slice_of(state["flair"], plane, index), state["robust"], window, level)
+    label = slice_of(state["label"], plane, index)
     rgb = np.repeat(grey[..., None], 3, axis=-1).astype(np.float32)
     for value, (_, colour) in COMPARTMENTS.items():
         mask = label == value
         rgb[mask] = 0.45 * rgb[mask] + 0.55 * np.array(colour, np.float32)
     scale = max(1, 384 // max(rgb.shape[:2]))  # small volumes are enlarged for the page
     rgb = rgb.repeat(scale, axis=0).repeat(scale, axis=1)
-    return rgb.round().astype(np.uint8)
+    return with_orientation(rgb.round().astype(np.uint8), plane)
 
 
-def tumour_centre(label: np.ndarray, plane: str) -> float:
-    """Position (%) of the tumour's centre along a plane's axis (50 without a tumour)."""
+def tumour_centre(label: np.ndarray, plane: str) -> int:
+    """The slice through the tumour's centre along a plane's axis (the middle slice without a tumour)."""
     axis = PLANE_AXIS[plane]
     found = np.nonzero(label)
     if not found[0].size:
-        return 50.0
-    return float(np.mean(found[axis]) / max(label.shape[axis] - 1, 1) * 100.0)
+        return (label.shape[axis] - 1) // 2
+    return int(round(float(np.mean(found[axis]))))
+
+
+def slice_control(state: dict | None, plane: str, index: int | None = None):
+    """The slice slider for a plane: 0 to the last slice, at ``index`` (default: the tumour's centre)."""
+    import gradio as gr
+
+    if not state:
+        return gr.update()
+    last = state["label"].shape[PLANE_AXIS[plane]] - 1
+    value = tumour_centre(state["label"], plane) if index is None else index
+    return gr.update(minimum=0, maximum=last, value=value, step=1, label=f"{plane} slice (0-{last})")
 
 
 @shows_errors
 def segment(
-    t1: Any, t1ce: Any, t2: Any, flair: Any, plane: str = "axial", progress: Any = None, model: str | None = None
+    t1: Any,
+    t1ce: Any,
+    t2: Any,
+    flair: Any,
+    plane: str = "axial",
+    progress: Any = None,
+    model: str | None = None,
+    window: float = 100.0,
+    level: float = 50.0,
 ):
-    """Segment one case with ``model`` (default: the task's); returns (state, slice, position, volumes,
-    label file, mesh file, status)."""
+    """Segment one case with ``model`` (default: the task's); returns (state, slice, slice slider,
+    volumes, label file, mesh file, status)."""
     import nibabel as nib
 
     from hybridvision.pipelines.common.mesh import write_label_meshes
@@ -140,42 +197,52 @@ def segment(
     folder = request_folder("tumor3d")
     case = folder / "input" / "case"
     case.mkdir(parents=True)
+    ours = {}  # the pipeline reads <case>_<modality>.nii.gz; errors name the user's own files
     for modality, path in files.items():
-        shutil.copy(path, case / f"case_{modality}{nifti_suffix(path)}")
+        name = f"case_{modality}{nifti_suffix(path)}"
+        shutil.copy(path, case / name)
+        ours[name] = path.name
     report = progress or (lambda *args, **kwargs: None)
     report(0.1, desc="segmenting (sliding window on the CPU)")
-    (label_path,) = predict_folder(checkpoint(model), case, folder / "output")
+    with their_names(ours):
+        (label_path,) = predict_folder(checkpoint(model), case, folder / "output")
     report(0.8, desc="surface mesh")
     label_image = nib.as_closest_canonical(nib.load(str(label_path)))
     label = np.asarray(label_image.dataobj, dtype=np.uint8)
     flair_image = nib.as_closest_canonical(nib.load(str(case / f"case_flair{nifti_suffix(files['flair'])}")))
-    background = to_display(flair_image.get_fdata(dtype=np.float32))
+    flair_volume = flair_image.get_fdata(dtype=np.float32)
+    finite = flair_volume[np.isfinite(flair_volume)]
+    robust = tuple(float(v) for v in np.percentile(finite, (1, 99.5))) if finite.size else (0.0, 1.0)
     mesh_path = folder / "output" / "tumour.glb"
     names = {value: name for value, (name, _) in COMPARTMENTS.items()}
-    write_label_meshes(label, label_image.affine, names, mesh_path, smoothing=10)
+    colours = {value: colour for value, (_, colour) in COMPARTMENTS.items()}  # the legend's, as on the slices
+    write_label_meshes(label, label_image.affine, names, mesh_path, smoothing=10, colours=colours)
     download = folder / "output" / output_name(files["flair"])
     if download != label_path:
         label_path = Path(shutil.move(label_path, download))
     voxel_mm3 = float(np.prod(label_image.header.get_zooms()[:3]))
-    state = {"background": background, "label": label}
-    position = tumour_centre(label, plane)
+    state = {"flair": np.nan_to_num(flair_volume), "robust": robust, "label": label}
+    index = tumour_centre(label, plane)
     volumes = region_volumes(label, voxel_mm3)
     zooms = " x ".join(f"{z:g}" for z in label_image.header.get_zooms()[:3])
     shape = " x ".join(str(n) for n in label.shape)
     status = f"done: {shape} voxels of {zooms} mm; whole tumour {volumes[0][1]} mL"
-    return state, render(state, plane, position), position, volumes, str(label_path), str(mesh_path), status
+    view = render(state, plane, index, window, level)
+    return state, view, slice_control(state, plane, index), volumes, str(label_path), str(mesh_path), status
 
 
-def segment_sample(plane: str = "axial", progress: Any = None, model: str | None = None):
+def segment_sample(
+    plane: str = "axial", progress: Any = None, model: str | None = None, window: float = 100.0, level: float = 50.0
+):
     """The sample case: fills the four upload boxes too."""
     paths = sample_case()
-    return (*[str(p) for p in paths], *segment(*paths, plane=plane, progress=progress, model=model))
+    return (*[str(p) for p in paths], *segment(*paths, plane, progress, model, window, level))
 
 
-def change_plane(state: dict | None, plane: str):
+def change_plane(state: dict | None, plane: str, window: float = 100.0, level: float = 50.0):
     """A new plane opens at the tumour's centre."""
-    position = tumour_centre(state["label"], plane) if state else 50.0
-    return render(state, plane, position), position
+    index = tumour_centre(state["label"], plane) if state else 0
+    return render(state, plane, index, window, level), slice_control(state, plane, index)
 
 
 def output_name(flair: Path) -> str:
@@ -221,21 +288,28 @@ def build_tab() -> None:
         with gr.Column(scale=3):
             view = gr.Image(label="FLAIR with labels", type="numpy", interactive=False, elem_id="tumor3d-view")
             plane = gr.Radio(list(PLANES), value="axial", label="plane")
-            position = gr.Slider(0, 100, value=50, step=0.5, label="slice position (%)")
-            gr.HTML(LEGEND)
+            index = gr.Slider(0, 1, value=0, step=1, label="slice", elem_id="tumor3d-slice")
+            with gr.Row():
+                window = gr.Slider(5, 200, value=100, step=5, label="window (% of the intensity range)")
+                level = gr.Slider(0, 100, value=50, step=1, label="level (%)")
+            gr.HTML(LEGEND, elem_id="tumor3d-legend")
         with gr.Column(scale=2):
             volumes = gr.Dataframe(headers=["region", "volume (mL)"], label="tumour volumes", interactive=False)
-            surface = gr.Model3D(label="tumour surface (mm)", elem_id="tumor3d-mesh")
+            surface = gr.Model3D(label="tumour surface (mm), coloured as the legend", elem_id="tumor3d-mesh")
             download = gr.File(label="label NIfTI", interactive=False)
-    outputs = [state, view, position, volumes, download, surface, status]
+    gr.Markdown(RESEARCH_NOTE)
+    outputs = [state, view, index, volumes, download, surface, status]
+    blank = (None, None, gr.update(), None, None, None, "")
 
-    def run(t1, t1ce, t2, flair, plane_value, model_value, progress=gr.Progress()):
-        return segment(t1, t1ce, t2, flair, plane_value, progress, model_value)
+    def run(t1, t1ce, t2, flair, plane_value, model_value, window_value, level_value, progress=gr.Progress()):
+        return segment(t1, t1ce, t2, flair, plane_value, progress, model_value, window_value, level_value)
 
-    def run_sample(plane_value, model_value, progress=gr.Progress()):
-        return segment_sample(plane_value, progress, model_value)
+    def run_sample(plane_value, model_value, window_value, level_value, progress=gr.Progress()):
+        return segment_sample(plane_value, progress, model_value, window_value, level_value)
 
-    run_button.click(run, [*uploads, plane, model], outputs)
-    sample_button.click(run_sample, [plane, model], [*uploads, *outputs])
-    plane.change(change_plane, [state, plane], [view, position])
-    position.change(render, [state, plane, position], view)
+    controls = [plane, model, window, level]
+    run_button.click(in_status(run, blank, 6), [*uploads, *controls], outputs)
+    sample_button.click(in_status(run_sample, (gr.update(),) * 4 + blank, 10), controls, [*uploads, *outputs])
+    plane.change(change_plane, [state, plane, window, level], [view, index])
+    for control in (index, window, level):
+        control.change(render, [state, plane, index, window, level], view)

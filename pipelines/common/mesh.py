@@ -48,12 +48,19 @@ def label_surface(mask: np.ndarray, affine: np.ndarray, smoothing: int = 5):
 
 
 def write_label_meshes(
-    labels: np.ndarray, affine: np.ndarray, names: Mapping[int, str], path: Path, smoothing: int = 5
+    labels: np.ndarray,
+    affine: np.ndarray,
+    names: Mapping[int, str],
+    path: Path,
+    smoothing: int = 5,
+    colours: Mapping[int, tuple[int, int, int]] | None = None,
 ) -> list[str]:
     """Write one GLB with a node per label value present in ``labels``; returns the node names.
 
-    ``names`` maps label values to node names (label values not in it are skipped). An empty
-    result still writes a valid, empty scene so the caller always gets a file.
+    ``names`` maps label values to node names (label values not in it are skipped); ``colours``
+    (RGB per label value) match a legend shown elsewhere, else ``label_colour`` of each one's
+    place in ``names``. An empty result still writes a valid, empty scene so the caller always
+    gets a file.
     """
     import trimesh
 
@@ -63,7 +70,7 @@ def write_label_meshes(
         surface = label_surface(labels == value, affine, smoothing)
         if surface is None:
             continue
-        colour = np.array([*label_colour(index), 255], np.uint8)
+        colour = np.array([*(colours or {}).get(value, label_colour(index)), 255], np.uint8)
         surface.visual = trimesh.visual.ColorVisuals(surface, face_colors=np.tile(colour, (len(surface.faces), 1)))
         scene.add_geometry(surface, node_name=name, geom_name=name)
         written.append(name)

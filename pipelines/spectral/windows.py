@@ -51,9 +51,7 @@ class SparseWindows(Dataset):
         length: windows per epoch (each drawn afresh).
     """
 
-    def __init__(
-        self, scenes: list[LabelledScene], window: int, brightness: float, length: int = 512, seed: int = 0
-    ):
+    def __init__(self, scenes: list[LabelledScene], window: int, brightness: float, length: int = 512, seed: int = 0):
         self.window, self.brightness, self.length = window, brightness, length
         self.padded = [pad_to_window(s.cube, sparse_labels(s, s.train), window) for s in scenes]
         self.pixels = [(i, r, c) for i, s in enumerate(scenes) for r, c in s.train]

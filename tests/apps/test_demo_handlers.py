@@ -40,13 +40,13 @@ def test_slice_viewer_orientation():
     """RAS volume: anterior is up in axial, superior up in coronal/sagittal, right is right."""
     volume = np.zeros((10, 12, 14), np.uint8)
     volume[8, 10, 5] = 1  # right, anterior, inferior-ish
-    axial = tumor3d_tab.slice_of(volume, "axial", 5 / 13 * 100)
+    axial = tumor3d_tab.slice_of(volume, "axial", 5)
     row, col = np.argwhere(axial)[0]
     assert axial.shape == (12, 10) and row == 12 - 1 - 10 and col == 8
-    coronal = tumor3d_tab.slice_of(volume, "coronal", 10 / 11 * 100)
+    coronal = tumor3d_tab.slice_of(volume, "coronal", 10)
     row, col = np.argwhere(coronal)[0]
     assert coronal.shape == (14, 10) and row == 14 - 1 - 5 and col == 8
-    sagittal = tumor3d_tab.slice_of(volume, "sagittal", 8 / 9 * 100)
+    sagittal = tumor3d_tab.slice_of(volume, "sagittal", 8)
     row, col = np.argwhere(sagittal)[0]
     assert sagittal.shape == (14, 12) and row == 14 - 1 - 5 and col == 10
 
@@ -68,7 +68,7 @@ def test_tumor3d_missing_modality_is_a_readable_error(tmp_path):
 def test_tumor3d_sample_case_end_to_end():
     result = tumor3d_tab.segment_sample()
     paths, (state, view, position, volumes, label_file, mesh_file, status) = result[:4], result[4:]
-    assert set(state) == {"background", "label"}
+    assert set(state) == {"flair", "robust", "label"}
     assert all(p.endswith(f"_{m}.nii.gz") for p, m in zip(paths, tumor3d_tab.MODALITY_LABELS))
     assert view.dtype == np.uint8 and view.ndim == 3
     label = nib.load(label_file)
@@ -79,7 +79,54 @@ def test_tumor3d_sample_case_end_to_end():
     assert whole > 1.0  # the generated case has a tumour of a few mL at least
     nodes = read_mesh_bounds(mesh_file)
     assert nodes, "the tumour surface has at least one labelled node"
-    assert 0 <= position <= 100
+    last = state["label"].shape[2] - 1  # axial: slices along S
+    assert position["maximum"] == last and position["step"] == 1
+    assert isinstance(position["value"], int) and 0 <= position["value"] <= last
+    assert np.any(state["label"][:, :, position["value"]]), "the view opens on a slice through the tumour"
+    import trimesh
+
+    scene = trimesh.load(mesh_file, force="scene")  # the mesh wears the legend's colours
+    legend = {name: colour for name, colour in tumor3d_tab.COMPARTMENTS.values()}
+    for name, geometry in scene.geometry.items():
+        assert tuple(geometry.visual.face_colors[0][:3]) == legend[name]
+
+
+def test_tumor3d_errors_name_the_users_file_never_a_server_path(tmp_path):
+    """A broken upload is named as the user named it, though the demo copies it under its own name."""
+    paths = tumor3d_tab.sample_case()
+    broken = tmp_path / "fake_t1.nii.gz"
+    broken.write_bytes(b"not a nifti file at all")
+    with pytest.raises(gr.Error) as raised:
+        tumor3d_tab.segment(broken, *paths[1:])
+    message = raised.value.message
+    assert "fake_t1.nii.gz" in message and "case_t1" not in message and "/" not in message, message
+    assert "\n" not in message
+
+
+def test_an_error_clears_the_outputs_and_shows_once_in_the_status():
+    from hybridvision.apps.demo.shared import in_status
+
+    def fails(value):
+        raise gr.Error("scan.nii.gz: not a NIfTI file")
+
+    assert in_status(fails, ("kept", None, ""), 2)(1) == ("kept", None, "**Error:** scan.nii.gz: not a NIfTI file")
+    assert in_status(lambda value: (value, 2, "done"), ("kept", None, ""), 2)(1) == (1, 2, "done")
+
+
+def test_slices_carry_orientation_letters_and_follow_window_and_level():
+    volume = np.linspace(0, 100, 20 * 20 * 20, dtype=np.float32).reshape(20, 20, 20)
+    state = {"flair": volume, "robust": (0.0, 100.0), "label": np.zeros((20, 20, 20), np.uint8)}
+    view = tumor3d_tab.render(state, "axial", 10)
+    blank = tumor3d_tab.render({**state, "flair": np.zeros_like(volume)}, "axial", 10)
+    height, width = blank.shape[:2]
+    edges = {"L": blank[height // 2 - 8 : height // 2 + 8, :20], "R": blank[height // 2 - 8 : height // 2 + 8, -20:],
+             "A": blank[:20, width // 2 - 8 : width // 2 + 8], "P": blank[-20:, width // 2 - 8 : width // 2 + 8]}  # fmt: skip
+    assert all(part.max() > 200 for part in edges.values())  # a white letter at each edge's middle
+    assert blank[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4].max() == 0  # none inside
+    narrow = tumor3d_tab.render(state, "axial", 10, window=20, level=50)
+    centre = (slice(height // 4, 3 * height // 4), slice(width // 4, 3 * width // 4))
+    assert narrow[centre].std() > view[centre].std()  # a narrower window: more contrast
+    assert tumor3d_tab.ORIENTATION["sagittal"] == ("P", "A", "S", "I")
 
 
 def test_tumor3d_model_choice_lists_the_default_first_and_refuses_unknown_names():
