@@ -119,8 +119,13 @@ def test_slices_carry_orientation_letters_and_follow_window_and_level():
     view = tumor3d_tab.render(state, "axial", 10)
     blank = tumor3d_tab.render({**state, "flair": np.zeros_like(volume)}, "axial", 10)
     height, width = blank.shape[:2]
-    edges = {"L": blank[height // 2 - 8 : height // 2 + 8, :20], "R": blank[height // 2 - 8 : height // 2 + 8, -20:],
-             "A": blank[:20, width // 2 - 8 : width // 2 + 8], "P": blank[-20:, width // 2 - 8 : width // 2 + 8]}  # fmt: skip
+    middle_rows, middle_cols = slice(height // 2 - 8, height // 2 + 8), slice(width // 2 - 8, width // 2 + 8)
+    edges = {
+        "L": blank[middle_rows, :20],
+        "R": blank[middle_rows, -20:],
+        "A": blank[:20, middle_cols],
+        "P": blank[-20:, middle_cols],
+    }
     assert all(part.max() > 200 for part in edges.values())  # a white letter at each edge's middle
     assert blank[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4].max() == 0  # none inside
     narrow = tumor3d_tab.render(state, "axial", 10, window=20, level=50)
