@@ -174,7 +174,7 @@ def demo_command(
     from hybridvision.apps.demo import launch
 
     errors.print(f"hybridvision demo on http://{host}:{port} (Ctrl+C stops it)", highlight=False)
-    launch(host, port)
+    launch(host, port, announce=lambda message: errors.print(message, highlight=False))
 
 
 VERBS = (  # verb, help, command maker, the spec field that says a task has the verb

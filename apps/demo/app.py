@@ -9,10 +9,11 @@ only the sample cache is served.
 from __future__ import annotations
 
 import os
+import signal
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
-from .shared import NODATA_CSS, RESEARCH_NOTE, samples_root, shipped  # noqa: E402
+from .shared import NODATA_CSS, RESEARCH_NOTE, samples_root, shipped, work_root  # noqa: E402
 from .tabs import registered  # noqa: E402
 
 MAX_UPLOAD = "500mb"
@@ -47,8 +48,18 @@ def build_demo():
     return demo
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True):
-    """Serve the app; returns the running app when ``block`` is False (tests)."""
+def stop_as_on_ctrl_c(signum, frame) -> None:
+    """SIGTERM (a service manager, ``kill``) stops the app the way Ctrl+C does, so the work folder
+    is removed at exit (the default action would end the process without running ``atexit``)."""
+    raise KeyboardInterrupt
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True, announce=lambda message: None):
+    """Serve the app; returns the running app when ``block`` is False (tests). ``announce`` gets a
+    line naming the work folder (removed when the app stops)."""
+    announce(f"temporary files in {work_root()} (removed when the demo stops)")
+    if block:
+        signal.signal(signal.SIGTERM, stop_as_on_ctrl_c)
     demo = build_demo()
     demo.queue(default_concurrency_limit=1)
     demo.launch(

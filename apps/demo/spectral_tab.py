@@ -18,6 +18,7 @@ from .shared import (
     NODATA_VIEW,
     SAMPLE_BUTTON,
     cached_sample,
+    in_status,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -26,6 +27,7 @@ from .shared import (
     to_display,
     uploaded_path,
 )
+from .spectral_truth import accuracy_line, is_truth, truth_for
 from .tabs import tab
 
 SAMPLE_SEED = 1000  # never trained on (the shipped model saw seeds 0-3)
@@ -59,11 +61,12 @@ def sample_scene() -> tuple[Path, Path]:
 
 
 def pick_cube(paths: list[Path]) -> Path:
-    """The cube among uploaded files: an ENVI header (its data file uploaded beside it) or one cube file."""
+    """The cube among uploaded files: an ENVI header (its data file uploaded beside it) or one cube
+    file; a class map uploaded beside it (``<scene>_classes.tif``) is its truth, not a cube."""
     from hybridvision.pipelines.spectral.io import CUBE_SUFFIXES
 
     headers = [p for p in paths if p.suffix.lower() == ".hdr"]
-    cubes = headers or [p for p in paths if p.suffix.lower() in CUBE_SUFFIXES]
+    cubes = headers or [p for p in paths if p.suffix.lower() in CUBE_SUFFIXES and not is_truth(p)]
     if len(cubes) != 1:
         names = ", ".join(p.name for p in paths) or "nothing"
         raise ValueError(f"upload one cube (GeoTIFF, .mat, .npy, or an ENVI .hdr with its data file); got {names}")
@@ -96,14 +99,6 @@ def rgb_composite(path: Path) -> np.ndarray:
     return over_checkerboard(to_display(rgb, float(low), float(high)), ~valid)
 
 
-def accuracy_line(prediction: Path, truth: Path) -> str:
-    from hybridvision.pipelines.spectral.io import read_class_map
-
-    predicted, expected = read_class_map(prediction)[0], read_class_map(truth)[0]
-    labelled = expected > 0
-    return f"; overall accuracy against the truth: {100 * (predicted[labelled] == expected[labelled]).mean():.1f}%"
-
-
 @shows_errors
 def classify(files: Any, subset_label: str, truth: Path | None = None, progress: Any = None):
     """Classify one cube; returns (RGB composite, class map preview, area rows, class map file, status)."""
@@ -120,6 +115,7 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     (folder / "input").mkdir()
     for path in paths:  # keep the names: an ENVI header finds its data file by name
         shutil.copy(path, folder / "input" / path.name)
+    truth = truth or truth_for(cube, paths, sample_scene)
     report(0.05, desc="reading")
     rgb = rgb_composite(folder / "input" / cube.name)
     report(0.2, desc="classifying pixel by pixel")
@@ -156,7 +152,7 @@ def build_tab() -> None:
     with gr.Row():
         with gr.Column(scale=2):
             upload = gr.File(
-                label="cube (GeoTIFF, ENVI .hdr + data, .mat, .npy)",
+                label="cube (GeoTIFF, ENVI .hdr + data, .mat, .npy), and its <scene>_classes.tif to score it",
                 file_count="multiple",
                 type="filepath",
                 elem_id="spectral-input",
@@ -186,5 +182,7 @@ def build_tab() -> None:
         cube, *rest = classify_sample(subset_label, progress)
         return [cube], *rest
 
-    run_button.click(run, [upload, subset], [rgb, classes, areas, download, status])
-    sample.click(run_sample, [subset], [upload, rgb, classes, areas, download, status])
+    outputs = [rgb, classes, areas, download, status]
+    blank = (None, None, None, None, "")
+    run_button.click(in_status(run, blank, 4), [upload, subset], outputs)
+    sample.click(in_status(run_sample, (gr.update(),) + blank, 5), [subset], [upload, *outputs])

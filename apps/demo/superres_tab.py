@@ -16,6 +16,7 @@ import numpy as np
 from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
+    in_status,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -180,10 +181,11 @@ def build_tab() -> None:
     def run(file, scale_name, progress=gr.Progress()):
         return upscale(file, scale_name, None, progress)
 
-    run_button.click(run, [upload, scale], [compare, download, status])
+    blank = (None, None, "")
+    run_button.click(in_status(run, blank, 2), [upload, scale], [compare, download, status])
     for button, label in zip(sample_buttons, SAMPLES):
 
         def run_sample(scale_name, progress=gr.Progress(), label=label):
             return upscale_sample(label, scale_name, progress)
 
-        button.click(run_sample, [scale], [upload, compare, download, status])
+        button.click(in_status(run_sample, (gr.update(),) + blank, 3), [scale], [upload, compare, download, status])

@@ -1,7 +1,9 @@
 """The xray2shape tab: an AP and a lateral radiograph in, 3D bone labels and their mesh out.
 
 Files are written exactly as ``hybridvision predict xray2shape`` writes them: a label NIfTI on the
-model's grid (millimetre spacing in its header) and one GLB with a node per bone.
+model's grid (millimetre spacing in its header) and one GLB with a node per bone. The page shows
+both radiographs as read, a legend of the bones' colours and the anatomy's measurements (the
+femoral head diameter; each vertebral body's height), as ``evaluate`` computes them.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .shared import (
+    RESEARCH_NOTE,
     SAMPLE_BUTTON,
     cached_sample,
+    in_status,
     model_choices,
     predict_folder,
     request_folder,
     shipped,
     shows_errors,
+    their_names,
+    to_display,
     uploaded_path,
 )
 from .tabs import tab
@@ -60,9 +68,55 @@ def sample_pair(anatomy: str) -> tuple[Path, Path]:
     return folder / "inputs" / f"{case}_ap.png", folder / "inputs" / f"{case}_lat.png"
 
 
+def legend(anatomy: str) -> str:
+    """HTML: each bone's colour as the mesh shows it (``label_colour`` of its place among the labels)."""
+    from hybridvision.pipelines.common.mesh import label_colour
+    from hybridvision.pipelines.xray2shape.geometry import ANATOMIES
+
+    if anatomy not in ANATOMIES:
+        return ""
+    names = sorted(ANATOMIES[anatomy].label_names.items())
+    return (
+        "<div style='display:flex;gap:1em;flex-wrap:wrap'>"
+        + "".join(
+            f"<span><span style='display:inline-block;width:1em;height:1em;background:rgb{label_colour(index)};"
+            f"vertical-align:middle'></span> {name}</span>"
+            for index, (_, name) in enumerate(names)
+        )
+        + "</div>"
+    )
+
+
+def measurements(label_path: Path, anatomy: str) -> list[list[Any]]:
+    """Rows of (measurement, mm) from the label volume: the femoral head diameter, or each lumbar
+    body's height; "not found" where the bone is missing from the labels."""
+    import nibabel as nib
+
+    from hybridvision.pipelines.xray2shape.geometry import ANATOMIES
+    from hybridvision.pipelines.xray2shape.metrics import femoral_head_diameter_mm, vertebral_body_heights_mm
+
+    image = nib.load(str(label_path))
+    label = np.asarray(image.dataobj, dtype=np.int16)
+    spacing = float(image.header.get_zooms()[0])
+    if anatomy == "femur":
+        found = {"femoral head diameter": femoral_head_diameter_mm(label, spacing)}
+    else:
+        heights = vertebral_body_heights_mm(label, spacing, ANATOMIES[anatomy].label_names)
+        found = {f"{level} vertebral body height": value for level, value in heights.items()}
+    return [[name, round(value, 1) if np.isfinite(value) else "not found"] for name, value in found.items()]
+
+
+def preview(path: Path) -> np.ndarray:
+    """A view as the model reads it (bone bright), for the page."""
+    from hybridvision.pipelines.xray2shape.io import read_radiograph
+
+    return to_display(read_radiograph(path).image)
+
+
 @shows_errors
 def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None, model: str | None = None):
-    """Two views -> (mesh file, label NIfTI, status); ``model``: one of ``models_for(anatomy)``."""
+    """Two views -> (AP preview, lateral preview, mesh file, label NIfTI, measurements, status);
+    ``model``: one of ``models_for(anatomy)``."""
     found = checkpoints()
     if anatomy not in found:
         raise ValueError(f"no shipped {anatomy} checkpoint (have: {', '.join(found) or 'none'})")
@@ -80,14 +134,19 @@ def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None, model
     folder = request_folder("xray2shape")
     inputs = folder / "input"
     inputs.mkdir()
-    for view, path in views.items():  # the pipeline pairs <case>_ap.* with <case>_lat.*
+    ours = {}  # the pipeline pairs <case>_ap.* with <case>_lat.*; errors name the user's own files
+    for view, path in views.items():
         suffixes = "".join(path.suffixes[-1:]) or ".png"
-        shutil.copy(path, inputs / f"case_{view}{suffixes.lower()}")
+        name = f"case_{view}{suffixes.lower()}"
+        shutil.copy(path, inputs / name)
+        ours[name] = path.name
     report(0.2, desc="reconstructing")
     start = time.perf_counter()
-    segmentation, mesh = predict_folder(checkpoint, inputs, folder / "output")
+    with their_names(ours):
+        pictures = [preview(inputs / name) for name in ours]
+        segmentation, mesh = predict_folder(checkpoint, inputs, folder / "output")
     status = f"{anatomy}: labels and mesh in {time.perf_counter() - start:.1f} s (research use only)"
-    return str(mesh), str(segmentation), status
+    return (*pictures, str(mesh), str(segmentation), measurements(segmentation, anatomy), status)
 
 
 @shows_errors
@@ -126,9 +185,21 @@ def build_tab() -> None:
                 elem_classes=SAMPLE_BUTTON,
             )
         with gr.Column(scale=3):
+            with gr.Row():
+                ap_view = gr.Image(label="AP view", type="numpy", interactive=False, elem_id="xray2shape-ap-view")
+                lat_view = gr.Image(
+                    label="lateral view", type="numpy", interactive=False, elem_id="xray2shape-lat-view"
+                )
             mesh = gr.Model3D(label="bones (mm)", elem_id="xray2shape-mesh")
+            colours = gr.HTML(legend(anatomies[0]) if anatomies else "", elem_id="xray2shape-legend")
+            table = gr.Dataframe(
+                headers=["measurement", "mm"], label="measurements", interactive=False, elem_id="xray2shape-table"
+            )
             status = gr.Markdown(elem_id="xray2shape-status")
             labels = gr.File(label="label NIfTI", interactive=False)
+    gr.Markdown(RESEARCH_NOTE)
+    outputs = [ap_view, lat_view, mesh, labels, table, status]
+    blank = (None, None, None, None, None, "")
 
     def run(ap_file, lateral_file, anatomy_name, model_name, progress=gr.Progress()):
         return reconstruct(ap_file, lateral_file, anatomy_name, progress, model_name)
@@ -136,10 +207,11 @@ def build_tab() -> None:
     def run_sample(anatomy_name, model_name, progress=gr.Progress()):
         return reconstruct_sample(anatomy_name, progress, model_name)
 
-    def anatomy_models(anatomy_name):
+    def anatomy_changed(anatomy_name):
         choices = list(models_for(anatomy_name))
-        return gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1)
+        model_update = gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1)
+        return model_update, legend(anatomy_name)
 
-    run_button.click(run, [ap, lateral, anatomy, model], [mesh, labels, status])
-    sample.click(run_sample, [anatomy, model], [ap, lateral, mesh, labels, status])
-    anatomy.change(anatomy_models, [anatomy], [model])
+    run_button.click(in_status(run, blank, 5), [ap, lateral, anatomy, model], outputs)
+    sample.click(in_status(run_sample, (gr.update(),) * 2 + blank, 7), [anatomy, model], [ap, lateral, *outputs])
+    anatomy.change(anatomy_changed, [anatomy], [model, colours])

@@ -63,7 +63,7 @@ def served(user_home, user_env, tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, "the demo did not start within 180 s"
                 time.sleep(1)
-        yield url, tmp_path / "demo.log"
+        yield url, tmp_path / "demo.log", server
     finally:
         server.terminate()
         try:
@@ -77,7 +77,7 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
     from playwright.sync_api import sync_playwright
 
     assert CHROMIUM.exists(), "Debian's chromium is needed: apt-get install chromium (.ci/run does it)"
-    url, log = served
+    url, log, server = served
     requested, outside, clicked = [], [], []
 
     def guard(route):
@@ -131,3 +131,17 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
     assert (tmp_path / "demo.png").stat().st_size > 10_000
     assert requested, "the request guard saw the page load"
     assert not outside, f"the page requested hosts outside 127.0.0.1: {outside[:5]}"
+    stops_on_sigterm_and_removes_its_work_folder(server, log)
+
+
+def stops_on_sigterm_and_removes_its_work_folder(server: subprocess.Popen, log: Path) -> None:
+    """SIGTERM (a service manager stopping the demo) cleans up as Ctrl+C does."""
+    import re
+
+    found = re.search(r"temporary files in (\S+) ", log.read_text())
+    assert found, log.read_text()[-2000:]
+    folder = Path(found.group(1))
+    assert folder.is_dir() and any(folder.iterdir()), "the clicks above worked in the work folder"
+    server.terminate()
+    server.wait(60)
+    assert not folder.exists(), f"{folder} stayed behind after SIGTERM"

@@ -200,6 +200,23 @@ def test_spectral_sample_with_half_the_bands(tmp_path):
     assert "64 of the model's 128 bands" in status and "overall accuracy" in status
 
 
+def test_spectral_scores_the_sample_with_any_band_choice_and_an_uploaded_truth(tmp_path):
+    """After the sample, Classify with another band choice still reports the accuracy (the cube is
+    the sample); an upload with its <scene>_classes.tif beside it is scored against that."""
+    import shutil
+
+    cube, truth = spectral_tab.sample_scene()
+    copied = shutil.copy(cube, tmp_path / cube.name)  # as Gradio hands the sample back: another folder
+    *_, status = spectral_tab.classify([copied], "every other band")
+    assert "64 of the model's 128 bands" in status and "overall accuracy" in status
+    renamed = shutil.copy(cube, tmp_path / "field.tif")
+    *_, status = spectral_tab.classify([renamed], "all bands")
+    assert "overall accuracy" not in status  # no truth known for this name
+    field_truth = shutil.copy(truth, tmp_path / "field_classes.tif")
+    *_, status = spectral_tab.classify([renamed, field_truth], "all bands")
+    assert "overall accuracy against the truth" in status
+
+
 def test_spectral_upload_errors_name_the_problem(tmp_path):
     junk = tmp_path / "notes.txt"
     junk.write_text("hello")
@@ -212,13 +229,38 @@ def test_spectral_upload_errors_name_the_problem(tmp_path):
 
 
 def test_xray2shape_sample_gives_labels_and_a_mesh():
-    ap, lateral, mesh, labels, status = xray2shape_tab.reconstruct_sample("femur")
+    ap, lateral, ap_view, lat_view, mesh, labels, table, status = xray2shape_tab.reconstruct_sample("femur")
+    assert ap_view.dtype == lat_view.dtype == np.uint8 and ap_view.shape == np.asarray(Image.open(ap)).shape
+    ((name, diameter),) = table
+    assert name == "femoral head diameter" and 25 < diameter < 70  # the generator's heads are 40-55 mm
     image = nib.load(labels)
     assert image.shape == (64, 64, 64) and np.allclose(image.header.get_zooms(), 2.0)
     assert set(np.unique(np.asarray(image.dataobj))) <= {0, 1, 2} and np.asarray(image.dataobj).any()
     bounds = read_mesh_bounds(mesh)
     assert bounds and all((b[0] > -70).all() and (b[1] < 70).all() for b in bounds.values())  # in the 128 mm grid
     assert "femur" in status
+
+
+def test_xray2shape_legend_and_spine_measurements_name_every_bone(tmp_path):
+    from hybridvision.pipelines.common.mesh import label_colour
+
+    assert "femur" in xray2shape_tab.legend("femur") and f"rgb{label_colour(1)}" in xray2shape_tab.legend("femur")
+    assert all(level in xray2shape_tab.legend("spine") for level in ("L1", "L5"))
+    label = np.zeros((32, 32, 48), np.int16)
+    label[8:24, 10:26, 4:10] = 1  # L1 only: a 6-voxel-high body at 2 mm
+    nib.save(nib.Nifti1Image(label, np.diag([2.0, 2.0, 2.0, 1.0])), tmp_path / "spine.nii.gz")
+    rows = dict(xray2shape_tab.measurements(tmp_path / "spine.nii.gz", "spine"))
+    assert list(rows) == [f"L{i} vertebral body height" for i in range(1, 6)]
+    assert 10 <= rows["L1 vertebral body height"] <= 14 and rows["L5 vertebral body height"] == "not found"
+
+
+def test_xray2shape_errors_name_the_users_file(tmp_path):
+    (tmp_path / "knee_ap.png").write_text("not an image")
+    ap, lateral = xray2shape_tab.sample_pair("femur")
+    with pytest.raises(gr.Error) as raised:
+        xray2shape_tab.reconstruct(tmp_path / "knee_ap.png", lateral, "femur")
+    assert "knee_ap.png" in raised.value.message and "case_ap" not in raised.value.message
+    assert "/" not in raised.value.message
 
 
 def test_xray2shape_missing_view_is_a_readable_error(tmp_path):
