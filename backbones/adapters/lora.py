@@ -15,9 +15,15 @@ LORA_TARGETS = ("qkv", "proj")
 
 
 def add_lora(
-    model: nn.Module, rank: int = 8, alpha: int | None = None, targets: tuple[str, ...] = LORA_TARGETS
+    model: nn.Module,
+    rank: int = 8,
+    alpha: int | None = None,
+    targets: tuple[str, ...] = LORA_TARGETS,
+    train_also: tuple[str, ...] = (),
 ) -> nn.Module:
-    """``model`` with LoRA on every Linear or Conv layer named in ``targets``; only the adapters train.
+    """``model`` with LoRA on every Linear or Conv layer named in ``targets``; only the adapters train,
+    and the submodules named in ``train_also`` (``[decoder]``: a new, untrained decoder on a frozen
+    pretrained encoder, which LoRA alone would leave at its random start).
 
     ``alpha`` (the update's scale numerator) defaults to ``2 * rank``.
 
@@ -44,7 +50,17 @@ def add_lora(
     config = LoraConfig(
         r=rank, lora_alpha=alpha or 2 * rank, target_modules=list(targets), lora_dropout=0.0, bias="none"
     )
-    return get_peft_model(model, config)
+    peft_model = get_peft_model(model, config)
+    for part in train_also:
+        module = model.get_submodule(part)  # raises, naming the part, when the model has none
+        for parameter in module.parameters():
+            parameter.requires_grad_(True)
+    return peft_model
+
+
+def lora_parameters(model: nn.Module) -> int:
+    """Parameters of the LoRA updates in a model (0 without LoRA)."""
+    return sum(p.numel() for name, p in model.named_parameters() if "lora_" in name)
 
 
 def merge_lora(model: nn.Module) -> nn.Module:

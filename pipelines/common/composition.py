@@ -21,6 +21,7 @@ from typing import Any, Mapping, Protocol
 from torch import nn
 
 from hybridvision.backbones import ADAPTERS, BACKBONES, Backbone, EncoderDecoder, Registry, build_decoder
+from hybridvision.backbones.adapters.lora import lora_parameters
 
 from .config import Component
 
@@ -121,6 +122,10 @@ def parameter_report(model: nn.Module) -> dict[str, Any]:
             "frozen": backbone.frozen_parameters(),
             "adapter_fraction": round(backbone.trainable_fraction(), 6),
         }
+    elif lora_parameters(model):  # a whole-model LoRA: its share of (frozen + LoRA)
+        adapter = lora_parameters(model)
+        frozen = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+        report |= {"adapter": adapter, "frozen": frozen, "adapter_fraction": round(adapter / (frozen + adapter), 6)}
     decoder = getattr(model, "decoder", None)
     if decoder is not None:
         report["decoder"] = sum(p.numel() for p in decoder.parameters())

@@ -16,7 +16,8 @@ from typing import Any, Callable
 from ..common.adapter_bench import Arm, adapter_report, run_adapter_bench
 from ..report import Report
 
-LORA = "model.adapter={name: lora, rank: 8, targets: [conv_pw, conv_pwl]}"
+# LoRA wraps the whole model and freezes all but its updates: the new decoder must train too
+LORA = "model.adapter={name: lora, rank: 4, targets: [conv_pw, conv_pwl], train_also: [decoder]}"
 DVPT = "model.adapter={name: dvpt, rank: 16, prompts: 8}"
 ARMS = (
     Arm("scratch hybrid_tiny", "femur.yaml"),

@@ -143,6 +143,28 @@ def test_lora_reaches_conv_layers_and_merges_into_a_plain_model():
         add_lora(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1)), targets=("qkv",))
 
 
+def test_lora_can_leave_a_new_head_trainable_and_the_merged_model_keeps_what_it_learned():
+    from hybridvision.backbones.adapters import add_lora, merge_lora
+    from hybridvision.pipelines.common.composition import parameter_report
+
+    model = torch.nn.Sequential()
+    model.add_module("encoder", torch.nn.Conv2d(3, 8, 3, padding=1))
+    model.add_module("decoder", torch.nn.Conv2d(8, 2, 1))
+    adapted = add_lora(model, rank=2, targets=("encoder",), train_also=("decoder",))
+    trainable = {n for n, p in adapted.named_parameters() if p.requires_grad}
+    assert any("lora_" in n for n in trainable) and any("decoder" in n for n in trainable)
+    assert not any("encoder.base_layer" in n for n in trainable)  # the pretrained weights stay frozen
+    report = parameter_report(adapted)
+    assert report["adapter"] == 2 * (3 * 3 * 3 + 8) and report["frozen"] == 8 * 3 * 3 * 3 + 8
+    with torch.no_grad():
+        model.decoder.weight.add_(1.0)  # as if trained
+        x = torch.randn(1, 3, 5, 5)
+        expected = adapted(x)
+        assert torch.allclose(merge_lora(adapted)(x), expected, atol=1e-5)
+    with pytest.raises(AttributeError, match="head"):
+        add_lora(torch.nn.Sequential(torch.nn.Conv2d(1, 1, 3)), targets=("0",), train_also=("head",))
+
+
 def test_per_channel_runs_each_channel_through_the_one_channel_model_and_starts_at_their_mean():
     backbone = build_backbone("hybrid_test", in_channels=1, spatial_dims=3).eval()
     adapted = ADAPTERS.build("per_channel", backbone=backbone, in_channels=4, rank=0).eval()
