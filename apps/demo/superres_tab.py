@@ -17,6 +17,7 @@ from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
     in_status,
+    model_choices,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -39,6 +40,21 @@ SAMPLES = {  # button text -> how the sample is made
 def checkpoints() -> dict[str, Path]:
     """{"x2": path, "x4": path} from the shipped checkpoints named by their scale."""
     return {stem: path for stem, path in sorted(shipped("superres").items()) if stem in ("x2", "x4")}
+
+
+def models_for(scale_name: str) -> dict[str, Path]:
+    """The shipped models of one scale (``model_choices`` labels), its default (``x2``) first, then
+    the adapted ones (``x2_radiology``: LoRA-adapted to radiology images)."""
+    from hybridvision.pipelines.common.checkpoint import read_metadata
+
+    scale = int(scale_name[1:]) if scale_name[1:].isdigit() else 0
+    stems = tuple(
+        stem
+        for stem, path in shipped("superres").items()
+        if read_metadata(path)["config"]["model"].get("scale") == scale
+    )
+    default = checkpoints().get(scale_name)
+    return dict(sorted(model_choices("superres", stems).items(), key=lambda item: item[1] != default))
 
 
 def sample_file(key: str, scale: int) -> tuple[Path, Path | None]:
@@ -119,11 +135,16 @@ def psnr_line(truth: Path, ours: np.ndarray, base: np.ndarray, scale: int) -> st
 
 
 @shows_errors
-def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any = None):
-    """Upscale one image; returns ((bicubic, model) previews, output file, status)."""
+def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any = None, model: str | None = None):
+    """Upscale one image with ``model`` (one of ``models_for(scale_name)``; default: the scale's own);
+    returns ((bicubic, model) previews, output file, status)."""
     found = checkpoints()
     if scale_name not in found:
         raise ValueError(f"no shipped {scale_name} checkpoint (have: {', '.join(found) or 'none'})")
+    models = models_for(scale_name)
+    if model and model not in models:
+        raise ValueError(f"no shipped {scale_name} model {model!r}; choose one of: {', '.join(models)}")
+    checkpoint = models[model] if model else found[scale_name]
     path = uploaded_path(file)
     if path is None:
         raise ValueError("upload an image (PNG, JPEG, TIFF or GeoTIFF) or pick a sample")
@@ -136,7 +157,7 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     source = Path(shutil.copy(path, folder / "input" / path.name))
     report(0.15, desc=f"upscaling x{scale} tile by tile")
     start = time.perf_counter()
-    (output,) = predict_folder(found[scale_name], source, folder / "output", scale=scale)
+    (output,) = predict_folder(checkpoint, source, folder / "output", scale=scale)
     seconds = time.perf_counter() - start
     (ours, ours_holes), (base, base_holes) = read_unit(output, limit=False), bicubic(unit, holes, scale)
     status = f"{path.name}: {unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"
@@ -148,10 +169,10 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
 
 
 @shows_errors
-def upscale_sample(label: str, scale_name: str, progress: Any = None):
+def upscale_sample(label: str, scale_name: str, progress: Any = None, model: str | None = None):
     scale = int(scale_name[1:]) if scale_name[1:].isdigit() else 4
     source, truth = sample_file(SAMPLES[label], scale)
-    return (str(source), *upscale(source, scale_name, truth, progress))
+    return (str(source), *upscale(source, scale_name, truth, progress, model))
 
 
 @tab("superres")
@@ -167,6 +188,14 @@ def build_tab() -> None:
         with gr.Column(scale=2):
             upload = gr.File(label="image (PNG, JPEG, TIFF, GeoTIFF)", type="filepath", elem_id="superres-input")
             scale = gr.Radio(scales, value=scales[-1] if scales else None, label="scale")
+            first = list(models_for(scales[-1])) if scales else []
+            model = gr.Dropdown(
+                first,
+                value=first[0] if first else None,
+                label="model (the first is the scale's default; x2_radiology: adapted to radiology images)",
+                visible=len(first) > 1,
+                elem_id="superres-model",
+            )
             run_button = gr.Button("Upscale", variant="primary", elem_id="superres-run")
             gr.Markdown("Samples (hold-out photos are downsampled first, so the original is the reference):")
             sample_buttons = [
@@ -178,14 +207,20 @@ def build_tab() -> None:
             status = gr.Markdown(elem_id="superres-status")
             download = gr.File(label="upscaled file", interactive=False)
 
-    def run(file, scale_name, progress=gr.Progress()):
-        return upscale(file, scale_name, None, progress)
+    def run(file, scale_name, model_name, progress=gr.Progress()):
+        return upscale(file, scale_name, None, progress, model_name)
+
+    def scale_models(scale_name):
+        choices = list(models_for(scale_name))
+        return gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1)
 
     blank = (None, None, "")
-    run_button.click(in_status(run, blank, 2), [upload, scale], [compare, download, status])
+    run_button.click(in_status(run, blank, 2), [upload, scale, model], [compare, download, status])
+    scale.change(scale_models, [scale], [model])
     for button, label in zip(sample_buttons, SAMPLES):
 
-        def run_sample(scale_name, progress=gr.Progress(), label=label):
-            return upscale_sample(label, scale_name, progress)
+        def run_sample(scale_name, model_name, progress=gr.Progress(), label=label):
+            return upscale_sample(label, scale_name, progress, model_name)
 
-        button.click(in_status(run_sample, (gr.update(),) + blank, 3), [scale], [upload, compare, download, status])
+        outputs = [upload, compare, download, status]
+        button.click(in_status(run_sample, (gr.update(),) + blank, 3), [scale, model], outputs)

@@ -168,6 +168,18 @@ def test_superres_upscales_a_png(tmp_path):
     assert "48x40 -> 96x80" in status
 
 
+def test_superres_offers_the_radiology_adapted_x2_after_the_default(tmp_path):
+    models = superres_tab.models_for("x2")
+    assert [path.stem for path in models.values()] == ["x2", "x2_radiology"]
+    assert [path.stem for path in superres_tab.models_for("x4").values()] == ["x4"]
+    image = (np.random.default_rng(0).random((40, 48)) * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "scan.png")
+    _, output, status = superres_tab.upscale(tmp_path / "scan.png", "x2", model=list(models)[1])
+    assert Image.open(output).size == (96, 80)
+    with pytest.raises(gr.Error, match="no shipped x2 model 'x4"):
+        superres_tab.upscale(tmp_path / "scan.png", "x2", model=next(iter(superres_tab.models_for("x4"))))
+
+
 def test_superres_bad_file_names_the_file(tmp_path):
     bad = tmp_path / "notes.png"
     bad.write_text("not an image")
