@@ -337,9 +337,10 @@ class Pipeline(abc.ABC):
         unit: Unit,
         paths: Mapping[str, Path],
         progress: Callable[[int, int], None] | None = None,
-    ) -> None:
+    ) -> str | None:
         """read -> preprocess -> infer -> postprocess -> write, for one unit; ``progress`` hears of the
-        work inside it (streamed windows)."""
+        work inside it (streamed windows). Returns the out-of-distribution warning a hook put in
+        ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
         if unit.error:
             raise InputError(unit.error)
         sample = self.read(unit)
@@ -351,6 +352,7 @@ class Pipeline(abc.ABC):
             if sample.pred is None:
                 raise RuntimeError(f"{type(self).__name__}.infer set no pred for {unit.name}")
             self.write(self.postprocess(sample), paths)
+            return sample.meta.get("warning")
         finally:
             sample.close()
 

@@ -213,10 +213,13 @@ def uploaded_path(value: Any) -> Path | None:
 _predict_lock = threading.Lock()  # one prediction at a time: the CPU is the bottleneck anyway
 
 
-def predict_folder(checkpoint: Path, input_path: Path, output_dir: Path, **options: Any) -> list[Path]:
+def predict_folder(
+    checkpoint: Path, input_path: Path, output_dir: Path, notes: dict | None = None, **options: Any
+) -> list[Path]:
     """Run a checkpoint's pipeline on the one unit found at ``input_path``; returns its outputs.
 
-    The same read -> preprocess -> infer -> postprocess -> write path as ``hybridvision predict``.
+    The same read -> preprocess -> infer -> postprocess -> write path as ``hybridvision predict``;
+    ``notes["warning"]`` gets its out-of-distribution warning (None when the input looks familiar).
     """
     from hybridvision.pipelines.base import InputError
 
@@ -228,5 +231,12 @@ def predict_folder(checkpoint: Path, input_path: Path, output_dir: Path, **optio
             raise InputError(f"expected one {pipeline.name} input, found {len(units)}")
         output_dir.mkdir(parents=True, exist_ok=True)
         paths = {name: output_dir / name for name in pipeline.output_names(units[0])}
-        pipeline.predict_unit(model, units[0], paths)
+        warning = pipeline.predict_unit(model, units[0], paths)
+    if notes is not None:
+        notes["warning"] = warning
     return list(paths.values())
+
+
+def warning_line(notes: dict) -> str:
+    """The status's warning sentence (Markdown), or nothing."""
+    return f"\n\n**Warning:** {notes['warning']}" if notes.get("warning") else ""

@@ -26,6 +26,7 @@ from .shared import (
     shows_errors,
     to_display,
     uploaded_path,
+    warning_line,
 )
 from .spectral_truth import accuracy_line, is_truth, truth_for
 from .tabs import tab
@@ -121,7 +122,8 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     report(0.2, desc="classifying pixel by pixel")
     start = time.perf_counter()
     subset = SUBSETS.get(subset_label, "all")
-    tif, png = predict_folder(checkpoint(), folder / "input" / cube.name, folder / "output", bands=subset)
+    notes: dict = {}
+    tif, png = predict_folder(checkpoint(), folder / "input" / cube.name, folder / "output", notes, bands=subset)
     seconds = time.perf_counter() - start
     pipeline, _, _ = load_model(str(checkpoint()))
     areas = class_areas(tif, pipeline.model_cfg.classes)
@@ -131,6 +133,7 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     status = f"{cube.name}: {kept} of the model's {bands} bands, {seconds:.1f} s"
     if truth is not None:
         status += accuracy_line(tif, truth)
+    status += warning_line(notes)
     return rgb, str(png), rows, str(tif), status
 
 

@@ -25,6 +25,7 @@ from .shared import (
     their_names,
     to_display,
     uploaded_path,
+    warning_line,
 )
 from .tabs import tab
 
@@ -204,8 +205,9 @@ def segment(
         ours[name] = path.name
     report = progress or (lambda *args, **kwargs: None)
     report(0.1, desc="segmenting (sliding window on the CPU)")
+    notes: dict = {}
     with their_names(ours):
-        (label_path,) = predict_folder(checkpoint(model), case, folder / "output")
+        (label_path,) = predict_folder(checkpoint(model), case, folder / "output", notes)
     report(0.8, desc="surface mesh")
     label_image = nib.as_closest_canonical(nib.load(str(label_path)))
     label = np.asarray(label_image.dataobj, dtype=np.uint8)
@@ -226,7 +228,7 @@ def segment(
     volumes = region_volumes(label, voxel_mm3)
     zooms = " x ".join(f"{z:g}" for z in label_image.header.get_zooms()[:3])
     shape = " x ".join(str(n) for n in label.shape)
-    status = f"done: {shape} voxels of {zooms} mm; whole tumour {volumes[0][1]} mL"
+    status = f"done: {shape} voxels of {zooms} mm; whole tumour {volumes[0][1]} mL" + warning_line(notes)
     view = render(state, plane, index, window, level)
     return state, view, slice_control(state, plane, index), volumes, str(label_path), str(mesh_path), status
 

@@ -28,6 +28,7 @@ from .shared import (
     their_names,
     to_display,
     uploaded_path,
+    warning_line,
 )
 from .tabs import tab
 
@@ -144,8 +145,10 @@ def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None, model
     start = time.perf_counter()
     with their_names(ours):
         pictures = [preview(inputs / name) for name in ours]
-        segmentation, mesh = predict_folder(checkpoint, inputs, folder / "output")
+        notes: dict = {}
+        segmentation, mesh = predict_folder(checkpoint, inputs, folder / "output", notes)
     status = f"{anatomy}: labels and mesh in {time.perf_counter() - start:.1f} s (research use only)"
+    status += warning_line(notes)
     return (*pictures, str(mesh), str(segmentation), measurements(segmentation, anatomy), status)
 
 

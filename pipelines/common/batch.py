@@ -32,6 +32,7 @@ class UnitResult:
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
+    warning: str | None = None  # the input is far from what the model learned from (unfamiliar.py)
 
 
 @dataclass
@@ -154,6 +155,10 @@ def run_batch(
             report.units.append(result)
             if result.status == "failed":
                 console.print(f"[red]failed[/red] {escape(unit.name)}: {escape(result.error or '')}", highlight=False)
+            elif result.warning:
+                console.print(
+                    f"[yellow]warning[/yellow] {escape(unit.name)}: {escape(result.warning)}", highlight=False
+                )
             elif result.status == "skipped":
                 console.print(f"skipped {escape(unit.name)}: outputs exist (use --overwrite to redo)", highlight=False)
             progress.advance(task)
@@ -181,10 +186,11 @@ def run_unit(
     start = time.perf_counter()
     try:
         with atomic_outputs(finals) as temps:
-            pipeline.predict_unit(model, unit, temps, progress)
+            warning = pipeline.predict_unit(model, unit, temps, progress)
     except Exception as error:  # one unit's failure must not stop the batch
         return UnitResult(unit.name, "failed", time.perf_counter() - start, error=describe_error(error))
-    return UnitResult(unit.name, "done", round(time.perf_counter() - start, 3), outputs=sorted(finals))
+    seconds = round(time.perf_counter() - start, 3)
+    return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning)
 
 
 def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite: bool, console: Console) -> None:

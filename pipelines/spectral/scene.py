@@ -18,6 +18,7 @@ import numpy as np
 from ..base import InputError
 from ..common.inference import Window as Strip
 from ..common.rasters import open_raster, read_window
+from ..common.unfamiliar import neighbour_correlation
 from .bands import dead_bands
 from .data import patches_at, robust_scale
 from .io import Cube, Georeference, raster_wavelengths, read_cube
@@ -75,6 +76,23 @@ def in_memory(cube: Cube) -> SceneSource:
     return SceneSource(cube.path, height, width, bands, cube.wavelengths, cube.georef, read)
 
 
+def sampled_rows(source: SceneSource) -> tuple[np.ndarray, np.ndarray]:
+    """(data, holes) of up to ``SCALE_SAMPLE_ROWS`` rows spread over the scene: (bands, rows, W)."""
+    rows = np.unique(np.linspace(0, source.height - 1, min(SCALE_SAMPLE_ROWS, source.height)).astype(int))
+    parts = [source.read(int(r), int(r) + 1) for r in rows]
+    return np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts], axis=1)
+
+
+def spectral_smoothness(source: SceneSource, channels: np.ndarray) -> float:
+    """How smooth the scene's spectra are: the correlation of each used band with the next used one
+    over the sampled pixels valid in all of them (imaging spectrometers: above 0.9; noise: about 0)."""
+    data, holes = sampled_rows(source)
+    used = np.flatnonzero(channels >= 0)
+    used = used[np.argsort(channels[used])]  # in the model's band (wavelength) order
+    valid = ~holes[used].any(0)
+    return neighbour_correlation(data[used], 0, np.broadcast_to(valid, data[used].shape))
+
+
 def scene_statistics(source: SceneSource, channels: np.ndarray) -> tuple[float, np.ndarray]:
     """The scene's intensity scale and the model band of each input band (-1: unused), from up to
     ``SCALE_SAMPLE_ROWS`` rows spread over it.
@@ -83,10 +101,7 @@ def scene_statistics(source: SceneSource, channels: np.ndarray) -> tuple[float, 
     is the robust maximum of the bands that are used, over pixels valid in all of them, so a cube
     read with ``--bands first-half`` is scaled exactly like a file that only has those bands.
     """
-    rows = np.unique(np.linspace(0, source.height - 1, min(SCALE_SAMPLE_ROWS, source.height)).astype(int))
-    parts = [source.read(int(r), int(r) + 1) for r in rows]
-    data = np.concatenate([p[0] for p in parts], axis=1)
-    holes = np.concatenate([p[1] for p in parts], axis=1)
+    data, holes = sampled_rows(source)
     empty = holes.all(axis=(1, 2))
     channels = np.where(dead_bands(data, ~holes[~empty].any(0)) | empty, -1, channels)
     used = channels >= 0

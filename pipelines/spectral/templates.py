@@ -24,10 +24,11 @@ from torch import nn
 from ..base import InputError, Sample, Streaming, Unit, is_ground_truth
 from ..common.holes import fill_holes
 from ..common.inference import Window, strips
+from ..common.unfamiliar import smoothness_warning
 from . import training_data
 from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
 from .io import CUBE_SUFFIXES
-from .scene import classify_strip, open_scene, read_strip, scene_statistics
+from .scene import classify_strip, open_scene, read_strip, scene_statistics, spectral_smoothness
 from .windows import SparseWindows, TiledWindows, classify_dense
 from .writers import SceneWriter
 
@@ -77,6 +78,8 @@ class SceneTemplate(Streaming):
         if not (channels >= 0).any():
             raise InputError(f"{sample.name}: every band the model would use is constant (dead or empty)")
         sample.meta |= {"scale": scale, "channels": channels}
+        smooth = spectral_smoothness(sample.image, channels)  # a noise cube: a warning
+        sample.meta["warning"] = smoothness_warning(smooth, "the spectra's bands", "imaging spectrometers")
         return sample
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:

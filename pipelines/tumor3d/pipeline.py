@@ -22,6 +22,7 @@ from ..base import Batch, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
 from ..common.inference import sliding_window
+from ..common.unfamiliar import smoothness_warning, volume_smoothness
 from .generator import MODALITIES, GeneratorRanges
 from .io import discover_cases, read_case, write_label, write_probabilities
 from .metrics import soft_region_dice
@@ -165,6 +166,8 @@ class Tumor3DPipeline(Pipeline):
     def preprocess(self, sample: Sample) -> Sample:
         """Reorient, resample to ``data.spacing``, normalise, crop: the transform is kept to invert."""
         transform = preprocessing(self.data_cfg.spacing)
+        smooth = volume_smoothness(sample.image)  # on the grid as read: resampling would smooth noise
+        sample.meta["warning"] = smoothness_warning(smooth, "the volumes' voxels", "brain MRI at 1-2 mm")
         image = MetaTensor(torch.from_numpy(sample.image), affine=torch.as_tensor(sample.meta["affine"]))
         sample.meta |= {"transform": transform, "input_shape": sample.image.shape[1:]}
         sample.image = transform({"image": image})["image"]

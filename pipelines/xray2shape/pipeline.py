@@ -26,6 +26,7 @@ from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
 from ..common.discovery import Roles, discover_cases
 from ..common.mesh import write_label_meshes
+from ..common.unfamiliar import bones_warning
 from ..common.volumes import save_nifti
 from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .io import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
@@ -273,6 +274,8 @@ class X2SPipeline(Pipeline):
         device = next(model.parameters()).device
         logits = model(sample.image[None].to(device))[0]
         sample.pred = logits.argmax(0).to(torch.uint8).cpu().numpy()
+        confidence = torch.softmax(logits.float(), 0).max(0).values.cpu().numpy()
+        sample.meta["warning"] = bones_warning(sample.pred, confidence, self.model_cfg.label_names)
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
