@@ -19,6 +19,7 @@ from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
     in_status,
+    model_choices,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -42,7 +43,23 @@ SUBSETS = {
 RGB_NM = (640.0, 550.0, 460.0)
 
 
-def checkpoint() -> Path:
+def scene_models() -> dict[str, Path]:
+    """The shipped scene models (``model_choices`` labels), the default ``scene`` first; chips
+    models classify chip folders, not scenes, and are left out."""
+    from hybridvision.pipelines.common.checkpoint import read_metadata
+
+    found = shipped("spectral").items()
+    stems = tuple(stem for stem, path in found if "scene" in read_metadata(path)["config"]["data"].get("task", "scene"))
+    return dict(sorted(model_choices("spectral", stems).items(), key=lambda item: item[1].stem != "scene"))
+
+
+def checkpoint(model: str | None = None) -> Path:
+    """The chosen scene model (a label of ``scene_models``), else the default ``scene``."""
+    models = scene_models()
+    if model:
+        if model not in models:
+            raise ValueError(f"no shipped spectral scene model {model!r}; choose one of: {', '.join(models)}")
+        return models[model]
     found = shipped("spectral")
     if "scene" not in found:
         raise ValueError("no shipped spectral scene checkpoint in this installation")
@@ -101,7 +118,7 @@ def rgb_composite(path: Path) -> np.ndarray:
 
 
 @shows_errors
-def classify(files: Any, subset_label: str, truth: Path | None = None, progress: Any = None):
+def classify(files: Any, subset_label: str, truth: Path | None = None, progress: Any = None, model: str | None = None):
     """Classify one cube; returns (RGB composite, class map preview, area rows, class map file, status)."""
     from hybridvision.pipelines.spectral.bands import band_subset
     from hybridvision.pipelines.spectral.writers import class_areas
@@ -123,9 +140,10 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     start = time.perf_counter()
     subset = SUBSETS.get(subset_label, "all")
     notes: dict = {}
-    tif, png = predict_folder(checkpoint(), folder / "input" / cube.name, folder / "output", notes, bands=subset)
+    chosen = checkpoint(model)
+    tif, png = predict_folder(chosen, folder / "input" / cube.name, folder / "output", notes, bands=subset)
     seconds = time.perf_counter() - start
-    pipeline, _, _ = load_model(str(checkpoint()))
+    pipeline, _, _ = load_model(str(chosen))
     areas = class_areas(tif, pipeline.model_cfg.classes)
     rows = [[a["class"], a["pixels"], "" if a["hectares"] is None else round(a["hectares"], 2)] for a in areas]
     bands = pipeline.model_cfg.bands
@@ -138,9 +156,9 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
 
 
 @shows_errors
-def classify_sample(subset_label: str, progress: Any = None):
+def classify_sample(subset_label: str, progress: Any = None, model: str | None = None):
     cube, truth = sample_scene()
-    return (str(cube), *classify(str(cube), subset_label, truth, progress))
+    return (str(cube), *classify(str(cube), subset_label, truth, progress, model))
 
 
 @tab("spectral")
@@ -149,7 +167,8 @@ def build_tab() -> None:
 
     gr.Markdown(
         "Hyperspectral scene classification, pixel by pixel (ChannelViT trained with Hierarchical Channel "
-        "Sampling). Choose a band subset to see how the model copes when bands are missing. The class map "
+        "Sampling; or, as the second model, a frozen ImageNet Lite0 read through a band adapter, trained on "
+        "10 labelled pixels per class). Choose a band subset to see how the model copes when bands are missing. The class map "
         "GeoTIFF keeps the input's CRS and transform."
     )
     with gr.Row():
@@ -161,6 +180,14 @@ def build_tab() -> None:
                 elem_id="spectral-input",
             )
             subset = gr.Radio(list(SUBSETS), value="all bands", label="bands", elem_id="spectral-bands")
+            choices = list(scene_models())
+            model = gr.Dropdown(
+                choices,
+                value=choices[0] if choices else None,
+                label="model (the first is the default, best on held-out scenes; see the README)",
+                visible=len(choices) > 1,
+                elem_id="spectral-model",
+            )
             run_button = gr.Button("Classify", variant="primary", elem_id="spectral-run")
             sample = gr.Button(
                 f"generated scene (seed {SAMPLE_SEED}, never trained on)",
@@ -178,14 +205,14 @@ def build_tab() -> None:
             areas = gr.Dataframe(headers=["class", "pixels", "hectares"], label="area per class", interactive=False)
             download = gr.File(label="class map (GeoTIFF)", interactive=False)
 
-    def run(files, subset_label, progress=gr.Progress()):
-        return classify(files, subset_label, None, progress)
+    def run(files, subset_label, model_name, progress=gr.Progress()):
+        return classify(files, subset_label, None, progress, model_name)
 
-    def run_sample(subset_label, progress=gr.Progress()):
-        cube, *rest = classify_sample(subset_label, progress)
+    def run_sample(subset_label, model_name, progress=gr.Progress()):
+        cube, *rest = classify_sample(subset_label, progress, model_name)
         return [cube], *rest
 
     outputs = [rgb, classes, areas, download, status]
     blank = (None, None, None, None, "")
-    run_button.click(in_status(run, blank, 4), [upload, subset], outputs)
-    sample.click(in_status(run_sample, (gr.update(),) + blank, 5), [subset], [upload, *outputs])
+    run_button.click(in_status(run, blank, 4), [upload, subset, model], outputs)
+    sample.click(in_status(run_sample, (gr.update(),) + blank, 5), [subset, model], [upload, *outputs])

@@ -5,7 +5,10 @@ Playwright; no browser download).
 defaults, a fresh HOME that lies outside the system temp dir (Gradio serves the temp dir and the
 working directory by itself, so a home there would hide a sample cache Gradio refuses to serve),
 and no HYBRIDVISION_* or GRADIO_* variable. Every sample button of every tab is clicked; each must
-show its result and no error badge, and the page must ask nothing of any host but the local server.
+show its result, no error badge and no warning; each tab's run button with nothing uploaded shows one
+error line in its status (no badges); the legends show; a noise cube gets the out-of-distribution
+warning; the page asks nothing of any host but the local server; SIGTERM removes the work folder.
+Screenshots of each tab land in .test-artefacts/demo/.
 Needs /usr/bin/chromium (`.ci/run` installs it).
 """
 
@@ -34,6 +37,17 @@ EXPECTED = {
     "tumor3d-sample": "whole tumour",
 }
 TABS = ("superres", "spectral", "xray2shape", "tumor3d")
+RUN_BUTTON = {"superres": "superres-run", "spectral": "spectral-run", "xray2shape": "xray2shape-run",
+              "tumor3d": "tumor3d-run"}  # fmt: skip
+EMPTY_ERROR = {  # what the status says when the run button is pressed with nothing uploaded
+    "superres": "upload an image",
+    "spectral": "upload one cube",
+    "xray2shape": "upload both views",
+    "tumor3d": "missing T1",
+}
+LEGEND = {"tumor3d": ("#tumor3d-legend", "enhancing tumour"), "xray2shape": ("#xray2shape-legend", "pelvis")}
+ARTEFACTS = ROOT / ".test-artefacts" / "demo"  # screenshots of what a user sees, kept after the run
+FAILED = "[data-testid='status-tracker'] .error, .toast-body.error"
 
 
 def free_port() -> int:
@@ -107,19 +121,26 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
             page.goto(url, wait_until="load", timeout=90_000)
             page.wait_for_selector("#research-note", timeout=90_000)
             assert "Research use only" in page.inner_text("#research-note")
+            ARTEFACTS.mkdir(parents=True, exist_ok=True)
             for tab in TABS:
                 page.get_by_role("tab", name=tab).click()
+                shows_an_error_once(page, tab, log)
                 buttons = page.locator(".sample-button:visible")
                 page.wait_for_selector(".sample-button:visible", timeout=30_000)
                 for index in range(buttons.count()):
                     button_id = buttons.nth(index).get_attribute("id")
                     buttons.nth(index).click()
                     done = f"#{tab}-status :text('{EXPECTED[button_id]}')"
-                    failed = "[data-testid='status-tracker'] .error, .toast-body.error"
-                    page.wait_for_selector(f"{done}, {failed}", timeout=240_000)
-                    errors = page.locator(failed)
+                    page.wait_for_selector(f"{done}, {FAILED}", timeout=240_000)
+                    errors = page.locator(FAILED)
                     assert errors.count() == 0, f"{button_id}: {errors.first.inner_text()}\n{log.read_text()[-3000:]}"
+                    assert "Warning" not in page.inner_text(f"#{tab}-status"), f"{button_id}: a sample is familiar"
                     clicked.append(button_id)
+                if tab in LEGEND:
+                    selector, text = LEGEND[tab]
+                    assert text in page.inner_text(selector)
+                page.screenshot(path=str(ARTEFACTS / f"{tab}-sample.png"), full_page=True)
+            warns_on_a_noise_cube(page, tmp_path, log)
             assert page.locator("#superres-compare img").count() >= 1
             assert page.locator("#spectral-classes img").count() == 1
             assert page.locator("#tumor3d-view img").count() == 1
@@ -132,6 +153,31 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
     assert requested, "the request guard saw the page load"
     assert not outside, f"the page requested hosts outside 127.0.0.1: {outside[:5]}"
     stops_on_sigterm_and_removes_its_work_folder(server, log)
+
+
+def shows_an_error_once(page, tab: str, log: Path) -> None:
+    """Run with nothing uploaded: one line in the status, no badge on every output, no server path."""
+    page.click(f"#{RUN_BUTTON[tab]}")
+    page.wait_for_selector(f"#{tab}-status :text('Error:')", timeout=60_000)
+    status = page.inner_text(f"#{tab}-status")
+    assert EMPTY_ERROR[tab] in status and "/tmp" not in status, status
+    assert page.locator(FAILED).count() == 0, f"{tab}: the error is badged on the outputs\n{log.read_text()[-2000:]}"
+    page.screenshot(path=str(ARTEFACTS / f"{tab}-error.png"), full_page=True)
+
+
+def warns_on_a_noise_cube(page, folder: Path, log: Path) -> None:
+    """A random 128-band cube is classified, with the out-of-distribution warning under the result."""
+    import numpy as np
+
+    cube = folder / "noise.npy"
+    np.save(cube, np.random.default_rng(0).random((128, 40, 40)).astype("float32"))
+    page.get_by_role("tab", name="spectral").click()
+    page.locator("#spectral-input input[type=file]").set_input_files(str(cube))
+    page.wait_for_selector("#spectral-input :text('noise.npy')", timeout=60_000)
+    page.click("#spectral-run")
+    page.wait_for_selector(f"#spectral-status :text('Warning'), {FAILED}", timeout=240_000)
+    assert "correlate" in page.inner_text("#spectral-status"), log.read_text()[-2000:]
+    page.screenshot(path=str(ARTEFACTS / "spectral-warning.png"), full_page=True)
 
 
 def stops_on_sigterm_and_removes_its_work_folder(server: subprocess.Popen, log: Path) -> None:
