@@ -125,6 +125,8 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
             for tab in TABS:
                 page.get_by_role("tab", name=tab).click()
                 shows_an_error_once(page, tab, log)
+                if tab == "spectral":  # before its sample fills the upload box
+                    warns_on_a_noise_cube(page, tmp_path, log)
                 buttons = page.locator(".sample-button:visible")
                 page.wait_for_selector(".sample-button:visible", timeout=30_000)
                 for index in range(buttons.count()):
@@ -140,7 +142,7 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
                     selector, text = LEGEND[tab]
                     assert text in page.inner_text(selector)
                 page.screenshot(path=str(ARTEFACTS / f"{tab}-sample.png"), full_page=True)
-            warns_on_a_noise_cube(page, tmp_path, log)
+
             assert page.locator("#superres-compare img").count() >= 1
             assert page.locator("#spectral-classes img").count() == 1
             assert page.locator("#tumor3d-view img").count() == 1
@@ -171,12 +173,11 @@ def warns_on_a_noise_cube(page, folder: Path, log: Path) -> None:
 
     cube = folder / "noise.npy"
     np.save(cube, np.random.default_rng(0).random((128, 40, 40)).astype("float32"))
-    page.get_by_role("tab", name="spectral").click()
     page.locator("#spectral-input input[type=file]").set_input_files(str(cube))
     page.wait_for_selector("#spectral-input :text('noise.npy')", timeout=60_000)
     page.click("#spectral-run")
-    page.wait_for_selector(f"#spectral-status :text('Warning'), {FAILED}", timeout=240_000)
-    assert "correlate" in page.inner_text("#spectral-status"), log.read_text()[-2000:]
+    page.wait_for_selector(f"#spectral-status :text('noise.npy'), {FAILED}", timeout=240_000)  # its own answer
+    assert "correlate" in page.inner_text("#spectral-status"), page.inner_text("#spectral-status")
     page.screenshot(path=str(ARTEFACTS / "spectral-warning.png"), full_page=True)
 
 
