@@ -147,6 +147,18 @@ def their_names(names: Mapping[str, str]):
         raise InputError(user_message(one_line(error), names)) from None
 
 
+def model_dropdown(choices: list[str], label: str, elem_id: str):
+    """The model choice of a tab: the first (the default) chosen, hidden when there is only one."""
+    import gradio as gr
+
+    return gr.Dropdown(**model_update(choices), label=label, elem_id=elem_id)
+
+
+def model_update(choices: list[str]) -> dict[str, Any]:
+    """The dropdown's choices, value and visibility for another set of models (a new scale or anatomy)."""
+    return {"choices": choices, "value": choices[0] if choices else None, "visible": len(choices) > 1}
+
+
 def shows_errors(handler: Callable) -> Callable:
     """Run a handler; turn failures into ``gr.Error`` messages of one line without server paths."""
     import gradio as gr

@@ -20,6 +20,7 @@ from .shared import (
     cached_sample,
     in_status,
     model_choices,
+    model_dropdown,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -168,8 +169,8 @@ def build_tab() -> None:
     gr.Markdown(
         "Hyperspectral scene classification, pixel by pixel (ChannelViT trained with Hierarchical Channel "
         "Sampling; or, as the second model, a frozen ImageNet Lite0 read through a band adapter, trained on "
-        "10 labelled pixels per class). Choose a band subset to see how the model copes when bands are missing. The class map "
-        "GeoTIFF keeps the input's CRS and transform."
+        "10 labelled pixels per class). Choose a band subset to see how the model copes when bands are "
+        "missing. The class map GeoTIFF keeps the input's CRS and transform."
     )
     with gr.Row():
         with gr.Column(scale=2):
@@ -181,12 +182,8 @@ def build_tab() -> None:
             )
             subset = gr.Radio(list(SUBSETS), value="all bands", label="bands", elem_id="spectral-bands")
             choices = list(scene_models())
-            model = gr.Dropdown(
-                choices,
-                value=choices[0] if choices else None,
-                label="model (the first is the default, best on held-out scenes; see the README)",
-                visible=len(choices) > 1,
-                elem_id="spectral-model",
+            model = model_dropdown(
+                choices, "model (the first is the default, best on held-out scenes; see the README)", "spectral-model"
             )
             run_button = gr.Button("Classify", variant="primary", elem_id="spectral-run")
             sample = gr.Button(

@@ -18,6 +18,8 @@ from .shared import (
     cached_sample,
     in_status,
     model_choices,
+    model_dropdown,
+    model_update,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -189,12 +191,10 @@ def build_tab() -> None:
             upload = gr.File(label="image (PNG, JPEG, TIFF, GeoTIFF)", type="filepath", elem_id="superres-input")
             scale = gr.Radio(scales, value=scales[-1] if scales else None, label="scale")
             first = list(models_for(scales[-1])) if scales else []
-            model = gr.Dropdown(
+            model = model_dropdown(
                 first,
-                value=first[0] if first else None,
-                label="model (the first is the scale's default; x2_radiology: adapted to radiology images)",
-                visible=len(first) > 1,
-                elem_id="superres-model",
+                "model (the first is the scale's default; x2_radiology: adapted to radiology images)",
+                "superres-model",
             )
             run_button = gr.Button("Upscale", variant="primary", elem_id="superres-run")
             gr.Markdown("Samples (hold-out photos are downsampled first, so the original is the reference):")
@@ -212,7 +212,7 @@ def build_tab() -> None:
 
     def scale_models(scale_name):
         choices = list(models_for(scale_name))
-        return gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1)
+        return gr.update(**model_update(choices))
 
     blank = (None, None, "")
     run_button.click(in_status(run, blank, 2), [upload, scale, model], [compare, download, status])

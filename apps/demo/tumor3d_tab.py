@@ -19,6 +19,7 @@ from .shared import (
     cached_sample,
     in_status,
     model_choices,
+    model_dropdown,
     predict_folder,
     request_folder,
     shows_errors,
@@ -277,12 +278,8 @@ def build_tab() -> None:
         )
         run_button = gr.Button("Segment", variant="primary", elem_id="tumor3d-run")
     choices = list(model_choices("tumor3d"))
-    model = gr.Dropdown(
-        choices,
-        value=choices[0],
-        label="model (the first is the default, best on held-out cases; see the README)",
-        visible=len(choices) > 1,
-        elem_id="tumor3d-model",
+    model = model_dropdown(
+        choices, "model (the first is the default, best on held-out cases; see the README)", "tumor3d-model"
     )
     status = gr.Markdown(elem_id="tumor3d-status")
     state = gr.State()

@@ -21,6 +21,8 @@ from .shared import (
     cached_sample,
     in_status,
     model_choices,
+    model_dropdown,
+    model_update,
     predict_folder,
     request_folder,
     shipped,
@@ -173,13 +175,7 @@ def build_tab() -> None:
             lateral = gr.File(label="lateral view", type="filepath", elem_id="xray2shape-lat")
             anatomy = gr.Radio(anatomies, value=anatomies[0] if anatomies else None, label="anatomy")
             first = list(models_for(anatomies[0])) if anatomies else []
-            model = gr.Dropdown(
-                first,
-                value=first[0] if first else None,
-                label="model (the first is the anatomy's default)",
-                visible=len(first) > 1,
-                elem_id="xray2shape-model",
-            )
+            model = model_dropdown(first, "model (the first is the anatomy's default)", "xray2shape-model")
             run_button = gr.Button("Reconstruct", variant="primary", elem_id="xray2shape-run")
             sample = gr.Button(
                 f"generated case (seed {SAMPLE_SEED})",
@@ -212,8 +208,7 @@ def build_tab() -> None:
 
     def anatomy_changed(anatomy_name):
         choices = list(models_for(anatomy_name))
-        model_update = gr.update(choices=choices, value=choices[0] if choices else None, visible=len(choices) > 1)
-        return model_update, legend(anatomy_name)
+        return gr.update(**model_update(choices)), legend(anatomy_name)
 
     run_button.click(in_status(run, blank, 5), [ap, lateral, anatomy, model], outputs)
     sample.click(in_status(run_sample, (gr.update(),) * 2 + blank, 7), [anatomy, model], [ap, lateral, *outputs])
