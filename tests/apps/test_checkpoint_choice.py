@@ -39,7 +39,9 @@ def test_a_local_file_of_the_same_name_wins(tmp_path, monkeypatch):
 
 
 def test_an_unknown_name_lists_the_shipped_ones():
-    with pytest.raises(InputError, match=r"checkpoint not found: superres/x9: .*superres/x2, superres/x4"):
+    with pytest.raises(
+        InputError, match=r"checkpoint not found: superres/x9: .*superres/x2, superres/x2_radiology, superres/x4"
+    ):
         resolve_checkpoint("superres/x9")
 
 
@@ -60,7 +62,10 @@ def test_options_pick_the_shipped_checkpoint(pipeline, options, stem):
 
 
 def test_a_scale_without_a_shipped_model_says_what_ships():
-    with pytest.raises(InputError, match=r"no shipped checkpoint superres/x3 \(shipped: superres/x2, superres/x4\)"):
+    with pytest.raises(
+        InputError,
+        match=r"no shipped checkpoint superres/x3 \(shipped: superres/x2, superres/x2_radiology, superres/x4\)",
+    ):
         default_checkpoint("superres", {"scale": 3})
 
 

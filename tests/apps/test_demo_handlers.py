@@ -229,6 +229,16 @@ def test_spectral_scores_the_sample_with_any_band_choice_and_an_uploaded_truth(t
     assert "overall accuracy against the truth" in status
 
 
+def test_spectral_offers_the_scene_models_default_first_and_runs_the_dense_one():
+    models = spectral_tab.scene_models()
+    assert [path.stem for path in models.values()] == ["scene", "scene_lite0"]  # chips classify folders
+    dense = list(models)[1]
+    cube, rgb, preview, rows, class_map, status = spectral_tab.classify_sample("every other band", model=dense)
+    assert "64 of the model's 128 bands" in status and "overall accuracy" in status and "Warning" not in status
+    with pytest.raises(gr.Error, match="no shipped spectral scene model 'chips"):
+        spectral_tab.classify_sample("all bands", model="chips")
+
+
 def test_spectral_upload_errors_name_the_problem(tmp_path):
     junk = tmp_path / "notes.txt"
     junk.write_text("hello")
