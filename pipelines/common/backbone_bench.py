@@ -15,7 +15,7 @@ from ..report import Report, Table
 from .isolated import current_rss_mb, isolated, peak_rss_mb
 
 REFERENCE = "monai:SwinUNETR-encoder-48"
-FAMILIES_3D = ("hybrid", "convnext", "swin")
+FAMILIES_3D = ("hybrid", "convnext", "swin", "paratrans")
 
 
 def build(name: str, in_channels: int):
