@@ -19,9 +19,13 @@ Every measurement runs in a fresh process (spawned), so each peak RSS is that ru
      ``SuperresPipeline`` model with a ``hat_small`` body (random init). The paper's HAT-S (embed
      144, compress/squeeze 24, 9.6M) takes about 18 s per pass here, so it is not the default pair.
 
+   - the same SwinIR-light against a DLGSANet body (``dlgsa_light``, random init) under the shipped
+     x4's head, by luma.
+
    Peak memory in this part is the peak RSS above the RSS after the model was built.
 
-2. **Same-budget PSNR** (``same_budget``): our x4 architecture and SwinIR-light, both from scratch,
+2. **Same-budget PSNR** (``same_budget``): our x4 architecture, the same with a DLGSANet body, and
+   SwinIR-light, all from scratch,
    trained ``psnr_steps`` steps on identical batches with one loss, optimiser and learning rate,
    then Y-PSNR on the hold-out images beside bicubic.
 
@@ -50,135 +54,31 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
+from .bench_models import (  # noqa: F401  (the models' names, as the tests and the report read them)
+    HAT_REFERENCE,
+    OURS_DLGSA,
+    OURS_HAT_SMALL,
+    OURS_X4,
+    OURS_X4_BANDS,
+    PAIRS,
+    SWINIR_LIGHT,
+    Interpolate,
+    build_ours,
+    build_reference,
+    shipped,
+    upscaler,
+)
 from .pipeline import GDAL_CACHE_BYTES
 
-SWINIR_LIGHT = "SwinIR-light (spandrel)"
-HAT_REFERENCE = "HAT, hat_small dims (spandrel)"
-OURS_X4 = "ours: shipped x4 (hat_light), by luma"
-OURS_X4_BANDS = "ours: shipped x4 (hat_light), by bands"
-OURS_HAT_SMALL = "ours: hat_small x4"
-PAIRS = ((SWINIR_LIGHT, OURS_X4), (SWINIR_LIGHT, OURS_X4_BANDS), (HAT_REFERENCE, OURS_HAT_SMALL))
 SCALE = 4  # throughput part
 RASTER_SCALE = 2  # raster parts: the shipped x2 checkpoint
 CRS = "EPSG:32633"
-
-
-# -- models ------------------------------------------------------------------------------------
-def build_reference(name: str, scale: int = SCALE, in_chans: int = 3) -> nn.Module:
-    """A spandrel architecture with random weights (nothing is downloaded), in eval mode."""
-    if name == SWINIR_LIGHT:
-        from spandrel.architectures.SwinIR import SwinIR
-
-        model = SwinIR(
-            upscale=scale,
-            in_chans=in_chans,
-            img_size=64,
-            window_size=8,
-            img_range=1.0,
-            depths=[6, 6, 6, 6],
-            embed_dim=60,
-            num_heads=[6, 6, 6, 6],
-            mlp_ratio=2.0,
-            upsampler="pixelshuffledirect",
-            resi_connection="1conv",
-        )
-    elif name == HAT_REFERENCE:
-        from spandrel.architectures.HAT import HAT
-
-        model = HAT(
-            upscale=scale,
-            in_chans=in_chans,
-            img_size=64,
-            window_size=16,
-            compress_ratio=3,
-            squeeze_factor=16,
-            conv_scale=0.01,
-            overlap_ratio=0.5,
-            img_range=1.0,
-            depths=[6] * 6,
-            embed_dim=96,
-            num_heads=[6] * 6,
-            mlp_ratio=2.0,
-            upsampler="pixelshuffle",
-            resi_connection="1conv",
-        )
-    else:
-        raise ValueError(f"unknown reference {name!r}")
-    return model.eval()
-
-
-def shipped(scale: int) -> Path:
-    from hybridvision.pipelines.common.checkpoint import shipped_checkpoints
-
-    for path in shipped_checkpoints():
-        if path.parent.name == "superres" and path.stem == f"x{scale}":
-            return path
-    raise FileNotFoundError(f"shipped superres x{scale} checkpoint not found")
-
-
-def build_ours(name: str):
-    """(pipeline, model) for one of our throughput models."""
-    from hybridvision.pipelines.common.checkpoint import load_checkpoint
-
-    if name in (OURS_X4, OURS_X4_BANDS):
-        pipeline, model, _ = load_checkpoint(shipped(SCALE))
-        return pipeline, model
-    if name == OURS_HAT_SMALL:
-        from ..common.config import Component
-        from .pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
-
-        config = SuperresModelConfig(
-            backbone=Component("hat_small", {}),
-            decoder=Component("pixel_shuffle", {"hidden": 64}),
-            scale=SCALE,
-            bands=3,
-        )
-        pipeline = SuperresPipeline(config, SuperresDataConfig())
-        return pipeline, pipeline.build_model().eval()
-    raise ValueError(f"unknown model {name!r}")
-
-
-def upscaler(name: str) -> tuple[Callable[[np.ndarray], np.ndarray], int]:
-    """``(3, h, w) [0, 1] -> (3, h*4, w*4)`` for a bench model, and its parameter count."""
-    if name in (SWINIR_LIGHT, HAT_REFERENCE):
-        model = build_reference(name)
-
-        def run(data: np.ndarray) -> np.ndarray:
-            with torch.inference_mode():
-                return model(torch.from_numpy(data)[None])[0].clamp(0, 1).numpy()
-
-    else:
-        pipeline, model = build_ours(name)
-        luma = name == OURS_X4
-
-        def run(data: np.ndarray) -> np.ndarray:
-            return pipeline.predict_array(model, data, luma)
-
-    return run, sum(p.numel() for p in model.parameters())
-
-
-class Interpolate(nn.Module):
-    """Identity-like stand-in for the network: nearest-neighbour upscaling by ``scale``.
-
-    It holds one (unused) parameter because ``SuperresPipeline.predict_array`` reads the device
-    from the model's parameters.
-    """
-
-    def __init__(self, scale: int):
-        super().__init__()
-        self.scale = scale
-        self.anchor = nn.Parameter(torch.zeros(()), requires_grad=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(x, scale_factor=self.scale, mode="nearest")
 
 
 # -- processes ---------------------------------------------------------------------------------

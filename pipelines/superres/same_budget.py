@@ -1,6 +1,7 @@
-"""Same-budget PSNR: our x4 model against SwinIR-light, both trained from scratch on the same patches.
+"""Same-budget PSNR: our x4 model and a DLGSANet body against SwinIR-light, all trained from scratch
+on the same patches.
 
-Both are one-band models (an RGB image is upscaled band by band, as ``predict`` does), trained for
+All are one-band models (an RGB image is upscaled band by band, as ``predict`` does), trained for
 the same steps on the same batches (``PatchDataset`` with one seed: identical (low, high) pairs in
 the same order), with the same loss (L1), optimiser (Adam, warm-up then cosine decay) and learning
 rate; the budget is steps x batch x patch size. Then both upscale the hold-out images (never
@@ -27,18 +28,22 @@ from .training_data import HOLDOUT, PatchDataset, load_unit_image, skimage_image
 
 SCALE = 4
 OURS = "ours (hat_light, x4)"
+DLGSA = "dlgsa_light (DLGSANet body, x4)"
 SWINIR = "SwinIR-light (spandrel)"
 
 
-def build_ours() -> tuple[Any, nn.Module]:
-    """(pipeline, model): the shipped x4 architecture (``configs/superres/x4.yaml``), random init."""
+def build_ours(backbone: str = "") -> tuple[Any, nn.Module]:
+    """(pipeline, model): the shipped x4 architecture (``configs/superres/x4.yaml``), random init;
+    ``backbone``: another body under the same head (``dlgsa_light``)."""
+    import dataclasses
     from importlib import resources
 
-    from ..common.config import load_config
+    from ..common.config import Component, load_config
     from .pipeline import SuperresPipeline
 
     config = load_config(Path(str(resources.files("hybridvision.configs"))) / "superres" / "x4.yaml")
-    pipeline = SuperresPipeline(config.model, config.data)
+    model = dataclasses.replace(config.model, backbone=Component(backbone, {})) if backbone else config.model
+    pipeline = SuperresPipeline(model, config.data)
     return pipeline, pipeline.build_model()
 
 
@@ -95,6 +100,8 @@ def same_budget_psnr(
     images = training_images((), True)
     pipeline, ours = build_ours()
     torch.manual_seed(0)
+    dlgsa_pipeline, dlgsa = build_ours("dlgsa_light")
+    torch.manual_seed(0)
     reference = build_reference(SWINIR_LIGHT, SCALE, in_chans=1)
 
     batches = batch_source(images, steps, batch, patch)
@@ -103,13 +110,17 @@ def same_budget_psnr(
         with torch.inference_mode():
             return reference(torch.from_numpy(low)[:, None])[:, 0].clamp(0, 1).numpy()
 
-    upscalers = {OURS: lambda low: pipeline.predict_array(ours, low), SWINIR: upscale_reference}
+    upscalers = {
+        OURS: lambda low: pipeline.predict_array(ours, low),
+        DLGSA: lambda low: dlgsa_pipeline.predict_array(dlgsa, low),
+        SWINIR: upscale_reference,
+    }
     result: dict[str, Any] = {
         "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"},
         "parameters_m": {},
         "train_seconds": {},
     }
-    for name, model in ((OURS, ours), (SWINIR, reference)):
+    for name, model in ((OURS, ours), (DLGSA, dlgsa), (SWINIR, reference)):
         log(f"same-budget training: {name}, {steps} steps of {batch} patches {patch}x{patch} ...")
         result["train_seconds"][name] = round(fit(model, batches, steps, lr), 1)
         result["parameters_m"][name] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
@@ -121,8 +132,9 @@ def same_budget_psnr(
             row[name] = psnr(upscale(low).transpose(1, 2, 0), truth, SCALE)
         table[image] = {k: round(v, 2) for k, v in row.items()}
         log(f"{image}: {table[image]}")
-    columns = ("bicubic", OURS, SWINIR)
+    columns = ("bicubic", OURS, DLGSA, SWINIR)
     table["mean"] = {c: round(float(np.mean([table[i][c] for i in table])), 2) for c in columns}
     result["holdout_psnr_y"] = table
     result["ours_minus_swinir_db"] = round(table["mean"][OURS] - table["mean"][SWINIR], 2)
+    result["dlgsa_minus_swinir_db"] = round(table["mean"][DLGSA] - table["mean"][SWINIR], 2)
     return result
