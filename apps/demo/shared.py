@@ -147,6 +147,15 @@ def their_names(names: Mapping[str, str]):
         raise InputError(user_message(one_line(error), names)) from None
 
 
+def models_where(pipeline: str, keep: Callable[[dict], bool], default: Path | None) -> dict[str, Path]:
+    """``model_choices`` of the shipped checkpoints whose saved config ``keep`` accepts (one scale,
+    one anatomy, scene models), ``default`` first."""
+    from hybridvision.pipelines.common.checkpoint import read_metadata
+
+    stems = tuple(stem for stem, path in shipped(pipeline).items() if keep(read_metadata(path)["config"]))
+    return dict(sorted(model_choices(pipeline, stems).items(), key=lambda item: item[1] != default))
+
+
 def model_dropdown(choices: list[str], label: str, elem_id: str):
     """The model choice of a tab: the first (the default) chosen, hidden when there is only one."""
     import gradio as gr

@@ -19,8 +19,8 @@ from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
     in_status,
-    model_choices,
     model_dropdown,
+    models_where,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -47,11 +47,9 @@ RGB_NM = (640.0, 550.0, 460.0)
 def scene_models() -> dict[str, Path]:
     """The shipped scene models (``model_choices`` labels), the default ``scene`` first; chips
     models classify chip folders, not scenes, and are left out."""
-    from hybridvision.pipelines.common.checkpoint import read_metadata
-
-    found = shipped("spectral").items()
-    stems = tuple(stem for stem, path in found if "scene" in read_metadata(path)["config"]["data"].get("task", "scene"))
-    return dict(sorted(model_choices("spectral", stems).items(), key=lambda item: item[1].stem != "scene"))
+    return models_where(
+        "spectral", lambda config: "scene" in config["data"].get("task", "scene"), shipped("spectral").get("scene")
+    )
 
 
 def checkpoint(model: str | None = None) -> Path:

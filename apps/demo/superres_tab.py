@@ -17,9 +17,9 @@ from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
     in_status,
-    model_choices,
     model_dropdown,
     model_update,
+    models_where,
     over_checkerboard,
     predict_folder,
     request_folder,
@@ -47,16 +47,8 @@ def checkpoints() -> dict[str, Path]:
 def models_for(scale_name: str) -> dict[str, Path]:
     """The shipped models of one scale (``model_choices`` labels), its default (``x2``) first, then
     the adapted ones (``x2_radiology``: LoRA-adapted to radiology images)."""
-    from hybridvision.pipelines.common.checkpoint import read_metadata
-
     scale = int(scale_name[1:]) if scale_name[1:].isdigit() else 0
-    stems = tuple(
-        stem
-        for stem, path in shipped("superres").items()
-        if read_metadata(path)["config"]["model"].get("scale") == scale
-    )
-    default = checkpoints().get(scale_name)
-    return dict(sorted(model_choices("superres", stems).items(), key=lambda item: item[1] != default))
+    return models_where("superres", lambda config: config["model"].get("scale") == scale, checkpoints().get(scale_name))
 
 
 def sample_file(key: str, scale: int) -> tuple[Path, Path | None]:

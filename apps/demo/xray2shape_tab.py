@@ -20,9 +20,9 @@ from .shared import (
     SAMPLE_BUTTON,
     cached_sample,
     in_status,
-    model_choices,
     model_dropdown,
     model_update,
+    models_where,
     predict_folder,
     request_folder,
     shipped,
@@ -46,16 +46,9 @@ def checkpoints() -> dict[str, Path]:
 
 def models_for(anatomy: str) -> dict[str, Path]:
     """The shipped models of one anatomy, its default first (``model_choices`` labels)."""
-    from hybridvision.pipelines.common.checkpoint import read_metadata
-
-    stems = tuple(
-        stem
-        for stem, path in shipped("xray2shape").items()
-        if read_metadata(path)["config"]["model"].get("anatomy") == anatomy
+    return models_where(
+        "xray2shape", lambda config: config["model"].get("anatomy") == anatomy, checkpoints().get(anatomy)
     )
-    choices = model_choices("xray2shape", stems)
-    default = checkpoints().get(anatomy)
-    return dict(sorted(choices.items(), key=lambda item: item[1] != default))
 
 
 def sample_pair(anatomy: str) -> tuple[Path, Path]:
