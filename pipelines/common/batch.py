@@ -33,6 +33,7 @@ class UnitResult:
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
     warning: str | None = None  # the input is far from what the model learned from (unfamiliar.py)
+    notes: list[str] = field(default_factory=list)  # choices discovery made (a DICOM study's series)
 
 
 @dataclass
@@ -153,6 +154,8 @@ def run_batch(
             result = run_unit(pipeline, model, unit, output_dir, overwrite, inside)
             progress.update(windows, visible=False)
             report.units.append(result)
+            for note in result.notes:
+                console.print(f"note {escape(unit.name)}: {escape(note)}", highlight=False)
             if result.status == "failed":
                 console.print(f"[red]failed[/red] {escape(unit.name)}: {escape(result.error or '')}", highlight=False)
             elif result.warning:
@@ -181,16 +184,18 @@ def run_unit(
 ) -> UnitResult:
     """Predict one unit atomically; never raises for a unit's own failure."""
     finals = {name: output_dir / name for name in pipeline.output_names(unit)}
+    notes = list(unit.extra.get("notes", ()))
     if not overwrite and all(path.exists() for path in finals.values()):
-        return UnitResult(unit.name, "skipped", outputs=sorted(finals))
+        return UnitResult(unit.name, "skipped", outputs=sorted(finals), notes=notes)
     start = time.perf_counter()
     try:
         with atomic_outputs(finals) as temps:
             warning = pipeline.predict_unit(model, unit, temps, progress)
     except Exception as error:  # one unit's failure must not stop the batch
-        return UnitResult(unit.name, "failed", time.perf_counter() - start, error=describe_error(error))
+        seconds = time.perf_counter() - start
+        return UnitResult(unit.name, "failed", seconds, error=describe_error(error), notes=notes)
     seconds = round(time.perf_counter() - start, 3)
-    return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning)
+    return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning, notes=notes)
 
 
 def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite: bool, console: Console) -> None:
@@ -201,7 +206,7 @@ def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite
         names = pipeline.output_names(unit)
         done = all((output_dir / n).exists() for n in names)
         action = "skip (outputs exist)" if done and not overwrite else "predict"
-        table.add_row(
-            escape(unit.name), escape("\n".join(f.name for f in unit.files)), escape("\n".join(names)), action
-        )
+        files = [f.name for f in unit.files[:4]] + ([f"... {len(unit.files) - 4} more"] if len(unit.files) > 4 else [])
+        files = unit.extra.get("summary") or files  # a unit of many files says what they are
+        table.add_row(escape(unit.name), escape("\n".join(files)), escape("\n".join(names)), action)
     console.print(table)

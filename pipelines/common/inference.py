@@ -101,3 +101,35 @@ def sliding_window(
     return sliding_window_inference(
         image, list(roi), batch, model, overlap=overlap, mode="gaussian", padding_mode="constant"
     )
+
+
+def flip_combinations(spatial_dims: int) -> list[tuple[int, ...]]:
+    """Every subset of the spatial axes of a (B, C, *S) tensor, the identity first, singles next."""
+    from itertools import combinations
+
+    axes = range(2, 2 + spatial_dims)
+    return [combo for size in range(spatial_dims + 1) for combo in combinations(axes, size)]
+
+
+def flip_tta(predict: Callable[[torch.Tensor], torch.Tensor], image: torch.Tensor, flips: int):
+    """Test-time augmentation by flips: the mean and the per-voxel variance of ``predict`` over the
+    first ``flips`` of ``flip_combinations`` (each output flipped back before averaging).
+
+    Args:
+        predict: (B, C, *S) -> (B, K, *S) probabilities.
+        flips: 1 to 2 ** spatial dims (8 for volumes).
+
+    Returns:
+        ``(mean, variance)``, each (B, K, *S).
+    """
+    combos = flip_combinations(image.ndim - 2)
+    if not 1 <= flips <= len(combos):
+        raise ValueError(f"--tta-flips must be 1 to {len(combos)}, got {flips}")
+    total = squares = None
+    for axes in combos[:flips]:
+        out = predict(image.flip(axes) if axes else image)
+        out = out.flip(axes) if axes else out
+        total = out if total is None else total + out
+        squares = out.square() if squares is None else squares + out.square()
+    mean = total / flips
+    return mean, (squares / flips - mean.square()).clamp(min=0)

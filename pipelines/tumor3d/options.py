@@ -4,16 +4,23 @@ from ..options import CliOption, TaskSpec
 
 SPEC = TaskSpec(
     name="tumor3d",
-    description="brain-tumour regions (WT/TC/ET) from T1, T1ce, T2, FLAIR NIfTI (Swin UNETR-style)",
+    description="brain-tumour regions (WT/TC/ET) from T1, T1ce, T2, FLAIR NIfTI or DICOM (Swin UNETR-style)",
     default_checkpoint="demo",
     predict=(
         CliOption("labels", str, "brats2021", "label convention of the output: brats2021 (ET=4) or brats2023 (ET=3)"),
         CliOption("probabilities", bool, False, "also write <case>_prob.nii.gz (WT, TC, ET probabilities)"),
+        CliOption(
+            "output_format", str, "auto", "nifti, dicom-seg or both (auto: nifti for NIfTI input, both for DICOM)"
+        ),
+        CliOption("series_map", str, "", "YAML file: modality to a SeriesInstanceUID or description pattern"),
+        CliOption("tta", bool, False, "flip test-time augmentation: mean <case>_prob and variance <case>_var"),
+        CliOption("tta_flips", int, 8, "flips --tta averages over (1-8; 8: every axis combination)"),
     ),
     samples=(
         CliOption("labels", str, "brats2021", "file names and label values: brats2021 or brats2023"),
         CliOption("shifted", bool, False, "contrast, noise and bias outside the training ranges"),
         CliOption("spacing", float, 1.0, "generator grid in mm (1.0 as BraTS; 2.0 is 8x faster)"),
+        CliOption("dicom", bool, False, "inputs as DICOM studies (4 MR series and a localiser, as scanners export)"),
     ),
     evaluate=(),
     bench=(

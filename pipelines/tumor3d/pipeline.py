@@ -18,18 +18,22 @@ from monai.losses import DiceCELoss
 from monai.transforms import Invertd
 from torch import nn
 
-from ..base import Batch, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
-from ..common.inference import sliding_window
+from ..common.inference import flip_tta, sliding_window
 from ..common.unfamiliar import smoothness_warning, volume_smoothness
+from .dicom_input import discover_studies, load_series_map, read_dicom_case
+from .dicom_seg import write_dicom_seg
 from .generator import MODALITIES, GeneratorRanges
-from .io import discover_cases, read_case, write_label, write_probabilities
+from .io import discover_cases, read_case, strip_nifti, write_label, write_probabilities
 from .metrics import soft_region_dice
 from .model import migrate_state
 from .options import SPEC
 from .training_data import CropDataset, WholeCaseDataset, cached_cases
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
+
+OUTPUT_FORMATS = ("auto", "nifti", "dicom-seg", "both")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Tumor3DPipeline(Pipeline):
     model_config = Tumor3DModelConfig
     data_config = Tumor3DDataConfig
     monitor = ("val/dice", "max")
+    series_map: dict[str, str] = {}  # --series-map, read by configure_prediction
 
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)
@@ -145,23 +150,48 @@ class Tumor3DPipeline(Pipeline):
 
     # -- files -------------------------------------------------------------------------
     def discover_units(self, input_path: Path) -> list[Unit]:
-        return discover_cases(input_path)
+        """BraTS-named NIfTI cases, and DICOM studies (``dicom_input.py``), under ``input_path``."""
+        nifti = input_path.is_dir() or strip_nifti(input_path.name) is not None
+        units = discover_cases(input_path) if nifti else []
+        if input_path.is_dir() or not nifti:
+            units += discover_studies(input_path, self.series_map)
+        return units
+
+    def output_format(self, unit: Unit) -> str:
+        chosen = self.prediction_options["output_format"]
+        return ("both" if "dicom" in unit.extra else "nifti") if chosen == "auto" else chosen
 
     def output_names(self, unit: Unit) -> list[str]:
-        names = [f"{unit.name}_seg.nii.gz"]
-        if self.prediction_options["probabilities"]:
+        kind = self.output_format(unit)
+        names = [f"{unit.name}_seg.nii.gz"] if kind in ("nifti", "both") else []
+        names += [f"{unit.name}_seg.dcm"] if kind in ("dicom-seg", "both") else []
+        options = self.prediction_options
+        if options["probabilities"] or options["tta"]:
             names.append(f"{unit.name}_prob.nii.gz")
+        if options["tta"]:
+            names.append(f"{unit.name}_var.nii.gz")
         return names
 
     def configure_prediction(self, **options: Any) -> None:
         super().configure_prediction(**options)
-        if self.prediction_options["labels"] not in ENHANCING_LABEL:
-            raise ValueError(f"--labels must be brats2021 or brats2023, got {self.prediction_options['labels']!r}")
+        options = self.prediction_options
+        if options["labels"] not in ENHANCING_LABEL:
+            raise ValueError(f"--labels must be brats2021 or brats2023, got {options['labels']!r}")
+        if options["output_format"] not in OUTPUT_FORMATS:
+            raise ValueError(f"--output-format must be {', '.join(OUTPUT_FORMATS)}, got {options['output_format']!r}")
+        if not 1 <= options["tta_flips"] <= 8:
+            raise ValueError(f"--tta-flips must be 1 to 8, got {options['tta_flips']}")
+        self.series_map = load_series_map(options["series_map"]) if options["series_map"] else {}
 
     def read(self, unit: Unit) -> Sample:
-        case = read_case(unit)
-        meta = {"name": unit.name, "affine": case["affine"], "header": case["header"]}
-        return Sample(case["image"], meta)
+        case = read_dicom_case(unit) if "dicom" in unit.extra else read_case(unit)
+        meta = {
+            "name": unit.name,
+            "affine": case["affine"],
+            "header": case["header"],
+            "format": self.output_format(unit),
+        }
+        return Sample(case["image"], meta | {"source": case.get("source")})
 
     def preprocess(self, sample: Sample) -> Sample:
         """Reorient, resample to ``data.spacing``, normalise, crop: the transform is kept to invert."""
@@ -176,8 +206,14 @@ class Tumor3DPipeline(Pipeline):
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
         image = sample.image
         device = next(model.parameters()).device
-        logits = self.sliding_window(model, image.as_tensor()[None].to(device))[0].cpu()
-        sample.pred = MetaTensor(torch.sigmoid(logits), meta=image.meta, applied_operations=image.applied_operations)
+        batch = image.as_tensor()[None].to(device)
+        if self.prediction_options["tta"]:  # mean WT/TC/ET, then their variance over the flips
+            flips = self.prediction_options["tta_flips"]
+            mean, variance = flip_tta(lambda x: torch.sigmoid(self.sliding_window(model, x)), batch, flips)
+            pred = torch.cat([mean, variance], dim=1)[0].cpu()
+        else:
+            pred = torch.sigmoid(self.sliding_window(model, batch))[0].cpu()
+        sample.pred = MetaTensor(pred, meta=image.meta, applied_operations=image.applied_operations)
         return sample
 
     def postprocess(self, sample: Sample) -> Sample:
@@ -190,8 +226,17 @@ class Tumor3DPipeline(Pipeline):
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        """The label as NIfTI and/or DICOM-SEG; probabilities (the TTA mean) and the TTA variance."""
         name, affine, header = sample.name, sample.meta["affine"], sample.meta["header"]
-        label = regions_to_label(sample.pred > 0.5, self.prediction_options["labels"])
-        write_label(paths[f"{name}_seg.nii.gz"], label, affine, header)
-        if self.prediction_options["probabilities"]:
-            write_probabilities(paths[f"{name}_prob.nii.gz"], sample.pred, affine, header)
+        probabilities, options = sample.pred[: len(REGIONS)], self.prediction_options
+        label = regions_to_label(probabilities > 0.5, options["labels"])
+        if f"{name}_seg.dcm" in paths:
+            if not sample.meta["source"]:
+                raise InputError(f"case {name}: --output-format {sample.meta['format']} needs a DICOM study as input")
+            write_dicom_seg(paths[f"{name}_seg.dcm"], label, sample.meta["source"], options["labels"])
+        if f"{name}_seg.nii.gz" in paths:
+            write_label(paths[f"{name}_seg.nii.gz"], label, affine, header)
+        if f"{name}_prob.nii.gz" in paths:
+            write_probabilities(paths[f"{name}_prob.nii.gz"], probabilities, affine, header)
+        if f"{name}_var.nii.gz" in paths:
+            write_probabilities(paths[f"{name}_var.nii.gz"], sample.pred[len(REGIONS) :], affine, header)

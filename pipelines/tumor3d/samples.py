@@ -26,6 +26,7 @@ def write_samples(
     labels: str = "brats2021",
     shifted: bool = False,
     spacing: float = 1.0,
+    dicom: bool = False,
     progress: Callable[[str], None] = lambda message: None,
 ) -> dict:
     """Generate ``count`` cases from seeds ``seed .. seed + count - 1``.
@@ -34,6 +35,7 @@ def write_samples(
         labels: brats2021 (files ``<case>_t1``..., enhancing 4) or brats2023 (``<case>-t1n``..., enhancing 3).
         shifted: contrast, noise and bias outside the training ranges (robustness checks).
         spacing: the generator's working grid in mm (1.0 as BraTS; coarser is faster).
+        dicom: write each case's inputs as a DICOM study (``dicom_samples.py``) in ``inputs/<case>/``.
     """
     if labels not in ("brats2021", "brats2023"):
         raise ValueError(f"--labels must be brats2021 or brats2023, got {labels!r}")
@@ -56,9 +58,12 @@ def write_samples(
         label = case.label.copy()
         if labels == "brats2023":
             label[label == 4] = 3
+        if dicom:
+            write_study_atomically(case, folder, case_seed)
+            files = {}
         finals = {**files, "seg": output / "truth" / f"{name}_seg.nii.gz"}
         with atomic_outputs(finals) as temps:
-            for modality in MODALITIES:
+            for modality in files:
                 save_nifti(temps[modality], case.images[modality], case.affine)
             save_nifti(temps["seg"], label.astype(np.uint8), case.affine)
         cases.append({"name": name, **case.parameters})
@@ -68,8 +73,23 @@ def write_samples(
         "seeds": [seed, seed + count - 1],
         "labels": labels,
         "shifted": shifted,
+        "format": "dicom" if dicom else "nifti",
         "ranges": asdict(ranges),
         "cases": cases,
     }
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
+
+
+def write_study_atomically(case, folder: Path, seed: int) -> None:
+    """The case as a DICOM study in ``folder``, written beside it first and renamed when complete."""
+    import shutil
+
+    from .dicom_samples import write_dicom_study
+
+    partial = folder.with_name(f".partial-{folder.name}")
+    shutil.rmtree(partial, ignore_errors=True)
+    rng = np.random.default_rng(seed)
+    write_dicom_study(case.images, {m: case.affine for m in MODALITIES}, partial, rng)
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
