@@ -90,6 +90,8 @@ def run_predict(
     threads: Optional[int],
     overwrite: bool,
     dry_run: bool,
+    workers: int = 0,
+    scheduler: Optional[str] = None,
     **options: Any,
 ) -> None:
     from hybridvision.pipelines.common.batch import run_batch
@@ -104,8 +106,23 @@ def run_predict(
     identity = checkpoint_identity(path)
     summary = pipeline.model_summary()
     errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
+    engine = None
+    if workers or scheduler:
+        from hybridvision.pipelines.common.dask_engine import DaskEngine
+
+        if workers < 0:
+            raise ValueError(f"--workers must be at least 1, got {workers}")
+        engine = DaskEngine(path, pipeline.prediction_options, workers, scheduler, threads or 1)
     report = run_batch(
-        pipeline, model, input, output, overwrite=overwrite, dry_run=dry_run, console=errors, checkpoint=identity
+        pipeline,
+        model,
+        input,
+        output,
+        overwrite=overwrite,
+        dry_run=dry_run,
+        console=errors,
+        checkpoint=identity,
+        engine=engine,
     )
     if report.failed:
         raise typer.Exit(1)

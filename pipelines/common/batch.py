@@ -34,6 +34,8 @@ class UnitResult:
     error: str | None = None
     warning: str | None = None  # the input is far from what the model learned from (unfamiliar.py)
     notes: list[str] = field(default_factory=list)  # choices discovery made (a DICOM study's series)
+    worker: str | None = None  # the Dask worker that ran it (None: this process)
+    retries: int = 0  # times it was started again after its worker died
 
 
 @dataclass
@@ -106,6 +108,7 @@ def run_batch(
     dry_run: bool = False,
     console: Console | None = None,
     checkpoint: dict[str, str] | None = None,
+    engine: Any = None,
 ) -> BatchReport:
     """Predict every unit under ``input_path`` into ``output_dir``.
 
@@ -115,6 +118,7 @@ def run_batch(
         overwrite: redo units whose outputs already exist.
         dry_run: list the units found and what would happen; write nothing.
         checkpoint: the model's identity for the report (``checkpoint_identity``).
+        engine: where units run: None, this process, one after another; a ``DaskEngine``, on a cluster.
 
     Returns:
         The report; ``report.failed`` lists failed units (the CLI exits non-zero on any).
@@ -149,22 +153,22 @@ def run_batch(
         def inside(done: int, total: int) -> None:  # a streamed unit's windows, in its own bar
             progress.update(windows, completed=done, total=total, visible=done < total)
 
-        for unit in units:
-            progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
-            result = run_unit(pipeline, model, unit, output_dir, overwrite, inside)
+        def record(result: UnitResult) -> None:
             progress.update(windows, visible=False)
             report.units.append(result)
-            for note in result.notes:
-                console.print(f"note {escape(unit.name)}: {escape(note)}", highlight=False)
-            if result.status == "failed":
-                console.print(f"[red]failed[/red] {escape(unit.name)}: {escape(result.error or '')}", highlight=False)
-            elif result.warning:
-                console.print(
-                    f"[yellow]warning[/yellow] {escape(unit.name)}: {escape(result.warning)}", highlight=False
-                )
-            elif result.status == "skipped":
-                console.print(f"skipped {escape(unit.name)}: outputs exist (use --overwrite to redo)", highlight=False)
+            show_result(result, console)
             progress.advance(task)
+
+        if engine is None:
+            for unit in units:
+                progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
+                record(run_unit(pipeline, model, unit, output_dir, overwrite, inside))
+        else:
+            progress.update(task, description=f"{pipeline.name} on {engine.describe()}")
+            engine.run(units, input_path, output_dir, overwrite, record)
+            order = {unit.name: index for index, unit in enumerate(units)}
+            report.units.sort(key=lambda result: order.get(result.name, len(order)))
+            remove_stale_temporaries(output_dir)  # left by a worker killed mid-write
     write_json_atomic(output_dir / REPORT_NAME, report.to_dict())
     console.print(
         f"{pipeline.name}: {report.count('done')} done, {report.count('skipped')} skipped, "
@@ -172,6 +176,21 @@ def run_batch(
         highlight=False,
     )
     return report
+
+
+def show_result(result: UnitResult, console: Console) -> None:
+    """One line per unit that needs one: its notes, then failed, warning, skipped or retried."""
+    name = escape(result.name)
+    for note in result.notes:
+        console.print(f"note {name}: {escape(note)}", highlight=False)
+    if result.status == "failed":
+        console.print(f"[red]failed[/red] {name}: {escape(result.error or '')}", highlight=False)
+    elif result.warning:
+        console.print(f"[yellow]warning[/yellow] {name}: {escape(result.warning)}", highlight=False)
+    elif result.status == "skipped":
+        console.print(f"skipped {name}: outputs exist (use --overwrite to redo)", highlight=False)
+    if result.retries:
+        console.print(f"retried {name}: its worker died {result.retries} time(s); run again elsewhere", highlight=False)
 
 
 def run_unit(

@@ -6,7 +6,7 @@ import pydicom
 import pytest
 
 from hybridvision.pipelines.base import InputError
-from hybridvision.pipelines.common.dicom_series import Series, grid_of, read_volume, scan
+from hybridvision.pipelines.common.dicom_series import Grid, Series, grid_of, read_volume, scan
 from hybridvision.pipelines.tumor3d.dicom_input import discover_studies, modality_of, read_dicom_case
 from hybridvision.pipelines.tumor3d.dicom_samples import rewrite_tags, write_dicom_study, write_series
 from hybridvision.pipelines.tumor3d.generator import MODALITIES
@@ -224,3 +224,35 @@ def test_studies_in_one_folder_are_named_by_a_hash_never_by_patient_tags(tmp_pat
     names = [u.name for u in discover_studies(tmp_path)]
     assert len(names) == 2 and all(n.startswith("study-") and len(n) == 16 for n in names)
     assert not any("GEN" in n or "Generated" in n for n in names)
+
+
+def test_real_enhanced_and_truncated_mr_files_are_refused_by_name(tmp_path):
+    """pydicom's own test files: an Enhanced MR object (10 frames) and a truncated MR image."""
+    import shutil
+
+    from pydicom.data import get_testdata_file
+
+    shutil.copy(get_testdata_file("emri_small.dcm"), tmp_path / "IM0001")
+    with pytest.raises(InputError, match=r"an Enhanced MR object \(10 frames\) this reader cannot read"):
+        grid_of(the_series(tmp_path))
+    truncated = tmp_path / "cut" / "IM0002"
+    truncated.parent.mkdir()
+    shutil.copy(get_testdata_file("MR_truncated.dcm"), truncated)
+    studies, broken = scan(truncated.parent)  # its header is whole: the cut is in the pixel data
+    assert not broken
+    grid = Grid((64, 64, 1), tuple(map(tuple, np.eye(4))), (truncated,))
+    with pytest.raises(InputError, match="^IM0002 in series 7: unreadable pixel data"):
+        read_volume(grid, "series 7")
+
+
+def test_samples_dicom_writes_studies_that_predict_reads_as_the_truth_names(tmp_path):
+    from hybridvision.pipelines.tumor3d.samples import write_samples
+
+    write_samples(tmp_path, 1, seed=1000, spacing=3.0, dicom=True)
+    (unit,) = discover_studies(tmp_path / "inputs")
+    assert unit.error is None and unit.name == "HV_01000"
+    assert (tmp_path / "truth" / "HV_01000_seg.nii.gz").exists()
+    assert not list((tmp_path / "inputs").glob(".partial-*"))
+    case = read_dicom_case(unit)
+    truth = __import__("nibabel").load(tmp_path / "truth" / "HV_01000_seg.nii.gz")
+    assert case["image"].shape[1:] == truth.shape and np.allclose(case["affine"], truth.affine, atol=1e-4)
