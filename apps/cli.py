@@ -45,6 +45,9 @@ def make_predict_command(spec) -> Callable:
         typer_parameter("threads", Optional[int], None, "--threads", help="CPU threads for torch"),
         typer_parameter("overwrite", bool, False, "--overwrite", help="redo units whose outputs exist"),
         typer_parameter("dry_run", bool, False, "--dry-run", help="list the units found; write nothing"),
+        typer_parameter(
+            "follow_symlinks", bool, False, "--follow-symlinks", help="read files that link outside the input"
+        ),
         typer_parameter("workers", int, 0, "--workers", help="run units on a local Dask cluster of N processes"),
         typer_parameter(
             "scheduler", Optional[str], None, "--scheduler", help="run units on the Dask cluster at tcp://HOST:PORT"

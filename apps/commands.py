@@ -92,6 +92,7 @@ def run_predict(
     dry_run: bool,
     workers: int = 0,
     scheduler: Optional[str] = None,
+    follow_symlinks: bool = False,
     **options: Any,
 ) -> None:
     from hybridvision.pipelines.common.batch import run_batch
@@ -123,6 +124,7 @@ def run_predict(
         console=errors,
         checkpoint=identity,
         engine=engine,
+        follow_symlinks=follow_symlinks,
     )
     if report.failed:
         raise typer.Exit(1)

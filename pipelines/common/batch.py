@@ -21,6 +21,7 @@ from rich.table import Table
 
 from ..base import InputError, Pipeline, Unit
 from .atomic import atomic_outputs, remove_stale_temporaries, write_json_atomic
+from .safe_names import refuse_collisions, refuse_outside_links, safe_file_name
 
 REPORT_NAME = "report.json"
 
@@ -109,6 +110,7 @@ def run_batch(
     console: Console | None = None,
     checkpoint: dict[str, str] | None = None,
     engine: Any = None,
+    follow_symlinks: bool = False,
 ) -> BatchReport:
     """Predict every unit under ``input_path`` into ``output_dir``.
 
@@ -119,6 +121,7 @@ def run_batch(
         dry_run: list the units found and what would happen; write nothing.
         checkpoint: the model's identity for the report (``checkpoint_identity``).
         engine: where units run: None, this process, one after another; a ``DaskEngine``, on a cluster.
+        follow_symlinks: read files that link outside the input folder (refused otherwise).
 
     Returns:
         The report; ``report.failed`` lists failed units (the CLI exits non-zero on any).
@@ -129,6 +132,8 @@ def run_batch(
     units = pipeline.discover_units(input_path)
     if not units:
         raise InputError(f"no {pipeline.name} inputs found in {input_path}")
+    units = units if follow_symlinks else refuse_outside_links(units, input_path)
+    units = refuse_collisions(units, pipeline.output_names)
     device = next(model.parameters()).device if model is not None else torch.device("cpu")
     report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device), checkpoint or {})
 
@@ -202,8 +207,10 @@ def run_unit(
     progress: Callable[[int, int], None] | None = None,
 ) -> UnitResult:
     """Predict one unit atomically; never raises for a unit's own failure."""
-    finals = {name: output_dir / name for name in pipeline.output_names(unit)}
+    finals = output_paths(pipeline, unit, output_dir)
     notes = list(unit.extra.get("notes", ()))
+    if unit.error:  # before looking for outputs: a colliding unit's names may exist (its rival's)
+        return UnitResult(unit.name, "failed", error=unit.error, notes=notes)
     if not overwrite and all(path.exists() for path in finals.values()):
         return UnitResult(unit.name, "skipped", outputs=sorted(finals), notes=notes)
     start = time.perf_counter()
@@ -217,12 +224,17 @@ def run_unit(
     return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning, notes=notes)
 
 
+def output_paths(pipeline: Pipeline, unit: Unit, output_dir: Path) -> dict[str, Path]:
+    """The pipeline's output names (the keys its ``write`` uses) to safe paths in ``output_dir``."""
+    return {name: output_dir / safe_file_name(name) for name in pipeline.output_names(unit)}
+
+
 def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite: bool, console: Console) -> None:
     table = Table(title=f"{pipeline.name}: {len(units)} unit(s) found (dry run, nothing written)")
     for column in ("unit", "files", "outputs", "action"):
         table.add_column(column)
     for unit in units:
-        names = pipeline.output_names(unit)
+        names = [path.name for path in output_paths(pipeline, unit, output_dir).values()]
         done = all((output_dir / n).exists() for n in names)
         action = "skip (outputs exist)" if done and not overwrite else "predict"
         files = [f.name for f in unit.files[:4]] + ([f"... {len(unit.files) - 4} more"] if len(unit.files) > 4 else [])
