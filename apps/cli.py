@@ -157,6 +157,27 @@ def bench_backbones_command(
     console.print(f"results: {output}")
 
 
+def bench_batch_command(
+    units: int = typer.Option(12, "--units", help="units (photo crops) each engine runs"),
+    side: int = typer.Option(128, "--side", help="crop side in pixels"),
+    output: Path = typer.Option(Path("bench-batch.json"), "--output", "-o", help="JSON results"),
+) -> None:
+    """The batch runner: units per minute serially and on 1 and 2 local Dask workers, same run."""
+    from hybridvision.pipelines.common.atomic import write_json_atomic
+    from hybridvision.pipelines.common.batch_bench import bench_batch
+
+    result = bench_batch(units, side, log=lambda m: errors.print(m, highlight=False))
+    for name, row in result["engines"].items():
+        memory = ", ".join(f"{m:.0f}" for m in row["peak_memory_mb_per_process"])
+        console.print(
+            f"{name:8s} {row['units_per_minute']:7.1f} units/min ({row['steady_units_per_minute']:.1f} steady)  "
+            f"{row['speed_vs_serial']:.2f}x serial  "
+            f"{row['seconds']:6.1f} s  peak MB per process: {memory}"
+        )
+    write_json_atomic(output, result)
+    console.print(f"results: {output}")
+
+
 def bench_adapters_command(
     pipeline: str = typer.Option(..., "--pipeline", help="the task whose arms to train (its adapter_bench.py)"),
     steps: int = typer.Option(100, "--steps", help="training steps per arm and learning rate"),
@@ -214,6 +235,7 @@ def build_app() -> typer.Typer:
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
     bench_app.command("adapters")(friendly(bench_adapters_command))
+    bench_app.command("batch")(friendly(bench_batch_command))
     for spec in specs:
         if spec.bench is not None:
             bench_app.command(spec.name)(make_bench_command(spec))

@@ -37,6 +37,7 @@ class UnitResult:
     notes: list[str] = field(default_factory=list)  # choices discovery made (a DICOM study's series)
     worker: str | None = None  # the Dask worker that ran it (None: this process)
     retries: int = 0  # times it was started again after its worker died
+    worker_memory_mb: float | None = None  # the worker process's peak resident memory so far
 
 
 @dataclass

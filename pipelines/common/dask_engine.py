@@ -5,7 +5,7 @@
 is asked what it sees: the input and output folders, its hybridvision version, the checkpoint's
 SHA-256; a difference stops the run in one line that names the worker and what differs.
 
-Each worker loads the model once (a per-process cache keyed by the checkpoint's SHA-256 and the
+Each worker loads the model once (a per-process cache keyed by the checkpoint file and the
 prediction options), never receiving it with a task. A task runs ``run_unit``, the serial runner's
 own atomic unit, so outputs appear complete or not at all. When a worker dies mid-unit the
 scheduler runs the unit again elsewhere; the report counts that as a retry.
@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from ..base import InputError, Unit
 
-_LOADED: dict[str, tuple[Any, Any]] = {}  # per worker process: cache key -> (pipeline, model)
+_LOADED: dict[str, tuple[Any, Any]] = {}  # per worker process: checkpoint file and options -> (pipeline, model)
 
 
 def file_sha256(path: Path) -> str:
@@ -80,7 +81,8 @@ def predict_task(
     from .checkpoint import load_checkpoint
 
     torch.set_num_threads(threads)
-    key = f"{file_sha256(Path(checkpoint))}:{json.dumps(options, sort_keys=True, default=str)}"
+    stat = os.stat(checkpoint)  # the file's identity without hashing it for every unit
+    key = f"{checkpoint}:{stat.st_size}:{stat.st_mtime_ns}:{json.dumps(options, sort_keys=True, default=str)}"
     if key not in _LOADED:
         pipeline, model, _ = load_checkpoint(checkpoint, "cpu")
         pipeline.configure_prediction(**options)
@@ -88,6 +90,7 @@ def predict_task(
     pipeline, model = _LOADED[key]
     result = run_unit(pipeline, model, unit, Path(output_dir), overwrite)
     result.worker = get_worker().address
+    result.worker_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
     return result
 
 

@@ -23,6 +23,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut
 
 from ..base import InputError
+from .volumes import refuse_oversized
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
 TILT_LIMIT_DEGREES = 0.5
@@ -217,6 +218,7 @@ def grid_of(series: Series) -> Grid:
     lps[:3, 2] = stack / (len(positions) - 1)
     lps[:3, 3] = positions[0]
     rows, columns = int(series.headers[0].Rows), int(series.headers[0].Columns)
+    refuse_oversized(series.label, (columns, rows, len(positions)))
     affine = LPS_TO_RAS @ lps
     return Grid((columns, rows, len(positions)), tuple(map(tuple, affine)), tuple(series.files[i] for i in order))
 

@@ -10,6 +10,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import InputError
+
+MAX_VOXELS = 2**30  # per volume (a BraTS volume holds 9M): a header claiming more is refused unread
+
+
+def refuse_oversized(name: str, shape: tuple[int, ...]) -> None:
+    """Refuse, before reading a byte of data, a header that claims more than ``MAX_VOXELS``."""
+    voxels = int(np.prod(shape, dtype=np.float64))
+    if voxels > MAX_VOXELS:
+        size = " x ".join(str(s) for s in shape)
+        raise InputError(f"{name}: its header claims {size} voxels, over the limit of {MAX_VOXELS:,}; not read")
+
 
 def save_nifti(
     path: Path, data: np.ndarray, affine: np.ndarray, header: nib.Nifti1Header | None = None, description: str = ""

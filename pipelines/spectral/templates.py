@@ -70,13 +70,14 @@ class SceneTemplate(Streaming):
         except InputError:
             source.close()
             raise
-        return Sample(source, {"name": unit.name, "channels": channels})
+        return Sample(source, {"name": unit.name, "channels": channels, "file": unit.files[0].name})
 
     def preprocess(self, sample: Sample) -> Sample:
         """The scene's intensity scale from the bands used; a dead band is a missing band."""
         scale, channels = scene_statistics(sample.image, sample.meta["channels"])
         if not (channels >= 0).any():
-            raise InputError(f"{sample.name}: every band the model would use is constant (dead or empty)")
+            file = sample.meta["file"]
+            raise InputError(f"{file}: every band the model would use is constant, empty or no data (NaN)")
         sample.meta |= {"scale": scale, "channels": channels}
         smooth = spectral_smoothness(sample.image, channels)  # a noise cube: a warning
         sample.meta["warning"] = smoothness_warning(smooth, "the spectra's bands", "imaging spectrometers")
