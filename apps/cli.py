@@ -158,15 +158,16 @@ def bench_backbones_command(
 
 
 def bench_batch_command(
-    units: int = typer.Option(12, "--units", help="units (photo crops) each engine runs"),
-    side: int = typer.Option(128, "--side", help="crop side in pixels"),
+    pipeline: str = typer.Option(..., "--pipeline", help="the task whose work to time (its batch_bench.py)"),
+    units: int = typer.Option(12, "--units", help="units each engine runs"),
+    side: int = typer.Option(128, "--side", help="unit side in pixels"),
     output: Path = typer.Option(Path("bench-batch.json"), "--output", "-o", help="JSON results"),
 ) -> None:
     """The batch runner: units per minute serially and on 1 and 2 local Dask workers, same run."""
     from hybridvision.pipelines.common.atomic import write_json_atomic
-    from hybridvision.pipelines.common.batch_bench import bench_batch
 
-    result = bench_batch(units, side, log=lambda m: errors.print(m, highlight=False))
+    task = pipeline_class(pipeline).task_function("batch_bench")
+    result = task(units, side, log=lambda m: errors.print(m, highlight=False))
     for name, row in result["engines"].items():
         memory = ", ".join(f"{m:.0f}" for m in row["peak_memory_mb_per_process"])
         console.print(

@@ -109,6 +109,7 @@ TASK_FUNCTIONS = {
     "benchmark": "benchmark:run_benchmark",
     "export_bundle": "bundle:export_bundle",
     "adapter_bench": "adapter_bench:run",
+    "batch_bench": "batch_bench:run",
 }
 MISSING_HOOK = {
     "write_samples": "sample generator",
@@ -116,6 +117,7 @@ MISSING_HOOK = {
     "benchmark": "benchmark",
     "export_bundle": "MONAI bundle export",
     "adapter_bench": "adapter bench (no adapter_bench.py in its folder)",
+    "batch_bench": "batch bench (no batch_bench.py in its folder)",
 }
 
 GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")

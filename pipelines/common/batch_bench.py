@@ -1,11 +1,11 @@
 """``hybridvision bench batch``: units per minute with the serial runner and with 1 and 2 Dask
 workers on this machine, in the same run, and the peak memory of each worker process.
 
-The work is the shipped ``superres/x2`` on crops of a real photograph (scikit-image's astronaut),
-one unit each; every engine runs the same units at one torch thread per process, from a fresh
-output folder. ``units_per_minute`` counts what a user waits for, a Dask cluster's start and
-model loads included; ``steady_units_per_minute`` counts only the time the busiest process spent
-inside units (the rate of a long batch).
+A task's ``batch_bench.py`` gives the work (a checkpoint and a folder of units); every engine runs
+the same units at one torch thread per process, from a fresh output folder. ``units_per_minute``
+counts what a user waits for, a Dask cluster's start and model loads included;
+``steady_units_per_minute`` counts only the time the busiest process spent inside units (the rate
+of a long batch).
 """
 
 from __future__ import annotations
@@ -21,33 +21,23 @@ import torch
 ENGINES = ("serial", "dask-1", "dask-2")
 
 
-def write_units(folder: Path, count: int, side: int) -> Path:
-    from skimage import data, io
-
-    folder.mkdir(parents=True, exist_ok=True)
-    image = data.astronaut()
-    for index in range(count):
-        top, left = (index * 37) % (512 - side), (index * 53) % (512 - side)
-        io.imsave(folder / f"unit{index:03d}.png", image[top : top + side, left : left + side], check_contrast=False)
-    return folder
-
-
-def bench_batch(units: int = 12, side: int = 128, log: Callable[[str], None] = print) -> dict[str, Any]:
+def compare_engines(checkpoint_name: str, inputs: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run every unit under ``inputs`` with each engine of ``ENGINES``; their rates and memory."""
     from rich.console import Console
 
     from .batch import run_batch
     from .checkpoint import load_checkpoint, resolve_checkpoint
     from .dask_engine import DaskEngine
 
-    checkpoint = resolve_checkpoint("superres/x2")
+    checkpoint = resolve_checkpoint(checkpoint_name)
     pipeline, model, _ = load_checkpoint(checkpoint, "cpu")
     pipeline.configure_prediction()
     quiet = Console(stderr=True, quiet=True)
     rows = {}
+    units = len(pipeline.discover_units(inputs))
     with tempfile.TemporaryDirectory(prefix="hybridvision-bench-batch-") as scratch:
-        inputs = write_units(Path(scratch) / "in", units, side)
         for name in ENGINES:
-            log(f"{name}: {units} units of {side}x{side} ...")
+            log(f"{name}: {units} units ...")
             engine = None if name == "serial" else DaskEngine(checkpoint, pipeline.prediction_options, int(name[-1]))
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
@@ -73,4 +63,4 @@ def bench_batch(units: int = 12, side: int = 128, log: Callable[[str], None] = p
     reference = rows["serial"]["units_per_minute"]
     for row in rows.values():
         row["speed_vs_serial"] = round(row["units_per_minute"] / reference, 2)
-    return {"units": units, "side": side, "checkpoint": "superres/x2", "threads_per_process": 1, "engines": rows}
+    return {"units": units, "checkpoint": checkpoint_name, "threads_per_process": 1, "engines": rows}
