@@ -13,10 +13,13 @@ import signal
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
+from .sessions import end_session  # noqa: E402
 from .shared import NODATA_CSS, RESEARCH_NOTE, samples_root, shipped, work_root  # noqa: E402
 from .tabs import registered  # noqa: E402
 
 MAX_UPLOAD = "500mb"
+CONCURRENT_REQUESTS = 8
+MAX_QUEUE = 32
 
 
 def available_tabs() -> list[str]:
@@ -45,6 +48,7 @@ def build_demo():
         for name in tabs:
             with gr.Tab(name, id=name, elem_id=f"tab-{name}"):
                 builders[name]()
+        demo.unload(end_session)  # a closed page's files go with it
     return demo
 
 
@@ -61,7 +65,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True, announ
     if block:
         signal.signal(signal.SIGTERM, stop_as_on_ctrl_c)
     demo = build_demo()
-    demo.queue(default_concurrency_limit=1)
+    # up to 8 requests in flight (they wait for their task's turn, told how many are ahead), a bounded queue
+    demo.queue(default_concurrency_limit=CONCURRENT_REQUESTS, max_size=MAX_QUEUE)
     demo.launch(
         server_name=host,
         server_port=port,

@@ -66,8 +66,10 @@ def work_root() -> Path:
 
 
 def request_folder(prefix: str) -> Path:
-    """A fresh folder for one request's inputs and outputs."""
-    return Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=work_root()))
+    """A fresh folder for one request's inputs and outputs, inside its session's folder."""
+    from .sessions import session_folder
+
+    return session_folder(prefix)
 
 
 def samples_root() -> Path:
@@ -96,9 +98,17 @@ def cached_sample(name: str, make: Callable[[Path], None]) -> Path:
     return final
 
 
-@functools.lru_cache(maxsize=8)
+_load_lock = threading.Lock()
+
+
 def load_model(checkpoint: str):
-    """(pipeline, model, metadata) of a checkpoint, loaded once."""
+    """(pipeline, model, metadata) of a checkpoint, loaded once (users arriving together wait for it)."""
+    with _load_lock:
+        return _loaded(checkpoint)
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded(checkpoint: str):
     from hybridvision.pipelines.common.checkpoint import load_checkpoint
 
     return load_checkpoint(Path(checkpoint))
@@ -218,20 +228,20 @@ def to_display(image: np.ndarray, low: float | None = None, high: float | None =
 
 
 def uploaded_path(value: Any) -> Path | None:
-    """A Gradio file value (path string, or an object with ``.name``/``.path``) -> Path or None."""
+    """A Gradio file value (path string, or an object with ``.name``/``.path``) -> Path or None,
+    after checking its content is what its extension says (``uploads.py``)."""
+    from .uploads import check_content
+
     if value is None:
         return None
     if isinstance(value, (str, os.PathLike)):
-        return Path(value)
+        return check_content(Path(value))
     for attribute in ("path", "name"):
         if hasattr(value, attribute):
-            return Path(getattr(value, attribute))
+            return check_content(Path(getattr(value, attribute)))
     if isinstance(value, dict) and "path" in value:
-        return Path(value["path"])
+        return check_content(Path(value["path"]))
     raise ValueError(f"unexpected file value {type(value).__name__}")
-
-
-_predict_lock = threading.Lock()  # one prediction at a time: the CPU is the bottleneck anyway
 
 
 def predict_folder(
@@ -244,8 +254,10 @@ def predict_folder(
     """
     from hybridvision.pipelines.base import InputError
 
+    from .sessions import TURNS, busy_note
+
     pipeline, model, _ = load_model(str(checkpoint))
-    with _predict_lock:
+    with TURNS.turn(pipeline.name, busy_note):  # one call at a time per task: its model is shared
         pipeline.configure_prediction(**options)
         units = pipeline.discover_units(input_path)
         if len(units) != 1:

@@ -210,4 +210,9 @@ def build_tab() -> None:
     outputs = [rgb, classes, areas, download, status]
     blank = (None, None, None, None, "")
     run_button.click(in_status(run, blank, 4), [upload, subset, model], outputs)
-    sample.click(in_status(run_sample, (gr.update(),) + blank, 5), [subset, model], [upload, *outputs])
+    sample.click(
+        in_status(run_sample, (gr.update(),) + blank, 5),
+        [subset, model],
+        [upload, *outputs],
+        api_name="spectral_sample",
+    )

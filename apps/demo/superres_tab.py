@@ -209,10 +209,15 @@ def build_tab() -> None:
     blank = (None, None, "")
     run_button.click(in_status(run, blank, 2), [upload, scale, model], [compare, download, status])
     scale.change(scale_models, [scale], [model])
-    for button, label in zip(sample_buttons, SAMPLES):
+    for index, (button, label) in enumerate(zip(sample_buttons, SAMPLES)):
 
         def run_sample(scale_name, model_name, progress=gr.Progress(), label=label):
             return upscale_sample(label, scale_name, progress, model_name)
 
         outputs = [upload, compare, download, status]
-        button.click(in_status(run_sample, (gr.update(),) + blank, 3), [scale, model], outputs)
+        button.click(
+            in_status(run_sample, (gr.update(),) + blank, 3),
+            [scale, model],
+            outputs,
+            api_name=f"superres_sample_{index}",
+        )

@@ -308,7 +308,9 @@ def build_tab() -> None:
 
     controls = [plane, model, window, level]
     run_button.click(in_status(run, blank, 6), [*uploads, *controls], outputs)
-    sample_button.click(in_status(run_sample, (gr.update(),) * 4 + blank, 10), controls, [*uploads, *outputs])
+    sample_button.click(
+        in_status(run_sample, (gr.update(),) * 4 + blank, 10), controls, [*uploads, *outputs], api_name="tumor3d_sample"
+    )
     plane.change(change_plane, [state, plane, window, level], [view, index])
     for control in (index, window, level):
         control.change(render, [state, plane, index, window, level], view)

@@ -204,5 +204,10 @@ def build_tab() -> None:
         return gr.update(**model_update(choices)), legend(anatomy_name)
 
     run_button.click(in_status(run, blank, 5), [ap, lateral, anatomy, model], outputs)
-    sample.click(in_status(run_sample, (gr.update(),) * 2 + blank, 7), [anatomy, model], [ap, lateral, *outputs])
+    sample.click(
+        in_status(run_sample, (gr.update(),) * 2 + blank, 7),
+        [anatomy, model],
+        [ap, lateral, *outputs],
+        api_name="xray2shape_sample",
+    )
     anatomy.change(anatomy_changed, [anatomy], [model, colours])
