@@ -257,6 +257,11 @@ class Pipeline(abc.ABC):
         self.prediction_options = {o.name: o.default for o in self.predict_options} | options
 
     # -- files -------------------------------------------------------------------------
+    def finish_batch(self, output_dir: Path, results: list) -> None:
+        """After every unit of a batch (``results``: their ``UnitResult``s in input order): write
+        what gathers them (spectral chips' ``predictions.csv``). Most tasks need nothing."""
+        return None
+
     @abc.abstractmethod
     def discover_units(self, input_path: Path) -> list[Unit]:
         """Group the files under ``input_path`` (a file or a folder) into units of work."""

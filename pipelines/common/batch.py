@@ -175,6 +175,7 @@ def run_batch(
             order = {unit.name: index for index, unit in enumerate(units)}
             report.units.sort(key=lambda result: order.get(result.name, len(order)))
             remove_stale_temporaries(output_dir)  # left by a worker killed mid-write
+    pipeline.finish_batch(output_dir, report.units)
     write_json_atomic(output_dir / REPORT_NAME, report.to_dict())
     console.print(
         f"{pipeline.name}: {report.count('done')} done, {report.count('skipped')} skipped, "

@@ -54,6 +54,24 @@ def write_predictions(rows: list[dict], classes: tuple[str, ...], path: Path) ->
                 writer.writerow([row["file"], row["class"], *(f"{p:.4f}" for p in row["probabilities"]), ""])
 
 
+def gather_predictions(results: list, classes: tuple[str, ...], output_dir: Path) -> None:
+    """``predictions.csv`` from the batch's per-chip CSVs, in input order; a failed chip's row holds
+    its error (``results``: the batch report's unit results)."""
+    from ..common.atomic import atomic_outputs
+
+    header = ["file", "class", *(f"p_{c}" for c in classes), "error"]
+    final = output_dir / "predictions.csv"
+    with atomic_outputs({"csv": final}) as temps, open(temps["csv"], "w", newline="") as handle:
+        writer = csv.DictWriter(handle, header)
+        writer.writeheader()
+        for result in results:
+            if result.status == "failed":
+                writer.writerow({"file": result.name, "error": result.error})
+            elif result.outputs:
+                with open(output_dir / result.outputs[0], newline="") as row_file:
+                    writer.writerows(csv.DictReader(row_file))
+
+
 def read_labels(path: Path, column: str = "label") -> dict[str, str]:
     """file -> class from a CSV with a ``file`` column and ``column`` (labels.csv or predictions.csv)."""
     with open(path, newline="") as handle:

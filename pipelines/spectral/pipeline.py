@@ -10,7 +10,8 @@ Three templates (``templates.py``), chosen by ``data.task``, which the checkpoin
   ``<scene>_classes.png`` (colours and a legend). Large GeoTIFFs run strip by strip.
 - ``dense_scene``: the same outputs from a per-pixel network over windows (a pretrained 2D encoder,
   a ``unet`` decoder), trained on sparse labelled pixels (``windows.py``).
-- ``chips``: a folder of multi-band chips in, ``predictions.csv`` out (class and probabilities).
+- ``chips``: a folder of multi-band chips in, one unit each (``<chip>.csv``), gathered into
+  ``predictions.csv`` (class and probabilities) when the batch ends.
 
 ``--bands`` keeps a subset of the model's bands (names or ranges, see ``bands.band_subset``), to
 see how a model copes with missing bands; bands are also matched by wavelength when an input has
@@ -171,6 +172,11 @@ class SpectralPipeline(Pipeline):
 
     def output_names(self, unit: Unit) -> list[str]:
         return self.template.output_names(unit)
+
+    def finish_batch(self, output_dir: Path, results: list) -> None:
+        finish = getattr(self.template, "finish_batch", None)
+        if finish is not None:
+            finish(output_dir, results)
 
     def channels_for(self, bands: int, wavelengths: tuple[float, ...] | None, name: str) -> np.ndarray:
         """Model band index of each input band (-1: not used), after ``--bands``."""

@@ -26,7 +26,7 @@ from ..common.holes import fill_holes
 from ..common.inference import Window, strips
 from ..common.unfamiliar import smoothness_warning
 from . import training_data
-from .chips import CHIP_SUFFIXES, classify_chips, write_predictions
+from .chips import CHIP_SUFFIXES, classify_chips, gather_predictions, write_predictions
 from .io import CUBE_SUFFIXES
 from .scene import classify_strip, open_scene, read_strip, scene_statistics, spectral_smoothness
 from .windows import SparseWindows, TiledWindows, classify_dense
@@ -164,18 +164,18 @@ class DenseSceneTemplate(SceneTemplate):
 
 
 class ChipsTemplate:
-    """A folder of chips is one unit, classified chip by chip into one CSV."""
+    """Each chip is a unit (so a killed run resumes chip by chip) writing ``<chip>.csv``, its row;
+    ``finish_batch`` gathers every row, and the failed chips' errors, into ``predictions.csv``."""
 
     def __init__(self, pipeline: "SpectralPipeline"):
         self.pipeline = pipeline
 
     def discover_units(self, input_path: Path) -> list[Unit]:
         files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
-        chips = tuple(p for p in files if p.suffix.lower() in CHIP_SUFFIXES and not is_ground_truth(p))
-        return [Unit("predictions", chips)] if chips else []
+        return [Unit(p.name, (p,)) for p in files if p.suffix.lower() in CHIP_SUFFIXES and not is_ground_truth(p)]
 
     def output_names(self, unit: Unit) -> list[str]:
-        return ["predictions.csv"]
+        return [f"{unit.name}.csv"]
 
     def read(self, unit: Unit) -> Sample:
         return Sample(unit.files, {"name": unit.name})
@@ -184,12 +184,18 @@ class ChipsTemplate:
         return sample
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        """pred: a row per chip (its class and probabilities, or why it could not be read)."""
-        sample.pred = classify_chips(sample.image, self.pipeline, model)
+        """pred: the chip's row (its class and probabilities); a chip that cannot be read fails its unit."""
+        (row,) = classify_chips(sample.image, self.pipeline, model)
+        if "error" in row:
+            raise InputError(row["error"])
+        sample.pred = [row]
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        write_predictions(sample.pred, self.pipeline.model_cfg.classes, paths["predictions.csv"])
+        write_predictions(sample.pred, self.pipeline.model_cfg.classes, paths[f"{sample.name}.csv"])
+
+    def finish_batch(self, output_dir: Path, results: list) -> None:
+        gather_predictions(results, self.pipeline.model_cfg.classes, output_dir)
 
     def train_dataset(self, seed: int):
         return training_data.chips_train_dataset(self.pipeline, seed)

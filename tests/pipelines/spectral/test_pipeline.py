@@ -137,7 +137,7 @@ def test_a_dead_band_is_treated_as_a_missing_band(tiny_checkpoint, scene_samples
     assert set(used[0][used[0] >= 0].tolist()) == live and 40 not in live
 
 
-def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
+def test_chips_are_units_gathered_into_a_csv_and_a_bad_chip_fails_alone(tmp_path):
     samples = tmp_path / "chips"
     write_samples(samples, 4, 7, kind="chips", size=16, progress=lambda m: None)
     (samples / "inputs" / "zzz_bad.tif").write_text("junk")
@@ -147,10 +147,16 @@ def test_chips_predict_a_csv_and_a_bad_chip_is_a_row_not_a_crash(tmp_path):
     torch.manual_seed(0)
     save_checkpoint(tmp_path / "chips.safetensors", pipeline.build_model(), config, pipeline, {})
     pipeline, model, _ = load_checkpoint(tmp_path / "chips.safetensors")
-    run_batch(pipeline, model, samples / "inputs", tmp_path / "pred")
+    report = run_batch(pipeline, model, samples / "inputs", tmp_path / "pred")
+    assert report.count("done") == 4 and [u.name for u in report.failed] == ["zzz_bad.tif"]
     with open(tmp_path / "pred" / "predictions.csv") as handle:
         rows = {r["file"]: r for r in csv.DictReader(handle)}
     assert len(rows) == 5 and "zzz_bad.tif" in rows["zzz_bad.tif"]["error"]
+    (tmp_path / "pred" / "chip_00001.tif.csv").unlink()  # as if killed before that chip: only it runs again
+    again = run_batch(pipeline, model, samples / "inputs", tmp_path / "pred")
+    assert {u.name for u in again.units if u.status == "done"} == {"chip_00001.tif"}
+    with open(tmp_path / "pred" / "predictions.csv") as handle:
+        assert {r["file"]: r for r in csv.DictReader(handle)} == rows
     good = rows["chip_00000.tif"]
     probabilities = [float(good[f"p_{c}"]) for c in config.model.classes]
     assert good["class"] in config.model.classes and sum(probabilities) == pytest.approx(1, abs=1e-3)
