@@ -77,7 +77,7 @@ class SceneTemplate(Streaming):
         scale, channels = scene_statistics(sample.image, sample.meta["channels"])
         if not (channels >= 0).any():
             file = sample.meta["file"]
-            raise InputError(f"{file}: every band the model would use is constant, empty or no data (NaN)")
+            raise InputError(f"{file}: every band the model would use is constant (dead, empty or all NaN)")
         sample.meta |= {"scale": scale, "channels": channels}
         smooth = spectral_smoothness(sample.image, channels)  # a noise cube: a warning
         sample.meta["warning"] = smoothness_warning(smooth, "the spectra's bands", "imaging spectrometers")

@@ -185,3 +185,17 @@ def test_tta_writes_mean_probabilities_and_variance_on_the_input_grid(tiny_pipel
     assert values.min() >= 0 and values.max() > 0 and values.max() <= 0.25
     mean = nib.load(tmp_path / "all" / "HV_prob.nii.gz").get_fdata()
     assert 0 <= mean.min() and mean.max() <= 1 and not np.allclose(mean, plain.get_fdata(), atol=1e-4)
+
+
+def test_a_bad_series_map_stops_the_run_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from hybridvision.apps.cli import build_app
+
+    (tmp_path / "map.yaml").write_text("t1cee: '*POST*'\n")
+    (tmp_path / "in").mkdir()
+    args = ["predict", "tumor3d", "-i", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(build_app(), [*args, "--series-map", str(tmp_path / "map.yaml")])
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --series-map map.yaml: unknown modality 't1cee' (use t1, t1ce, t2, flair)"
+    assert not (tmp_path / "out").exists()
