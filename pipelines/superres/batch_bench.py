@@ -10,14 +10,17 @@ from typing import Any, Callable
 from ..common.batch_bench import compare_engines
 
 
-def write_units(folder: Path, count: int, side: int) -> Path:
+def write_units(folder: Path, count: int, side: int, prefix: str = "unit") -> Path:
+    """``count`` PNG crops of ``side`` pixels, ``<prefix>000.png`` on."""
     from skimage import data, io
 
     folder.mkdir(parents=True, exist_ok=True)
     image = data.astronaut()
     for index in range(count):
         top, left = (index * 37) % (512 - side), (index * 53) % (512 - side)
-        io.imsave(folder / f"unit{index:03d}.png", image[top : top + side, left : left + side], check_contrast=False)
+        io.imsave(
+            folder / f"{prefix}{index:03d}.png", image[top : top + side, left : left + side], check_contrast=False
+        )
     return folder
 
 

@@ -13,14 +13,10 @@ import numpy as np
 
 
 def write_photos(folder: Path, count: int, side: int = 96) -> Path:
-    from skimage import data, io
+    """``photo000.png`` ...: crops of a real photograph (the bench's units)."""
+    from hybridvision.pipelines.superres.batch_bench import write_units
 
-    folder.mkdir(parents=True, exist_ok=True)
-    image = data.astronaut()
-    for index in range(count):
-        top, left = (index * 37) % (512 - side), (index * 53) % (512 - side)
-        io.imsave(folder / f"photo{index}.png", image[top : top + side, left : left + side], check_contrast=False)
-    return folder
+    return write_units(folder, count, side, prefix="photo")
 
 
 def write_raster(path: Path, side: int = 640) -> Path:
