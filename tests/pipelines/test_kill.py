@@ -18,7 +18,7 @@ OUTPUTS = sorted([*PHOTOS, "zz_scene.tif", "report.json"])
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     folder = write_photos(tmp_path_factory.mktemp("kill") / "in", 4, side=96)
-    write_raster(folder / "zz_scene.tif", side=320)  # last in order; streamed, so half-written for seconds
+    write_raster(folder / "zz_scene.tif", side=256)  # last in order; streamed, so half-written for seconds
     return folder
 
 
@@ -55,5 +55,5 @@ def test_a_killed_run_leaves_nothing_half_written_and_resumes(inputs, tmp_path, 
     for name in PHOTOS:
         assert Image.open(out / name).size == (192, 192)
     with rasterio.open(out / "zz_scene.tif") as scene:
-        assert scene.shape == (640, 640) and scene.crs.to_epsg() == 32633 and scene.transform.a == 5.0
+        assert scene.shape == (512, 512) and scene.crs.to_epsg() == 32633 and scene.transform.a == 5.0
         assert np.isfinite(scene.read()).all() and scene.read().max() > 0
