@@ -16,13 +16,17 @@ from typing import Callable, Iterator
 from .shared import work_root
 
 
-def session_name() -> str:
-    """The current Gradio session's folder name (``shared`` outside a request: tests, the CLI)."""
-    from gradio.context import LocalContext
-
-    request = LocalContext.request.get(None)
+def folder_name(request) -> str:
+    """A request's session folder name (``shared`` without a session: tests, the CLI)."""
     session = getattr(request, "session_hash", None) if request is not None else None
     return f"session-{re.sub(r'[^A-Za-z0-9]', '', session)[:40]}" if session else "shared"
+
+
+def session_name() -> str:
+    """The current Gradio session's folder name."""
+    from gradio.context import LocalContext
+
+    return folder_name(LocalContext.request.get(None))
 
 
 def session_folder(prefix: str) -> Path:
@@ -34,9 +38,8 @@ def session_folder(prefix: str) -> Path:
 
 def end_session(request) -> None:
     """Gradio's ``unload``: the session's files go when its page closes."""
-    session = getattr(request, "session_hash", None)
-    if session:
-        shutil.rmtree(work_root() / f"session-{re.sub(r'[^A-Za-z0-9]', '', session)[:40]}", ignore_errors=True)
+    if getattr(request, "session_hash", None):
+        shutil.rmtree(work_root() / folder_name(request), ignore_errors=True)
 
 
 class Turns:

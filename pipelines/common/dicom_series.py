@@ -23,6 +23,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.pixels import apply_modality_lut
 
 from ..base import InputError
+from ..errors import one_line
 from .volumes import refuse_oversized
 
 LPS_TO_RAS = np.diag([-1.0, -1.0, 1.0, 1.0])
@@ -93,17 +94,12 @@ def read_header(path: Path) -> pydicom.Dataset | None:
     except InvalidDicomError:
         return None
     except Exception as error:  # pydicom raises many types for a broken header
-        raise InputError(f"{path.name}: unreadable DICOM header ({first_line(error)})") from error
+        raise InputError(f"{path.name}: unreadable DICOM header ({one_line(error)})") from error
     # pydicom stops quietly where a file ends: a cut header lacks what every (image) object has
     image_class = "Image Storage" in getattr(header.get("SOPClassUID"), "name", "")
     if "SOPClassUID" not in header or (image_class and "Rows" not in header):
         raise InputError(f"{path.name}: unreadable DICOM header (truncated: it ends before its image attributes)")
     return header
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def scan(folder: Path) -> tuple[dict[str, dict[str, Series]], list[tuple[Path, str]]]:
@@ -253,7 +249,7 @@ def read_volume(grid: Grid, label: str) -> np.ndarray:
             dataset = pydicom.dcmread(path)
             pixels = apply_modality_lut(dataset.pixel_array, dataset)
         except Exception as error:  # truncated or corrupt pixel data, an unknown compression
-            raise InputError(f"{path.name} in {label}: unreadable pixel data ({first_line(error)})") from error
+            raise InputError(f"{path.name} in {label}: unreadable pixel data ({one_line(error)})") from error
         if pixels.shape != (rows, columns):
             raise InputError(f"{path.name} in {label}: {pixels.shape} pixels, the series {rows} x {columns}")
         slices.append(np.asarray(pixels, dtype=np.float32).T)

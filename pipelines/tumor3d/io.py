@@ -18,6 +18,7 @@ from ..base import InputError, Unit, is_ground_truth
 from ..common.discovery import Roles
 from ..common.discovery import discover_cases as discover_grouped
 from ..common.volumes import refuse_oversized, save_nifti
+from ..errors import one_line
 from .generator import MODALITIES
 
 SUFFIXES = {  # modality -> name endings, longest first so "_t1ce" is not read as "_t1"
@@ -87,17 +88,13 @@ def load_nifti(path: Path) -> nib.Nifti1Image:
     try:
         image = nib.load(str(path))
     except Exception as error:  # nibabel raises many types for broken files
-        raise InputError(f"{path.name}: unreadable NIfTI ({first_line(error)})") from error
+        raise InputError(f"{path.name}: unreadable NIfTI ({one_line(error)})") from error
     refuse_oversized(path.name, tuple(int(s) for s in image.shape))
     try:
         image.get_fdata(dtype=np.float32)  # force a full read: truncated files fail here
     except Exception as error:  # nibabel raises many types for broken files
-        raise InputError(f"{path.name}: unreadable NIfTI ({first_line(error)})") from error
+        raise InputError(f"{path.name}: unreadable NIfTI ({one_line(error)})") from error
     return image
-
-
-def first_line(error: BaseException) -> str:
-    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 def read_case(unit: Unit) -> dict:
