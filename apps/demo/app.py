@@ -2,8 +2,10 @@
 
 Private by default: bound to 127.0.0.1, no share link, analytics off, system fonts only (the
 page requests nothing beyond the local server), an upload size limit, and temporary files
-removed (Gradio's cache after an hour, the app's work folder when it stops). Of the user's home
-only the sample cache is served.
+removed (Gradio's cache after an hour, the app's work folder when it stops). Gradio's cache lives
+in that work folder: the shared one (``/tmp/gradio``) names files by content, so a second demo on
+the machine stopping would delete the files this one is serving. Of the user's home only the sample
+cache is served.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, block: bool = True, announ
     """Serve the app; returns the running app when ``block`` is False (tests). ``announce`` gets a
     line naming the work folder (removed when the app stops)."""
     announce(f"temporary files in {work_root()} (removed when the demo stops)")
+    os.environ.setdefault("GRADIO_TEMP_DIR", str(work_root() / "gradio"))  # a user's own setting wins
     if block:
         signal.signal(signal.SIGTERM, stop_as_on_ctrl_c)
     demo = build_demo()
