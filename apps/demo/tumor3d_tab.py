@@ -190,8 +190,6 @@ def segment(
     volumes, label file, mesh file, status)."""
     import nibabel as nib
 
-    from hybridvision.pipelines.common.mesh import write_label_meshes
-
     files = dict(zip(MODALITY_LABELS, (uploaded_path(v) for v in (t1, t1ce, t2, flair))))
     missing = [MODALITY_LABELS[m] for m, path in files.items() if path is None]
     if missing:
@@ -209,20 +207,30 @@ def segment(
     notes: dict = {}
     with their_names(ours):
         (label_path,) = predict_folder(checkpoint(model), case, folder / "output", notes)
-    report(0.8, desc="surface mesh")
-    label_image = nib.as_closest_canonical(nib.load(str(label_path)))
-    label = np.asarray(label_image.dataobj, dtype=np.uint8)
-    flair_image = nib.as_closest_canonical(nib.load(str(case / f"case_flair{nifti_suffix(files['flair'])}")))
-    flair_volume = flair_image.get_fdata(dtype=np.float32)
-    finite = flair_volume[np.isfinite(flair_volume)]
-    robust = tuple(float(v) for v in np.percentile(finite, (1, 99.5))) if finite.size else (0.0, 1.0)
-    mesh_path = folder / "output" / "tumour.glb"
-    names = {value: name for value, (name, _) in COMPARTMENTS.items()}
-    colours = {value: colour for value, (_, colour) in COMPARTMENTS.items()}  # the legend's, as on the slices
-    write_label_meshes(label, label_image.affine, names, mesh_path, smoothing=10, colours=colours)
+    flair_image = nib.load(str(case / f"case_flair{nifti_suffix(files['flair'])}"))
     download = folder / "output" / output_name(files["flair"])
     if download != label_path:
         label_path = Path(shutil.move(label_path, download))
+    return present(label_path, flair_image, folder / "output", notes, plane, window, level, report)
+
+
+def present(label_path: Path, flair_image, folder: Path, notes: dict, plane: str, window: float, level: float, report):
+    """The viewer's outputs for a written label and its FLAIR image: (state, slice, slice slider,
+    volumes, label file, mesh file, status)."""
+    import nibabel as nib
+
+    from hybridvision.pipelines.common.mesh import write_label_meshes
+
+    report(0.8, desc="surface mesh")
+    label_image = nib.as_closest_canonical(nib.load(str(label_path)))
+    label = np.asarray(label_image.dataobj, dtype=np.uint8)
+    flair_volume = nib.as_closest_canonical(flair_image).get_fdata(dtype=np.float32)
+    finite = flair_volume[np.isfinite(flair_volume)]
+    robust = tuple(float(v) for v in np.percentile(finite, (1, 99.5))) if finite.size else (0.0, 1.0)
+    mesh_path = folder / "tumour.glb"
+    names = {value: name for value, (name, _) in COMPARTMENTS.items()}
+    colours = {value: colour for value, (_, colour) in COMPARTMENTS.items()}  # the legend's, as on the slices
+    write_label_meshes(label, label_image.affine, names, mesh_path, smoothing=10, colours=colours)
     voxel_mm3 = float(np.prod(label_image.header.get_zooms()[:3]))
     state = {"flair": np.nan_to_num(flair_volume), "robust": robust, "label": label}
     index = tumour_centre(label, plane)
@@ -277,6 +285,15 @@ def build_tab() -> None:
             elem_classes=SAMPLE_BUTTON,
         )
         run_button = gr.Button("Segment", variant="primary", elem_id="tumor3d-run")
+    with gr.Accordion("Or a DICOM study: its files, or one .zip of them", open=False):
+        dicom_files = gr.File(
+            label="DICOM files (T1, T1ce, T2 and FLAIR series; names and folders do not matter)",
+            file_count="multiple",
+            type="filepath",
+            elem_id="tumor3d-dicom",
+        )
+        dicom_button = gr.Button("Segment the DICOM study", elem_id="tumor3d-dicom-run")
+        dicom_seg = gr.File(label="DICOM-SEG (references the T1ce series)", interactive=False)
     choices = list(model_choices("tumor3d"))
     model = model_dropdown(
         choices, "model (the first is the default, best on held-out cases; see the README)", "tumor3d-model"
@@ -311,6 +328,13 @@ def build_tab() -> None:
     sample_button.click(
         in_status(run_sample, (gr.update(),) * 4 + blank, 10), controls, [*uploads, *outputs], api_name="tumor3d_sample"
     )
+
+    def run_dicom(files, plane_value, model_value, window_value, level_value, progress=gr.Progress()):
+        from .tumor3d_dicom import segment_dicom
+
+        return segment_dicom(files, plane_value, progress, model_value, window_value, level_value)
+
+    dicom_button.click(in_status(run_dicom, (*blank, None), 6), [dicom_files, *controls], [*outputs, dicom_seg])
     plane.change(change_plane, [state, plane, window, level], [view, index])
     for control in (index, window, level):
         control.change(render, [state, plane, index, window, level], view)

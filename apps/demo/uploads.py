@@ -20,6 +20,7 @@ EXTENSION_KINDS = {  # the kind an extension promises
     ".dcm": "DICOM file",
     ".npy": "NumPy array",
     ".mat": "MATLAB file",
+    ".zip": "ZIP archive",
 }
 
 
@@ -44,6 +45,8 @@ def sniff(path: Path) -> str:
         b"\x93NUMPY": "NumPy array",
         b"MATLAB": "MATLAB file",
         b"\x89HDF": "MATLAB file",  # v7.3 .mat files are HDF5
+        b"PK\x03\x04": "ZIP archive",
+        b"PK\x05\x06": "ZIP archive",  # an empty one
     }
     for signature, kind in signatures.items():
         if head.startswith(signature):

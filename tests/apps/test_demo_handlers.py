@@ -65,8 +65,8 @@ def test_tumor3d_missing_modality_is_a_readable_error(tmp_path):
         tumor3d_tab.segment(tmp_path / "a_t1.nii.gz", tmp_path / "a_t1ce.nii.gz", None, tmp_path / "a_flair.nii.gz")
 
 
-def test_tumor3d_sample_case_end_to_end():
-    result = tumor3d_tab.segment_sample()
+def test_tumor3d_sample_case_end_to_end(tumor3d_sample_result):
+    result = tumor3d_sample_result
     paths, (state, view, position, volumes, label_file, mesh_file, status) = result[:4], result[4:]
     assert set(state) == {"flair", "robust", "label"}
     assert all(p.endswith(f"_{m}.nii.gz") for p, m in zip(paths, tumor3d_tab.MODALITY_LABELS))
