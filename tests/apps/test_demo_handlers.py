@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
 import nibabel as nib
 import numpy as np
@@ -212,21 +214,30 @@ def test_spectral_sample_with_half_the_bands(tmp_path):
     assert "64 of the model's 128 bands" in status and "overall accuracy" in status
 
 
-def test_spectral_scores_the_sample_with_any_band_choice_and_an_uploaded_truth(tmp_path):
+def test_spectral_knows_the_sample_by_its_bytes_and_an_upload_by_its_truth_beside_it(tmp_path):
     """After the sample, Classify with another band choice still reports the accuracy (the cube is
-    the sample); an upload with its <scene>_classes.tif beside it is scored against that."""
+    the sample, in another folder as Gradio hands it back); an upload with its <scene>_classes.tif
+    beside it is scored against that; a renamed copy of the sample has no truth."""
     import shutil
 
+    from hybridvision.apps.demo.spectral_truth import truth_for
+    from hybridvision.pipelines.spectral.samples import write_samples
+
     cube, truth = spectral_tab.sample_scene()
-    copied = shutil.copy(cube, tmp_path / cube.name)  # as Gradio hands the sample back: another folder
-    *_, status = spectral_tab.classify([copied], "every other band")
-    assert "64 of the model's 128 bands" in status and "overall accuracy" in status
-    renamed = shutil.copy(cube, tmp_path / "field.tif")
-    *_, status = spectral_tab.classify([renamed], "all bands")
-    assert "overall accuracy" not in status  # no truth known for this name
-    field_truth = shutil.copy(truth, tmp_path / "field_classes.tif")
-    *_, status = spectral_tab.classify([renamed, field_truth], "all bands")
-    assert "overall accuracy against the truth" in status
+    copied = Path(shutil.copy(cube, tmp_path / cube.name))
+    assert truth_for(copied, [copied], spectral_tab.sample_scene) == truth
+    renamed = Path(shutil.copy(cube, tmp_path / "field.tif"))
+    assert truth_for(renamed, [renamed], spectral_tab.sample_scene) is None
+    field_truth = Path(shutil.copy(truth, tmp_path / "field_classes.tif"))
+    assert truth_for(renamed, [renamed, field_truth], spectral_tab.sample_scene) == field_truth
+    # end to end on a small scene (the 145-pixel sample takes half a minute a run)
+    write_samples(tmp_path / "small", 1, 1001, kind="scene", size=48, bands=128, progress=lambda message: None)
+    small = next((tmp_path / "small" / "inputs").iterdir())
+    small_truth = next((tmp_path / "small" / "truth").glob("*_classes.tif"))
+    *_, status = spectral_tab.classify([str(small), str(small_truth)], "every other band")
+    assert "64 of the model's 128 bands" in status and "overall accuracy against the truth" in status
+    *_, status = spectral_tab.classify([str(small)], "all bands")
+    assert "overall accuracy" not in status
 
 
 def test_spectral_offers_the_scene_models_default_first_and_runs_the_dense_one():
