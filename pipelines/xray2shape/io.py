@@ -43,6 +43,7 @@ import torch
 import torch.nn.functional as F
 
 from ..base import InputError
+from ..errors import one_line
 
 LOW_PERCENTILE, HIGH_PERCENTILE = 0.5, 99.5
 MIN_SIDE = 16
@@ -82,11 +83,6 @@ def is_dicom(path: Path) -> bool:
             return handle.read(4) == b"DICM"
     except OSError:
         return False
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def read_radiograph(path: Path) -> Radiograph:
@@ -148,7 +144,7 @@ def read_pillow(path: Path) -> Radiograph:
     except InputError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
-        raise InputError(f"{path.name} is not a readable image ({first_line(error)})") from error
+        raise InputError(f"{path.name} is not a readable image ({one_line(error)})") from error
     array = squeeze_to_2d(array, path.name)
     spacing, source = None, "none"
     if PNG_SPACING_KEY in text:
@@ -181,7 +177,7 @@ def read_tiff(path: Path) -> Radiograph:
     except InputError:
         raise
     except Exception as error:  # tifffile raises many types for broken files
-        raise InputError(f"{path.name} is not a readable TIFF ({first_line(error)})") from error
+        raise InputError(f"{path.name} is not a readable TIFF ({one_line(error)})") from error
     return Radiograph(squeeze_to_2d(array, path.name).astype(np.float32), spacing, source)
 
 
@@ -193,7 +189,7 @@ def read_nifti(path: Path) -> Radiograph:
         array = np.asarray(image.dataobj, dtype=np.float32)
         zooms = image.header.get_zooms()
     except Exception as error:
-        raise InputError(f"{path.name} is not a readable NIfTI ({first_line(error)})") from error
+        raise InputError(f"{path.name} is not a readable NIfTI ({one_line(error)})") from error
     if sum(s > 1 for s in array.shape) > 2:
         raise InputError(f"{path.name} has shape {array.shape}: a 3D volume, not a radiograph")
     axes = [i for i, s in enumerate(array.shape) if s > 1]
@@ -216,7 +212,7 @@ def read_dicom(path: Path) -> Radiograph:
         dataset = pydicom.dcmread(str(path))
         array = dataset.pixel_array
     except Exception as error:
-        raise InputError(f"{path.name} is not a readable DICOM image ({first_line(error)})") from error
+        raise InputError(f"{path.name} is not a readable DICOM image ({one_line(error)})") from error
     frames = int(dataset.get("NumberOfFrames", 1) or 1)
     if frames > 1:
         raise InputError(f"{path.name} has {frames} frames: a 3D volume, not a radiograph")
