@@ -37,9 +37,12 @@ def accuracy_line(prediction: Path, truth: Path) -> str:
     from hybridvision.pipelines.base import InputError
     from hybridvision.pipelines.spectral.io import read_class_map
 
-    predicted, expected = read_class_map(prediction)[0], read_class_map(truth)[0]
+    (predicted, pred_grid), (expected, truth_grid) = read_class_map(prediction), read_class_map(truth)
     if predicted.shape != expected.shape:
         raise InputError(f"{truth.name}: {expected.shape} pixels, the cube has {predicted.shape}")
+    differs = pred_grid.differs_from(truth_grid)
+    if differs:
+        raise InputError(f"{truth.name}: not on the cube's grid ({differs})")
     labelled = expected > 0
     if not labelled.any():
         return f"; {truth.name} labels no pixel"

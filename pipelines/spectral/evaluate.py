@@ -25,10 +25,13 @@ def evaluate_scenes(pred: Path, truth: Path) -> dict:
         pred_path = pred / truth_path.name
         if not pred_path.exists():
             continue
-        expected, _ = read_class_map(truth_path)
-        predicted, _ = read_class_map(pred_path)
+        expected, truth_grid = read_class_map(truth_path)
+        predicted, pred_grid = read_class_map(pred_path)
         if expected.shape != predicted.shape:
             raise InputError(f"{truth_path.name}: prediction {predicted.shape} and truth {expected.shape} differ")
+        differs = pred_grid.differs_from(truth_grid)
+        if differs:  # same size, another place: pixel-wise scores would compare unrelated ground
+            raise InputError(f"{truth_path.name}: the prediction and the truth are not on one grid ({differs})")
         classes = max(len(SCENE_CLASS_NAMES), int(expected.max()))
         names = SCENE_CLASS_NAMES if classes == len(SCENE_CLASS_NAMES) else None
         confusion = confusion_matrix(expected, predicted, classes)

@@ -45,6 +45,20 @@ class Georeference:
     crs: Any | None = None
     transform: Any | None = None
 
+    def differs_from(self, other: "Georeference") -> str | None:
+        """Why two georeferenced maps are not on one grid (CRS, then transform), or None. A map
+        without a georeference is taken to lie on the other's grid."""
+        if self.crs is not None and other.crs is not None and self.crs != other.crs:
+            return f"CRS {self.crs.to_string()} against {other.crs.to_string()}"
+        if self.transform is not None and other.transform is not None:
+            if not self.transform.almost_equals(other.transform, precision=1e-6 * max(abs(self.transform.a), 1e-9)):
+                mine, theirs = self.transform, other.transform
+                return (
+                    f"pixel grids differ: origin {mine.c:.12g}, {mine.f:.12g} against {theirs.c:.12g}, "
+                    f"{theirs.f:.12g}, pixel {mine.a:.12g} against {theirs.a:.12g}"
+                )
+        return None
+
 
 @dataclass
 class Cube:
