@@ -14,7 +14,6 @@ Needs /usr/bin/chromium (`.ci/run` installs it).
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,12 +49,6 @@ EMPTY_ERROR = {  # what the status says when the run button is pressed with noth
 LEGEND = {"tumor3d": ("#tumor3d-legend", "enhancing tumour"), "xray2shape": ("#xray2shape-legend", "pelvis")}
 ARTEFACTS = ROOT / ".test-artefacts" / "demo"  # screenshots of what a user sees, kept after the run
 FAILED = "[data-testid='status-tracker'] .error, .toast-body.error"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture()
