@@ -293,7 +293,7 @@ def build_tab() -> None:
             elem_id="tumor3d-dicom",
         )
         dicom_button = gr.Button("Segment the DICOM study", elem_id="tumor3d-dicom-run")
-        dicom_seg = gr.File(label="DICOM-SEG (references the T1ce series)", interactive=False)
+        dicom_seg = gr.File(label="DICOM-SEG (references the T1ce series)", interactive=False, elem_id="tumor3d-seg")
     choices = list(model_choices("tumor3d"))
     model = model_dropdown(
         choices, "model (the first is the default, best on held-out cases; see the README)", "tumor3d-model"

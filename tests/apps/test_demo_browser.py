@@ -133,6 +133,8 @@ def test_every_sample_button_works_from_a_fresh_home(served, user_home, tmp_path
                     assert errors.count() == 0, f"{button_id}: {errors.first.inner_text()}\n{log.read_text()[-3000:]}"
                     assert "Warning" not in page.inner_text(f"#{tab}-status"), f"{button_id}: a sample is familiar"
                     clicked.append(button_id)
+                if tab == "tumor3d":
+                    segments_a_dicom_zip(page, tmp_path, log)
                 if tab in LEGEND:
                     selector, text = LEGEND[tab]
                     assert text in page.inner_text(selector)
@@ -174,6 +176,36 @@ def warns_on_a_noise_cube(page, folder: Path, log: Path) -> None:
     page.wait_for_selector(f"#spectral-status :text('noise.npy'), {FAILED}", timeout=240_000)  # its own answer
     assert "correlate" in page.inner_text("#spectral-status"), page.inner_text("#spectral-status")
     page.screenshot(path=str(ARTEFACTS / "spectral-warning.png"), full_page=True)
+
+
+def segments_a_dicom_zip(page, folder: Path, log: Path) -> None:
+    """A zipped DICOM study (a generated case, 3 mm, cropped around its tumour) is uploaded and
+    segmented: the status names the series used and the DICOM-SEG is offered."""
+    import shutil
+
+    import numpy as np
+
+    from hybridvision.pipelines.tumor3d.dicom_samples import write_dicom_study
+    from hybridvision.pipelines.tumor3d.generator import MODALITIES, GeneratorRanges, generate_case
+
+    case = generate_case(1001, GeneratorRanges(working_spacing=3.0))
+    start = np.clip(np.argwhere(case.label > 0).mean(axis=0).astype(int) - 21, 0, np.array(case.label.shape) - 42)
+    box = tuple(slice(s, s + 42) for s in start)
+    affine = case.affine.copy()
+    affine[:3, 3] = (case.affine @ [*start, 1])[:3]
+    volumes = {m: case.images[m][box] for m in MODALITIES}
+    write_dicom_study(volumes, {m: affine for m in MODALITIES}, folder / "study", np.random.default_rng(1))
+    archive = shutil.make_archive(str(folder / "mri study"), "zip", folder / "study")
+    page.get_by_text("Or a DICOM study").click()
+    page.locator("#tumor3d-dicom input[type=file]").set_input_files(archive)
+    page.wait_for_selector("#tumor3d-dicom :text('mri study.zip')", timeout=60_000)
+    page.click("#tumor3d-dicom-run")
+    page.wait_for_selector(f"#tumor3d-status :text('Series used'), {FAILED}", timeout=240_000)
+    status = page.inner_text("#tumor3d-status")
+    assert status.startswith("done") and "t1ce: " in status, f"{status}\n{log.read_text()[-2000:]}"
+    offered = page.inner_text("#tumor3d-seg").replace("\n", "")  # the name wraps before its extension
+    assert "mri_study_seg.dcm" in offered, offered
+    page.screenshot(path=str(ARTEFACTS / "tumor3d-dicom.png"), full_page=True)
 
 
 def stops_on_sigterm_and_removes_its_work_folder(server: subprocess.Popen, log: Path) -> None:
