@@ -40,6 +40,9 @@ def theme():
 def build_demo():
     import gradio as gr
 
+    from .gradio_cache import make_image_writes_atomic
+
+    make_image_writes_atomic()  # two users on one sample would otherwise truncate each other's images
     builders = registered()
     with gr.Blocks(title="hybridvision", delete_cache=(3600, 3600), analytics_enabled=False) as demo:
         gr.Markdown("# hybridvision\nHybrid CNN/transformer models for medical imaging and remote sensing.")

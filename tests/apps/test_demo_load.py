@@ -113,3 +113,36 @@ def test_one_call_at_a_time_per_task_and_the_waiting_hear_how_many_are_ahead():
         "Busy: 2 ahead of you for superres; yours runs when they are done.",
     ]
     assert turns.ahead("superres") == 0
+
+
+def test_images_made_at_once_by_many_requests_are_never_read_half_written(tmp_path):
+    """Gradio names the images it makes by their content; many requests making the same one must
+    not truncate it under a reader (in place, a reader saw empty files within a few hundred tries)."""
+    from gradio import processing_utils
+    from PIL import Image as PILImage
+
+    from hybridvision.apps.demo.gradio_cache import make_image_writes_atomic
+
+    make_image_writes_atomic()
+    picture = PILImage.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
+    path = Path(processing_utils.save_pil_to_cache(picture, str(tmp_path), format="png"))
+    size, inode, stop, seen = path.stat().st_size, path.stat().st_ino, threading.Event(), []
+
+    def write():
+        while not stop.is_set():
+            processing_utils.save_img_array_to_cache(np.asarray(picture), str(tmp_path), format="png")
+
+    def read():
+        for _ in range(3000):
+            seen.append(len(path.read_bytes()))
+
+    writers = [threading.Thread(target=write) for _ in range(4)]
+    for thread in writers:
+        thread.start()
+    read()
+    stop.set()
+    for thread in writers:
+        thread.join()
+    assert set(seen) == {size}, f"read sizes {sorted(set(seen))[:5]}, the file has {size} bytes"
+    assert path.stat().st_ino == inode  # written once, never again
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left
