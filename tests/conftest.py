@@ -17,6 +17,26 @@ torch.set_num_threads(2)
 
 from tests.toy_pipeline import ToyPipeline  # noqa: E402,F401  (registers the "toy" pipeline)
 
+# files with a test of a minute or more in CI (its --durations list): run first, so that with two
+# workers each taking a file at a time, the run does not end on one worker alone
+SLOW_FILES = (
+    "test_adapter_bench.py",
+    "test_readme_examples.py",
+    "test_demo_browser.py",
+    "test_kill.py",
+    "test_bundle.py",
+    "test_dicom_predict.py",
+    "test_dask_scheduler.py",
+    "test_dask_engine.py",
+    "test_foundation_routes.py",
+    "test_benchmark.py",
+    "test_cards.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in SLOW_FILES)  # stable: other order kept
+
 
 @pytest.fixture(autouse=True)
 def seeded():
