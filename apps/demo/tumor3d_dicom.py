@@ -77,7 +77,7 @@ def segment_dicom(
     DICOM-SEG's path."""
     import nibabel as nib
 
-    from hybridvision.pipelines.tumor3d.dicom_input import discover_studies, read_dicom_case
+    from hybridvision.pipelines.tumor3d.dicom_input import discover_studies, read_modality
 
     folder = request_folder("tumor3d-dicom")
     report = progress or (lambda *args, **kwargs: None)
@@ -88,13 +88,15 @@ def segment_dicom(
         raise InputError("none of the uploaded files is a DICOM file (NIfTI files go in the four boxes above)")
     if len(units) > 1:
         raise InputError(f"the files hold {len(units)} DICOM studies; upload one study at a time")
-    case = read_dicom_case(units[0])  # for the viewer's FLAIR; refusals (tilt, gaps...) surface here
-    flair = nib.Nifti1Image(case["image"][3], case["affine"], case["header"])
+    if units[0].error:  # a refused study (tilt, a gap, a missing series...): its one line
+        raise InputError(units[0].error)
     report(0.15, desc="segmenting (sliding window on the CPU)")
     notes: dict = {}
     outputs = predict_folder(checkpoint(model), study, folder / "output", notes, output_format="both")
     label_path = next(p for p in outputs if p.name.endswith(".nii.gz"))
     seg_path = next(p for p in outputs if p.suffix == ".dcm")
+    plan = units[0].extra["dicom"]  # the viewer shows the FLAIR series, on the label's (T1ce) grid
+    flair = nib.Nifti1Image(read_modality(plan, "flair"), plan["grids"]["t1ce"].matrix)
     shown = present(label_path, flair, folder / "output", notes, plane, window, level, report)
     series = "; ".join(units[0].extra["summary"])  # which series became which modality
     return (*shown[:-1], f"{shown[-1]}\n\nSeries used: {series}", str(seg_path))

@@ -195,20 +195,21 @@ def plan_study(series: list[Series], series_map: dict[str, str], broken: list, n
     return {"grids": grids, "labels": labels, "study_uid": chosen["t1ce"].study_uid}
 
 
+def read_modality(plan: dict[str, Any], modality: str) -> np.ndarray:
+    """One modality's series of a study's plan, as (X, Y, Z) on the T1ce grid."""
+    grid: Grid = plan["grids"][modality]
+    volume = read_volume(grid, plan["labels"][modality])
+    target = plan["grids"]["t1ce"]
+    return volume if grid.same_as(target) else resample_onto(volume, grid.matrix, target)
+
+
 def read_dicom_case(unit: Unit) -> dict[str, Any]:
     """(4, X, Y, Z) float32 on the T1ce grid, its RAS affine, a NIfTI header, and the T1ce files."""
     if unit.error:
         raise InputError(unit.error)
     plan = unit.extra["dicom"]
-    grids: dict[str, Grid] = plan["grids"]
-    target = grids["t1ce"]
-    volumes = []
-    for modality in MODALITIES:
-        volume = read_volume(grids[modality], plan["labels"][modality])
-        if not grids[modality].same_as(target):
-            volume = resample_onto(volume, grids[modality].matrix, target)
-        volumes.append(volume)
-    image = np.stack(volumes).astype(np.float32)
+    target = plan["grids"]["t1ce"]
+    image = np.stack([read_modality(plan, modality) for modality in MODALITIES]).astype(np.float32)
     if not np.isfinite(image).all() or not (image != 0).any():
         raise InputError(f"study {unit.name}: the volumes are empty or hold NaN/Inf values")
     header = nib.Nifti1Header()
