@@ -23,6 +23,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .errors import PartialOutput
+
 
 @dataclass
 class Prediction:
@@ -72,7 +74,10 @@ class Predictor:
                 raise InputError(f"{source.name}: expected one {self.pipeline.name} input, found {len(units)}")
             (folder / "output").mkdir()
             paths = {name: folder / "output" / name for name in self.pipeline.output_names(units[0])}
-            warning = self.pipeline.predict_unit(self.model, units[0], paths)
+            try:
+                warning = self.pipeline.predict_unit(self.model, units[0], paths)
+            except PartialOutput as partial:  # the main output is there (a DICOM-SEG is not): say so
+                warning, paths = str(partial), {**paths, **partial.extra}
             result = self.task.from_files(paths)
         result.warning = warning
         return result

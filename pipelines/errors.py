@@ -13,6 +13,21 @@ class InputError(ValueError):
     """Bad input (unreadable file, wrong shape, missing part): the message is shown as is."""
 
 
+class PartialOutput(Exception):
+    """A unit whose main output was written but a secondary one could not be (a DICOM-SEG the source
+    study cannot support): the runner keeps what was written and marks the unit ``partial``.
+
+    Args:
+        message: one line saying what is missing and why.
+        extra: outputs written beyond the unit's usual names (a fallback), name -> the path written.
+    """
+
+    def __init__(self, message: str, extra: dict | None = None):
+        super().__init__(message)
+        self.extra = dict(extra or {})
+        self.kept: list[str] = []  # the file names kept in the output folder (set by the runner)
+
+
 def user_errors() -> tuple[type[BaseException], ...]:
     """Errors in what the user gave: shown as one line. Anything else is a bug and keeps its traceback."""
     import yaml

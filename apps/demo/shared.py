@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from hybridvision.pipelines.errors import InputError
+from hybridvision.pipelines.errors import InputError, PartialOutput
 
 log = logging.getLogger("hybridvision.demo")
 
@@ -264,10 +264,13 @@ def predict_folder(
             raise InputError(f"expected one {pipeline.name} input, found {len(units)}")
         output_dir.mkdir(parents=True, exist_ok=True)
         paths = {name: output_dir / name for name in pipeline.output_names(units[0])}
-        warning = pipeline.predict_unit(model, units[0], paths)
+        try:
+            warning = pipeline.predict_unit(model, units[0], paths)
+        except PartialOutput as partial:  # the labels were written, a DICOM-SEG was not: show them, say so
+            warning, paths = str(partial), {**paths, **partial.extra}
     if notes is not None:
         notes["warning"] = warning
-    return list(paths.values())
+    return [path for path in paths.values() if path.exists()]
 
 
 def warning_line(notes: dict) -> str:

@@ -94,9 +94,9 @@ def segment_dicom(
     notes: dict = {}
     outputs = predict_folder(checkpoint(model), study, folder / "output", notes, output_format="both")
     label_path = next(p for p in outputs if p.name.endswith(".nii.gz"))
-    seg_path = next(p for p in outputs if p.suffix == ".dcm")
+    seg_path = next((p for p in outputs if p.suffix == ".dcm"), None)  # None: the study could not carry one
     plan = units[0].extra["dicom"]  # the viewer shows the FLAIR series, on the label's (T1ce) grid
     flair = nib.Nifti1Image(read_modality(plan, "flair"), plan["grids"]["t1ce"].matrix)
     shown = present(label_path, flair, folder / "output", notes, plane, window, level, report)
     series = "; ".join(units[0].extra["summary"])  # which series became which modality
-    return (*shown[:-1], f"{shown[-1]}\n\nSeries used: {series}", str(seg_path))
+    return (*shown[:-1], f"{shown[-1]}\n\nSeries used: {series}", seg_path and str(seg_path))

@@ -13,6 +13,9 @@ import os
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from ..errors import PartialOutput
+from .safe_names import safe_file_name
+
 TEMP_PREFIX = ".partial-"
 
 
@@ -55,7 +58,11 @@ def atomic_outputs(finals: Mapping[str, Path]) -> Iterator[dict[str, Path]]:
     """
     temps = {key: temporary_path(path) for key, path in finals.items()}
     try:
-        yield temps
+        try:
+            yield temps
+        except PartialOutput as partial:  # keep what was completed: the main output is never lost
+            keep_completed(temps, finals, partial)
+            raise
         missing = [str(finals[k].name) for k, t in temps.items() if not t.exists()]
         if missing:
             raise RuntimeError(f"the writer did not produce {', '.join(missing)}")
@@ -65,6 +72,19 @@ def atomic_outputs(finals: Mapping[str, Path]) -> Iterator[dict[str, Path]]:
         for temp in temps.values():
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
+
+
+def keep_completed(temps: Mapping[str, Path], finals: Mapping[str, Path], partial: PartialOutput) -> None:
+    """Rename the outputs a partial unit did write into place, its fallbacks (``partial.extra``) beside
+    them; record their final names in ``partial.kept``."""
+    folder = next(iter(finals.values())).parent
+    pairs = [(temps[key], finals[key]) for key in temps if temps[key].exists()]
+    pairs += [(Path(written), folder / safe_file_name(name)) for name, written in partial.extra.items()]
+    partial.kept = []
+    for temp, final in pairs:
+        if temp.exists() and temp != final:
+            os.replace(temp, final)
+        partial.kept.append(final.name)
 
 
 def write_text_atomic(path: Path, text: str) -> None:

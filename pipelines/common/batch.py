@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..base import InputError, Pipeline, Unit
+from ..errors import PartialOutput
 from .atomic import atomic_outputs, remove_stale_temporaries, write_json_atomic
 from .safe_names import refuse_collisions, refuse_outside_links, safe_file_name
 
@@ -29,7 +30,7 @@ REPORT_NAME = "report.json"
 @dataclass
 class UnitResult:
     name: str
-    status: str  # done, skipped (outputs already there) or failed
+    status: str  # done, partial (some outputs written; a re-run retries it), skipped (outputs there) or failed
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
@@ -38,6 +39,7 @@ class UnitResult:
     worker: str | None = None  # the Dask worker that ran it (None: this process)
     retries: int = 0  # times it was started again after its worker died
     worker_memory_mb: float | None = None  # the worker process's peak resident memory so far
+    device: str | None = None  # where its model ran: "cpu", "cuda:1" (each Dask worker resolves its own)
 
 
 @dataclass
@@ -53,15 +55,20 @@ class BatchReport:
     def failed(self) -> list[UnitResult]:
         return [u for u in self.units if u.status == "failed"]
 
+    @property
+    def incomplete(self) -> list[UnitResult]:
+        """Units that failed or wrote only part of their outputs (the CLI exits 1 on any)."""
+        return [u for u in self.units if u.status in ("failed", "partial")]
+
     def count(self, status: str) -> int:
         return sum(u.status == status for u in self.units)
 
     def to_dict(self) -> dict[str, Any]:
-        summary = {s: self.count(s) for s in ("done", "skipped", "failed")}
+        summary = {s: self.count(s) for s in ("done", "partial", "skipped", "failed")}
         return {**asdict(self), "summary": summary}
 
 
-def environment(device: torch.device) -> dict[str, Any]:
+def environment(device: torch.device | str) -> dict[str, Any]:
     """Versions and settings worth keeping beside results."""
     from importlib.metadata import PackageNotFoundError, version
 
@@ -117,7 +124,8 @@ def run_batch(
 
     Args:
         pipeline: the task, already configured from a checkpoint.
-        model: the network on its device, in eval mode (None only for a dry run).
+        model: the network on its device, in eval mode (None for a dry run or an ``engine``: its
+            workers load their own).
         overwrite: redo units whose outputs already exist.
         dry_run: list the units found and what would happen; write nothing.
         checkpoint: the model's identity for the report (``checkpoint_identity``).
@@ -125,7 +133,7 @@ def run_batch(
         follow_symlinks: read files that link outside the input folder (refused otherwise).
 
     Returns:
-        The report; ``report.failed`` lists failed units (the CLI exits non-zero on any).
+        The report; ``report.incomplete`` lists failed and partial units (the CLI exits 1 on any).
     """
     console = console or Console(stderr=True)
     input_path, output_dir = Path(input_path), Path(output_dir)
@@ -136,6 +144,8 @@ def run_batch(
     units = units if follow_symlinks else refuse_outside_links(units, input_path)
     units = refuse_collisions(units, pipeline.output_names)
     device = next(model.parameters()).device if model is not None else torch.device("cpu")
+    if engine is not None:  # its workers load their own models: each one chooses
+        device = engine.describe_device()
     report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device), checkpoint or {})
 
     if dry_run:
@@ -168,7 +178,9 @@ def run_batch(
         if engine is None:
             for unit in units:
                 progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
-                record(run_unit(pipeline, model, unit, output_dir, overwrite, inside))
+                result = run_unit(pipeline, model, unit, output_dir, overwrite, inside)
+                result.device = str(device)
+                record(result)
         else:
             progress.update(task, description=f"{pipeline.name} on {engine.describe()}")
             engine.run(units, input_path, output_dir, overwrite, record)
@@ -178,8 +190,9 @@ def run_batch(
     pipeline.finish_batch(output_dir, report.units)
     write_json_atomic(output_dir / REPORT_NAME, report.to_dict())
     console.print(
-        f"{pipeline.name}: {report.count('done')} done, {report.count('skipped')} skipped, "
-        f"{report.count('failed')} failed; report in {output_dir / REPORT_NAME}",
+        f"{pipeline.name}: {report.count('done')} done, "
+        + (f"{report.count('partial')} partial, " if report.count("partial") else "")
+        + f"{report.count('skipped')} skipped, {report.count('failed')} failed; report in {output_dir / REPORT_NAME}",
         highlight=False,
     )
     return report
@@ -192,6 +205,8 @@ def show_result(result: UnitResult, console: Console) -> None:
         console.print(f"note {name}: {escape(note)}", highlight=False)
     if result.status == "failed":
         console.print(f"[red]failed[/red] {name}: {escape(result.error or '')}", highlight=False)
+    elif result.status == "partial":
+        console.print(f"[yellow]partial[/yellow] {name}: {escape(result.error or '')}", highlight=False)
     elif result.warning:
         console.print(f"[yellow]warning[/yellow] {name}: {escape(result.warning)}", highlight=False)
     elif result.status == "skipped":
@@ -219,6 +234,9 @@ def run_unit(
     try:
         with atomic_outputs(finals) as temps:
             warning = pipeline.predict_unit(model, unit, temps, progress)
+    except PartialOutput as partial:  # what was written is in place; the missing part makes a re-run retry
+        seconds = round(time.perf_counter() - start, 3)
+        return UnitResult(unit.name, "partial", seconds, sorted(partial.kept), error=str(partial), notes=notes)
     except Exception as error:  # one unit's failure must not stop the batch
         seconds = time.perf_counter() - start
         return UnitResult(unit.name, "failed", seconds, error=describe_error(error), notes=notes)

@@ -105,7 +105,7 @@ def write_series(
         dataset.ImagePositionPatient = [round(float(v), 5) for v in position]
         dataset.PixelSpacing = [round(float(spacing[1]), 6), round(float(spacing[0]), 6)]
         dataset.SliceThickness = round(float(spacing[2]), 6)
-        dataset.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER" if localiser else "M"]
+        dataset.ImageType = ["ORIGINAL", "PRIMARY", "LOCALIZER" if localiser else "OTHER"]
         if contrast:
             dataset.ContrastBolusAgent = "gadobutrol"
         path = folder / f"{rng.integers(16**12):012x}"
@@ -136,6 +136,10 @@ def mr_slice(pixels: np.ndarray, study, series_uid, number, description, timing,
     dataset.PositionReferenceIndicator = ""
     repetition, echo, inversion = timing
     dataset.ScanningSequence = ["IR", "SE"] if inversion else ["SE"]
+    # the MR Image module's other Type 1 and 2 attributes, as a 2D spin-echo acquisition fills them
+    dataset.SequenceVariant, dataset.ScanOptions, dataset.MRAcquisitionType = ["NONE"], "", "2D"
+    dataset.EchoTrainLength = 16 if repetition > 2000 else 1  # turbo spin echo for T2 and FLAIR
+    dataset.BodyPartExamined, dataset.PatientPosition = "HEAD", "HFS"  # unpaired: no Laterality; head first, supine
     dataset.RepetitionTime, dataset.EchoTime = repetition, echo
     if inversion:
         dataset.InversionTime = inversion

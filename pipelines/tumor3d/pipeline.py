@@ -24,7 +24,7 @@ from ..common.config import Component
 from ..common.inference import flip_tta, sliding_window
 from ..common.unfamiliar import smoothness_warning, volume_smoothness
 from .dicom_input import discover_studies, load_series_map, read_dicom_case
-from .dicom_seg import write_dicom_seg
+from .dicom_seg import write_seg_keeping_label
 from .generator import MODALITIES, GeneratorRanges
 from .io import discover_cases, read_case, strip_nifti, write_label, write_probabilities
 from .metrics import soft_region_dice
@@ -230,13 +230,14 @@ class Tumor3DPipeline(Pipeline):
         name, affine, header = sample.name, sample.meta["affine"], sample.meta["header"]
         probabilities, options = sample.pred[: len(REGIONS)], self.prediction_options
         label = regions_to_label(probabilities > 0.5, options["labels"])
-        if f"{name}_seg.dcm" in paths:
-            if not sample.meta["source"]:
-                raise InputError(f"case {name}: --output-format {sample.meta['format']} needs a DICOM study as input")
-            write_dicom_seg(paths[f"{name}_seg.dcm"], label, sample.meta["source"], options["labels"])
-        if f"{name}_seg.nii.gz" in paths:
-            write_label(paths[f"{name}_seg.nii.gz"], label, affine, header)
+        seg_name, nifti_name = f"{name}_seg.dcm", f"{name}_seg.nii.gz"
+        if seg_name in paths and not sample.meta["source"]:
+            raise InputError(f"case {name}: --output-format {sample.meta['format']} needs a DICOM study as input")
+        if nifti_name in paths:
+            write_label(paths[nifti_name], label, affine, header)
         if f"{name}_prob.nii.gz" in paths:
             write_probabilities(paths[f"{name}_prob.nii.gz"], probabilities, affine, header)
         if f"{name}_var.nii.gz" in paths:
             write_probabilities(paths[f"{name}_var.nii.gz"], sample.pred[len(REGIONS) :], affine, header)
+        if seg_name in paths:  # last: if the study cannot carry a DICOM-SEG, the labels are already safe
+            write_seg_keeping_label(paths, name, label, sample.meta, options["labels"])

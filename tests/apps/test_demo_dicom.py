@@ -4,6 +4,7 @@ refused in one line."""
 
 import shutil
 import zipfile
+from pathlib import Path
 
 import gradio as gr
 import highdicom as hd
@@ -18,11 +19,13 @@ from hybridvision.pipelines.tumor3d.dicom_input import discover_studies
 from hybridvision.pipelines.tumor3d.dicom_samples import write_dicom_study
 from hybridvision.pipelines.tumor3d.dicom_seg import read_dicom_seg
 from hybridvision.pipelines.tumor3d.generator import MODALITIES
+from tests.dicom_checks import assert_valid_dicom, strip_attributes
 
 
 @pytest.fixture(scope="module")
 def sample_study(tmp_path_factory):
-    """The sample case written as a DICOM study (axial slices, random names in nested folders)."""
+    """The sample case written as a DICOM study (axial slices, random names in nested folders), then
+    anonymised: its Type 2 patient and study attributes removed, as many anonymisers do."""
     images = {m: nib.load(p) for m, p in zip(MODALITIES, tumor3d_tab.sample_case())}
     folder = tmp_path_factory.mktemp("dicom") / "Brain MRI"
     write_dicom_study(
@@ -31,6 +34,7 @@ def sample_study(tmp_path_factory):
         folder,
         np.random.default_rng(7),
     )
+    strip_attributes(path for path in folder.rglob("*") if path.is_file())
     return folder
 
 
@@ -51,6 +55,7 @@ def test_a_zipped_dicom_study_gives_the_nifti_routes_labels_and_a_dicom_seg(
     assert seg.number_of_segments == 3
     t1ce = discover_studies(sample_study)[0].extra["dicom"]["grids"]["t1ce"].files  # in slice order
     assert np.array_equal(read_dicom_seg(seg_file, t1ce, "brats2021"), np.asarray(label.dataobj))
+    assert_valid_dicom(Path(seg_file))
 
 
 def test_loose_dicom_files_work_as_well_as_a_zip(sample_study, tmp_path):

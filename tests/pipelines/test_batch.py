@@ -40,7 +40,7 @@ def test_predicts_every_unit_and_writes_a_report(toy, inputs, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["a_mask.npy", "b_mask.npy", "c_mask.npy", "report.json"]
     assert np.load(out / "a_mask.npy").shape == (40, 40)
     saved = json.loads((out / "report.json").read_text())
-    assert saved["summary"] == {"done": 3, "skipped": 0, "failed": 0}
+    assert saved["summary"] == {"done": 3, "partial": 0, "skipped": 0, "failed": 0}
     assert saved["environment"]["torch"] and all(u["seconds"] >= 0 for u in saved["units"])
     assert not report.failed
 

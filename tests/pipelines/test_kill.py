@@ -51,7 +51,7 @@ def test_a_killed_run_leaves_nothing_half_written_and_resumes(inputs, tmp_path, 
     assert sorted(p.name for p in out.iterdir()) == OUTPUTS  # all there, none twice, no temporary
     report = json.loads((out / "report.json").read_text())
     assert {u["name"] for u in report["units"] if u["status"] == "skipped"} == before  # what was resumed
-    assert report["summary"] == {"done": 5 - len(before), "skipped": len(before), "failed": 0}
+    assert report["summary"] == {"done": 5 - len(before), "partial": 0, "skipped": len(before), "failed": 0}
     for name in PHOTOS:
         assert Image.open(out / name).size == (192, 192)
     with rasterio.open(out / "zz_scene.tif") as scene:

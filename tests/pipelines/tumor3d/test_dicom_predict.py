@@ -19,6 +19,7 @@ from hybridvision.pipelines.tumor3d.dicom_input import discover_studies
 from hybridvision.pipelines.tumor3d.dicom_samples import rewrite_tags, write_dicom_study
 from hybridvision.pipelines.tumor3d.dicom_seg import read_dicom_seg
 from hybridvision.pipelines.tumor3d.generator import MODALITIES, GeneratorRanges, generate_case
+from tests.dicom_checks import assert_valid_dicom, strip_attributes
 
 REGIONS = {"WT": (1, 2, 4), "TC": (1, 4), "ET": (4,)}
 
@@ -59,23 +60,38 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_a_dicom_study_gives_the_niftis_labels_and_a_matching_dicom_seg(tumour_block, tmp_path, user_env):
     """As a user runs it: the installed command, the shipped model, a fresh HOME; the study is a
-    sagittal acquisition with random file names in nested folders, plus a localiser."""
+    sagittal acquisition with random file names in nested folders, plus a localiser, anonymised (its
+    Type 2 patient and study attributes removed). Beside it, a study whose T1ce series has no
+    SliceThickness, which a DICOM-SEG needs: its labels are written, the unit is partial, exit 1."""
     volumes, _, affine = tumour_block
     write_nifti_case(tmp_path / "nifti", volumes, affine)
     written = write_dicom_study(
         volumes, {m: affine for m in MODALITIES}, tmp_path / "dicom" / "HV", np.random.default_rng(3), slice_axis=0
     )
+    strip_attributes(p for p in (tmp_path / "dicom" / "HV").rglob("*") if p.is_file())
+    small = {m: v[:24, :24, :24] for m, v in volumes.items()}
+    thin = write_dicom_study(small, {m: affine for m in MODALITIES}, tmp_path / "dicom" / "thin", np.random.default_rng(4))
+    strip_attributes(thin["t1ce"], ["SliceThickness"])
 
-    def predict(source, out):
+    def predict(source, out, expected_exit=0):
         command = ["hybridvision", "predict", "tumor3d", "-i", str(tmp_path / source), "-o", str(tmp_path / out)]
         done = subprocess.run(command, env=user_env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == expected_exit, done.stdout + done.stderr
         return done.stdout + done.stderr
 
     predict("nifti", "out_nifti")
-    log = predict("dicom", "out_dicom")
+    log = predict("dicom", "out_dicom", expected_exit=1)
     assert "note HV: skipped series 1 '3-plane loc': a localiser" in log
-    assert sorted(p.name for p in (tmp_path / "out_dicom").iterdir()) == ["HV_seg.dcm", "HV_seg.nii.gz", "report.json"]
+    assert (
+        "partial thin: case thin: no DICOM-SEG (ValueError: the T1ce series has no SliceThickness, which a "
+        "DICOM-SEG's pixel measures need); its labels are in thin_seg.nii.gz"
+    ) in " ".join(log.split())
+    assert sorted(p.name for p in (tmp_path / "out_dicom").iterdir()) == [
+        "HV_seg.dcm",
+        "HV_seg.nii.gz",
+        "report.json",
+        "thin_seg.nii.gz",
+    ]
     assert sorted(p.name for p in (tmp_path / "out_nifti").iterdir()) == ["HV_seg.nii.gz", "report.json"]
 
     from_nifti = nib.load(tmp_path / "out_nifti" / "HV_seg.nii.gz")
@@ -101,8 +117,15 @@ def test_a_dicom_study_gives_the_niftis_labels_and_a_matching_dicom_seg(tumour_b
         seg.ReferencedSeriesSequence[0].SeriesInstanceUID
         == hd.seg.segread(seg_path).ReferencedSeriesSequence[0].SeriesInstanceUID
     )
+    assert_valid_dicom(seg_path)
     report = json.loads((tmp_path / "out_dicom" / "report.json").read_text())
     assert report["units"][0]["notes"] == ["skipped series 1 '3-plane loc': a localiser"]
+    assert [u["status"] for u in report["units"]] == ["done", "partial"] and report["summary"]["partial"] == 1
+    assert seg.PatientID == "" and seg.StudyDate == "" and "PatientName" in seg  # present, empty
+
+    log = predict("dicom", "out_dicom", expected_exit=1)  # a re-run retries the partial unit alone
+    statuses = {u["name"]: u["status"] for u in json.loads((tmp_path / "out_dicom" / "report.json").read_text())["units"]}
+    assert statuses == {"HV": "skipped", "thin": "partial"}
 
 
 def test_bad_studies_fail_one_line_each_and_the_batch_goes_on(tiny_pipeline, tumour_block, tmp_path):
@@ -131,6 +154,7 @@ def test_bad_studies_fail_one_line_each_and_the_batch_goes_on(tiny_pipeline, tum
     assert results["truncated"].error.startswith(f"{truncated.name} in series 4 'T2 TSE AX': unreadable pixel data")
     assert results["tilted"].error.startswith("study tilted: series 5 'FLAIR AX': gantry tilt or sheared slices")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["good_seg.dcm", "good_seg.nii.gz", "report.json"]
+    assert_valid_dicom(tmp_path / "out" / "good_seg.dcm", warnings_too=True)  # a complete study's SEG
 
     again = run_batch(pipeline, model, tmp_path / "in", tmp_path / "out")
     assert {u.name: u.status for u in again.units}["good"] == "skipped"
