@@ -40,11 +40,15 @@ def set_threads(threads: Optional[int]) -> None:
         torch.set_num_threads(threads)
 
 
+def check_device_choice(device: str) -> None:
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+
+
 def resolve_device(device: str) -> str:
     import torch
 
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
+    check_device_choice(device)
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda was asked but no CUDA device is available")
     return "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
@@ -96,11 +100,16 @@ def run_predict(
     **options: Any,
 ) -> None:
     from hybridvision.pipelines.common.batch import run_batch
-    from hybridvision.pipelines.common.checkpoint import checkpoint_identity, load_checkpoint
+    from hybridvision.pipelines.common.checkpoint import checkpoint_identity, load_checkpoint, load_pipeline
 
     set_threads(threads)
     path = choose_checkpoint(pipeline_name, checkpoint, options)
-    pipeline, model, metadata = load_checkpoint(path, resolve_device(device))
+    on_dask = bool(workers or scheduler)
+    if on_dask:  # each worker loads the model and resolves --device: this machine may have no GPU
+        check_device_choice(device)
+        (pipeline, metadata), model = load_pipeline(path), None
+    else:
+        pipeline, model, metadata = load_checkpoint(path, resolve_device(device))
     if metadata["pipeline"] != pipeline_name:
         raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
     pipeline.configure_prediction(**options)
@@ -108,12 +117,13 @@ def run_predict(
     summary = pipeline.model_summary()
     errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
     engine = None
-    if workers or scheduler:
+    if on_dask:
         from hybridvision.pipelines.common.dask_engine import DaskEngine
 
         if workers < 0:
             raise ValueError(f"--workers must be at least 1, got {workers}")
-        engine = DaskEngine(path, pipeline.prediction_options, workers, scheduler, threads or 1)
+        chosen = pipeline.prediction_options
+        engine = DaskEngine(path, chosen, workers, scheduler, threads or 1, device=device, sha256=identity["sha256"])
     report = run_batch(
         pipeline,
         model,
@@ -126,7 +136,7 @@ def run_predict(
         engine=engine,
         follow_symlinks=follow_symlinks,
     )
-    if report.failed:
+    if report.incomplete:  # a failed unit, or a partial one (its label written, its DICOM-SEG not)
         raise typer.Exit(1)
 
 

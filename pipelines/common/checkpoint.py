@@ -101,14 +101,22 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     return metadata
 
 
+def load_pipeline(path: str | Path) -> tuple[Pipeline, dict]:
+    """The pipeline a checkpoint (a path or a shipped name) describes, and its metadata, without
+    building the model or reading the weights: enough to discover units and check options (a Dask
+    client, whose workers load the model)."""
+    path = resolve_checkpoint(path)
+    metadata = read_metadata(path)
+    config = parse_run_config(metadata["config"], str(path))
+    return PIPELINES.entry(config.pipeline).factory(config.model, config.data), metadata
+
+
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
     """Rebuild the pipeline and its model from a checkpoint (a path or a shipped name like
     ``superres/x4``); the model is in eval mode."""
 
     path = resolve_checkpoint(path)
-    metadata = read_metadata(path)
-    config = parse_run_config(metadata["config"], str(path))
-    pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
+    pipeline, metadata = load_pipeline(path)
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     state = pipeline.migrate_state(state)  # older layouts load as they are saved: the file is never re-saved

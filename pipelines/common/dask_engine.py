@@ -3,7 +3,11 @@
 ``--workers N`` starts a LocalCluster of N single-threaded worker processes on this machine;
 ``--scheduler tcp://HOST:PORT`` uses a cluster the user already runs. Before any unit, every worker
 is asked what it sees: the input and output folders, its hybridvision version, the checkpoint's
-SHA-256; a difference stops the run in one line that names the worker and what differs.
+SHA-256, its CUDA devices; a difference stops the run in one line that names the worker and what differs.
+
+``--device`` is resolved on each worker, never on the client (a client without a GPU can drive a GPU
+cluster): the workers of a LocalCluster spread over this machine's K GPUs, worker i on cuda:(i mod K);
+a worker of a ``--scheduler`` cluster uses its own visible device (pin one with CUDA_VISIBLE_DEVICES).
 
 Each worker loads the model once (a per-process cache keyed by the checkpoint file and the
 prediction options), never receiving it with a task. A task runs ``run_unit``, the serial runner's
@@ -23,7 +27,7 @@ from typing import Any, Callable
 
 from ..base import InputError, Unit
 
-_LOADED: dict[str, tuple[Any, Any]] = {}  # per worker process: checkpoint file and options -> (pipeline, model)
+_LOADED: dict[str, tuple[Any, Any]] = {}  # per worker process: checkpoint file, device and options -> (pipeline, model)
 
 
 def file_sha256(path: Path) -> str:
@@ -47,16 +51,28 @@ def hybridvision_version() -> str:
 
 def worker_facts(input_dir: str, output_dir: str, checkpoint: str) -> dict[str, Any]:
     """What one worker sees (run on every worker before the batch)."""
+    import torch
+
     return {
         "input": os.path.isdir(input_dir),
         "output": os.path.isdir(output_dir) and os.access(output_dir, os.W_OK),
         "version": hybridvision_version(),
         "checkpoint": file_sha256(Path(checkpoint)) if os.path.isfile(checkpoint) else "missing",
+        "cuda_devices": torch.cuda.device_count(),
     }
 
 
-def differences(facts: dict[str, dict[str, Any]], input_dir: str, output_dir: str, sha: str) -> list[str]:
-    """What each worker sees that this machine does not (empty: they agree)."""
+def differences(
+    facts: dict[str, dict[str, Any]], input_dir: str, output_dir: str, sha: str, device: str = "auto"
+) -> list[str]:
+    """What keeps each worker from running the batch as this machine would (empty: nothing).
+
+    Args:
+        facts: ``worker_facts`` of each worker, by its address.
+        input_dir, output_dir: the folders as this machine names them.
+        sha: the checkpoint's SHA-256 on this machine.
+        device: the ``--device`` asked for; ``cuda`` needs a CUDA device on every worker.
+    """
     problems = []
     for address, seen in sorted(facts.items()):
         if not seen["input"]:
@@ -67,28 +83,78 @@ def differences(facts: dict[str, dict[str, Any]], input_dir: str, output_dir: st
             problems.append(f"{address} runs hybridvision {seen['version']}, this machine {hybridvision_version()}")
         if seen["checkpoint"] != sha:
             problems.append(f"{address} has checkpoint SHA-256 {seen['checkpoint'][:12]}, this machine {sha[:12]}")
+        if device == "cuda" and not seen["cuda_devices"]:
+            problems.append(f"{address} has no CUDA device for --device cuda")
     return problems
 
 
-def predict_task(
-    checkpoint: str, options: dict[str, Any], threads: int, unit: Unit, output_dir: str, overwrite: bool
-) -> Any:
-    """One unit on a worker, with the model this process loaded once."""
+def worker_device(requested: str, worker_index: int, cuda_count: int) -> str:
+    """The torch device one worker runs on.
+
+    Args:
+        requested: ``--device``: auto, cpu or cuda.
+        worker_index: the worker's place among those sharing its GPUs (0 when it has them to itself).
+        cuda_count: the CUDA devices the worker sees.
+
+    Returns:
+        ``cpu``, or ``cuda:(worker_index mod cuda_count)`` so that workers spread over the GPUs.
+
+    Raises:
+        InputError: ``cuda`` asked for on a worker that sees no CUDA device.
+        ValueError: ``requested`` is none of auto, cpu, cuda.
+    """
+    if requested not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {requested!r}")
+    if requested == "cuda" and cuda_count == 0:
+        raise InputError("--device cuda was asked but this Dask worker sees no CUDA device")
+    if requested == "cpu" or cuda_count == 0:
+        return "cpu"
+    return f"cuda:{worker_index % cuda_count}"
+
+
+def device_on_this_worker(requested: str, spread: bool) -> str:
+    """``worker_device`` for the worker running this; ``spread``: a LocalCluster of ours, whose workers
+    (named 0..N-1) share this machine's GPUs, where a ``--scheduler`` worker uses its own visible one."""
     import torch
     from distributed import get_worker
 
-    from .batch import run_unit
+    index = int(get_worker().name) if spread else 0
+    return worker_device(requested, index, torch.cuda.device_count())
+
+
+def predict_task(
+    checkpoint: str,
+    options: dict[str, Any],
+    threads: int,
+    device: str,
+    spread: bool,
+    unit: Unit,
+    output_dir: str,
+    overwrite: bool,
+) -> Any:
+    """One unit on a worker, with the model this process loaded once on the device it resolved
+    from ``device`` (``--device``; ``spread``: see ``device_on_this_worker``)."""
+    import torch
+    from distributed import get_worker
+
+    from .batch import UnitResult, describe_error, run_unit
     from .checkpoint import load_checkpoint
 
     torch.set_num_threads(threads)
     stat = os.stat(checkpoint)  # the file's identity without hashing it for every unit
-    key = f"{checkpoint}:{stat.st_size}:{stat.st_mtime_ns}:{json.dumps(options, sort_keys=True, default=str)}"
+    chosen = json.dumps(options, sort_keys=True, default=str)
+    key = f"{checkpoint}:{stat.st_size}:{stat.st_mtime_ns}:{device}:{chosen}"
     if key not in _LOADED:
-        pipeline, model, _ = load_checkpoint(checkpoint, "cpu")
-        pipeline.configure_prediction(**options)
+        try:  # the client loaded no model: a checkpoint or device this worker cannot use fails the unit here
+            resolved = device_on_this_worker(device, spread)
+            pipeline, model, _ = load_checkpoint(checkpoint, resolved)
+            pipeline.configure_prediction(**options)
+        except Exception as error:
+            return UnitResult(unit.name, "failed", error=describe_error(error), worker=get_worker().address)
         _LOADED[key] = (pipeline, model)
     pipeline, model = _LOADED[key]
     result = run_unit(pipeline, model, unit, Path(output_dir), overwrite)
+    result.device = str(next(model.parameters()).device)
     result.worker = get_worker().address
     result.worker_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
     return result
@@ -110,9 +176,15 @@ class DaskEngine:
     scheduler: str | None = None
     threads: int = 1  # torch threads per worker process
     timeout: str = "15s"  # how long to wait for a --scheduler to answer
+    device: str = "auto"  # --device, resolved by each worker
+    sha256: str | None = None  # the checkpoint's, when the caller has hashed it already
 
     def describe(self) -> str:
         return f"Dask cluster at {self.scheduler}" if self.scheduler else f"Dask, {self.workers} local worker(s)"
+
+    def describe_device(self) -> str:
+        """The report's device: each worker resolves ``--device`` (each unit records its own)."""
+        return f"per Dask worker (--device {self.device})"
 
     def client(self):
         from distributed import Client, LocalCluster
@@ -148,15 +220,13 @@ class DaskEngine:
             source = Path(input_path).resolve()
             source, output = str(source if source.is_dir() else source.parent), str(Path(output_dir).resolve())
             facts = client.run(worker_facts, source, output, checkpoint)
-            problems = differences(facts, source, output, file_sha256(Path(checkpoint)))
+            sha = self.sha256 or file_sha256(Path(checkpoint))
+            problems = differences(facts, source, output, sha, self.device)
             if problems:
                 raise InputError("the Dask workers differ from this machine: " + "; ".join(problems))
-            futures = {
-                client.submit(
-                    predict_task, checkpoint, self.options, self.threads, unit, output, overwrite, pure=False
-                ): unit
-                for unit in units
-            }
+            spread = self.scheduler is None  # our LocalCluster's workers share this machine's GPUs
+            task = (predict_task, checkpoint, self.options, self.threads, self.device, spread)
+            futures = {client.submit(*task, unit, output, overwrite, pure=False): unit for unit in units}
             for future in as_completed(futures):
                 unit = futures[future]
                 try:
