@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 torch.set_num_threads(2)
 
+from tests.homes import HOMES, fresh_home  # noqa: E402
 from tests.toy_pipeline import ToyPipeline  # noqa: E402,F401  (registers the "toy" pipeline)
 
 # files with a test of a minute or more in CI (its --durations list): run first, so that with two
@@ -44,14 +44,19 @@ def seeded():
     np.random.seed(0)
 
 
-HOMES = Path(__file__).resolve().parents[1] / ".test-homes"  # git-ignored; outside the system temp dir
+@pytest.fixture(scope="session", autouse=True)
+def homes_removed_after_the_session():
+    """A run's own folder of homes (a checkout under the temp dir puts it in the user's cache) goes
+    when the session ends; the checkout's git-ignored .test-homes stays, emptied home by home."""
+    yield
+    if HOMES.name != ".test-homes":
+        shutil.rmtree(HOMES, ignore_errors=True)
 
 
 @pytest.fixture()
 def user_home():
-    """A fresh HOME inside the checkout: Gradio serves the temp dir by itself, a user's home it does not."""
-    home = HOMES / uuid.uuid4().hex[:12]
-    home.mkdir(parents=True)
+    """A fresh HOME outside the system temp dir: Gradio serves the temp dir by itself, a user's home it does not."""
+    home = fresh_home()
     yield home
     shutil.rmtree(home, ignore_errors=True)
 

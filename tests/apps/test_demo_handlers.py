@@ -18,14 +18,12 @@ from hybridvision.pipelines.common.mesh import read_mesh_bounds
 @pytest.fixture(scope="module", autouse=True)
 def demo_home():
     """The handlers run as a user's demo does: samples cached in the home's ~/.cache, here a fresh
-    home inside the checkout (HOME is what every user has; the test restores it afterwards)."""
+    home outside the temp dir (HOME is what every user has; the test restores it afterwards)."""
     import shutil
-    import uuid
 
-    from tests.conftest import HOMES
+    from tests.homes import fresh_home
 
-    home = HOMES / uuid.uuid4().hex[:12]
-    home.mkdir(parents=True)
+    home = fresh_home()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(home))
         patch.delenv("HYBRIDVISION_CACHE", raising=False)
