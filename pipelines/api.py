@@ -6,10 +6,13 @@
     result = model.predict(image)    # an array (meta: affine, CRS ... where the task keeps them) or a path
     result.array, result.affine, result.warning
 
-An array takes the same path as ``hybridvision predict``: it is written as the task's own file
-into a temporary folder (``<task>/api.py``: ``to_files``), predicted, and the outputs read back
-(``from_files``), so the API and the command line always agree. Nothing heavy is imported until
-``load`` is called.
+tumor3d and xray2shape predict in memory: an array becomes a ``Sample`` (``<task>/api.py``:
+``to_sample``, which checks it as a file's reader would) and runs through the task's
+``predict_sample``, the core ``hybridvision predict`` runs between reading and writing, so the two
+agree and no file is written. spectral and superres, whose networks still run while their outputs
+are written, take an array through a temporary file of their own format (``to_files`` /
+``from_files``) until their core runs on arrays too. Options are passed per call, never kept.
+Nothing heavy is imported until ``load`` is called.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import PartialOutput
+from .errors import InputError
 
 
 @dataclass
@@ -57,27 +60,45 @@ class Predictor:
 
     def predict(self, data: Any, meta: Mapping[str, Any] | None = None, **options: Any) -> Prediction:
         """``data``: a path as ``hybridvision predict`` takes it (a file, or a case's folder), or an
-        array as the task's ``to_files`` describes; ``options``: ``predict``'s (``bands="first-half"``)."""
-        from .base import InputError
+        array as the task's ``to_sample`` (or ``to_files``) describes; ``options``: ``predict``'s
+        (``bands="first-half"``), for this call only: one loaded model serves any option set."""
+        chosen = self.pipeline.make_options(**options)
+        source = Path(data) if isinstance(data, (str, os.PathLike)) else None
+        if source is not None and not source.exists():
+            raise InputError(f"{source}: not found")
+        if hasattr(self.task, "to_sample"):  # in memory: no file is written
+            if source is not None:
+                sample = self.pipeline.read(self.one_unit(source))
+            else:
+                sample = self.task.to_sample(data, dict(meta or {}))
+            try:
+                result = self.task.to_prediction(self.pipeline.predict_sample(self.model, sample, chosen))
+            finally:
+                sample.close()
+            result.warning = sample.meta.get("warning")
+            return result
+        return self.predict_through_files(data, source, meta, chosen)
 
-        self.pipeline.configure_prediction(**options)
+    def one_unit(self, source: Path):
+        units = self.pipeline.discover_units(source)
+        if len(units) != 1:
+            raise InputError(f"{source.name}: expected one {self.pipeline.name} input, found {len(units)}")
+        if units[0].error:
+            raise InputError(units[0].error)
+        return units[0]
+
+    def predict_through_files(self, data: Any, source: Path | None, meta: Mapping[str, Any] | None, options: Any):
+        """The streaming tasks (spectral, superres), until their core runs on arrays: the array is
+        written as the task's file, predicted as ``predict`` does, and read back."""
         with tempfile.TemporaryDirectory(prefix="hybridvision-api-") as folder:
             folder = Path(folder)
-            if isinstance(data, (str, os.PathLike)):
-                source = Path(data)
-                if not source.exists():
-                    raise InputError(f"{source}: not found")
-            else:
+            if source is None:
                 source = self.task.to_files(np.asarray(data), dict(meta or {}), folder / "input")
-            units = self.pipeline.discover_units(source)
-            if len(units) != 1:
-                raise InputError(f"{source.name}: expected one {self.pipeline.name} input, found {len(units)}")
+            unit = self.one_unit(source)
             (folder / "output").mkdir()
-            paths = {name: folder / "output" / name for name in self.pipeline.output_names(units[0])}
-            try:
-                warning = self.pipeline.predict_unit(self.model, units[0], paths)
-            except PartialOutput as partial:  # the main output is there (a DICOM-SEG is not): say so
-                warning, paths = str(partial), {**paths, **partial.extra}
+            self.pipeline.configure_prediction(**asdict(options))  # their hooks read the run's options
+            paths = {name: folder / "output" / name for name in self.pipeline.output_names(unit)}
+            warning = self.pipeline.predict_unit(self.model, unit, paths, options=options)
             result = self.task.from_files(paths)
         result.warning = warning
         return result

@@ -22,7 +22,7 @@ from __future__ import annotations
 import abc
 import importlib
 import importlib.util
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, make_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Mapping
 
@@ -80,6 +80,9 @@ class Sample:
         label: ground truth, when there is one (evaluation); never a prediction.
         progress: told ``(done, total)`` as the work inside the unit advances (a streamed raster's
             windows), for the runner's progress bar.
+        options: the prediction options this sample runs under (the task's frozen ``options_type``),
+            set by ``predict_sample``: hooks read them here, never from the pipeline, so one loaded
+            model serves any option set.
     """
 
     image: Any
@@ -87,6 +90,7 @@ class Sample:
     pred: Any = None
     label: Any = None
     progress: Callable[[int, int], None] | None = None
+    options: Any = None
 
     @property
     def name(self) -> str:
@@ -119,6 +123,8 @@ MISSING_HOOK = {
     "adapter_bench": "adapter bench (no adapter_bench.py in its folder)",
     "batch_bench": "batch bench (no batch_bench.py in its folder)",
 }
+
+_OPTION_TYPES: dict[type, type] = {}  # a task class -> its frozen options dataclass, made once
 
 GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")
 
@@ -193,7 +199,8 @@ class Pipeline(abc.ABC):
     def __init__(self, model: Any, data: Any):
         self.model_cfg = model
         self.data_cfg = data
-        self.prediction_options: dict[str, Any] = {o.name: o.default for o in self.predict_options}
+        self.options = self.options_type()()  # the batch runner's option set (configure_prediction)
+        self.prediction_options: dict[str, Any] = asdict(self.options)
 
     # -- model and training -------------------------------------------------------------
     @property
@@ -248,13 +255,38 @@ class Pipeline(abc.ABC):
         """A few words on what the loaded model does, printed beside its name (``x2``, ``femur``)."""
         return ""
 
-    def configure_prediction(self, **options: Any) -> None:
-        """Take the values of ``predict_options`` given on the command line or in the API."""
+    @classmethod
+    def options_type(cls) -> type:
+        """The task's prediction options as a frozen dataclass: a field per ``predict_options`` entry,
+        with its default (``Tumor3DPipelineOptions(tta=True)``)."""
+        if cls not in _OPTION_TYPES:
+            fields = [(o.name, o.type, field(default=o.default)) for o in cls.predict_options]
+            _OPTION_TYPES[cls] = make_dataclass(f"{cls.__name__}Options", fields, frozen=True)
+        return _OPTION_TYPES[cls]
+
+    def make_options(self, **given: Any) -> Any:
+        """The options ``given`` (the rest at their defaults), checked; an unknown name is a TypeError."""
         known = {o.name for o in self.predict_options}
-        unknown = set(options) - known
+        unknown = set(given) - known
         if unknown:
             raise TypeError(f"{self.name} has no prediction option {sorted(unknown)[0]!r}")
-        self.prediction_options = {o.name: o.default for o in self.predict_options} | options
+        options = self.options_type()(**given)
+        self.check_options(options)
+        return options
+
+    def check_options(self, options: Any) -> None:
+        """Refuse a bad value in one ValueError naming its option; tasks add their rules."""
+        return None
+
+    def options_of(self, sample: Sample) -> Any:
+        """The options ``sample`` runs under: its own (``predict_sample``'s), else the batch run's."""
+        return sample.options if sample.options is not None else self.options
+
+    def configure_prediction(self, **options: Any) -> None:
+        """The option set of a batch run (the command line's values): what ``predict_unit`` and the
+        files hooks use. The Python API and the demo pass options to ``predict_sample`` instead."""
+        self.options = self.make_options(**options)
+        self.prediction_options = asdict(self.options)
 
     # -- files -------------------------------------------------------------------------
     def finish_batch(self, output_dir: Path, results: list) -> None:
@@ -338,27 +370,41 @@ class Pipeline(abc.ABC):
         """Write a MONAI bundle of a checkpoint; returns what was exported and how it went."""
         return cls.task_function("export_bundle")(checkpoint, output)
 
+    def predict_sample(self, model: nn.Module, sample: Sample, options: Any = None) -> Sample:
+        """preprocess -> infer -> postprocess, in memory and under inference mode, on the model's device.
+
+        Args:
+            sample: what ``read`` gives, or what the Python API builds from an array.
+            options: the task's ``options_type`` (``make_options``); None: the batch run's.
+
+        Returns:
+            The sample with ``pred`` set (for streamed inputs, the window function ``write`` runs).
+        """
+        sample.options = self.options if options is None else options
+        with torch.inference_mode():
+            sample = self.preprocess(sample)
+            sample = self.infer(model, sample)
+            if sample.pred is None:
+                raise RuntimeError(f"{type(self).__name__}.infer set no pred for {sample.meta.get('name')}")
+            return self.postprocess(sample)
+
     def predict_unit(
         self,
         model: nn.Module,
         unit: Unit,
         paths: Mapping[str, Path],
         progress: Callable[[int, int], None] | None = None,
+        options: Any = None,
     ) -> str | None:
-        """read -> preprocess -> infer -> postprocess -> write, for one unit; ``progress`` hears of the
-        work inside it (streamed windows). Returns the out-of-distribution warning a hook put in
+        """read -> ``predict_sample`` -> write, for one unit; ``progress`` hears of the work inside it
+        (streamed windows). Returns the out-of-distribution warning a hook put in
         ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
         if unit.error:
             raise InputError(unit.error)
         sample = self.read(unit)
         sample.progress = progress
         try:
-            sample = self.preprocess(sample)
-            with torch.inference_mode():
-                sample = self.infer(model, sample)
-            if sample.pred is None:
-                raise RuntimeError(f"{type(self).__name__}.infer set no pred for {unit.name}")
-            self.write(self.postprocess(sample), paths)
+            self.write(self.predict_sample(model, sample, options), paths)
             return sample.meta.get("warning")
         finally:
             sample.close()

@@ -50,3 +50,42 @@ def test_a_geotiff_keeps_its_georeference_through_the_api():
     result = load("superres/x2").predict(image, meta={"crs": "EPSG:32633", "transform": transform, "nodata": 0})
     assert result.array.shape == (64, 80, 3) and result.array.dtype == np.uint16
     assert result.crs.to_epsg() == 32633 and result.transform.a == 5.0 and result.transform.c == 500000
+
+
+def test_tumor3d_and_xray2shape_predict_in_memory_with_options_per_call(tmp_path, monkeypatch):
+    """No file is written (nothing in the temp dir or the working folder, no NIfTI or TIFF saved), and
+    an option given to one call does not stay with the loaded model."""
+    import tempfile
+
+    import nibabel as nib
+    import tifffile
+
+    from hybridvision.pipelines.api import load
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the in-memory API wrote a file")
+
+    for module, name in ((nib, "save"), (tifffile, "imwrite"), (tempfile, "mkdtemp"), (tempfile, "mkstemp")):
+        monkeypatch.setattr(module, name, refuse)
+    monkeypatch.chdir(tmp_path)
+    from hybridvision.pipelines.tumor3d.generator import MODALITIES, GeneratorRanges, generate_case
+
+    case = generate_case(1000, GeneratorRanges(working_spacing=3.0))  # 32 voxels around its tumour
+    start = np.clip(np.argwhere(case.label > 0).mean(axis=0).astype(int) - 16, 0, np.array(case.label.shape) - 32)
+    volumes = np.stack([case.images[m][tuple(slice(a, a + 32) for a in start)] for m in MODALITIES])
+    model = load("tumor3d")
+    plain = model.predict(volumes, meta={"affine": case.affine})
+    relabelled = model.predict(volumes, meta={"affine": case.affine}, labels="brats2023")
+    again = model.predict(volumes, meta={"affine": case.affine})
+    assert plain.array.shape == (32, 32, 32) and np.allclose(plain.affine, case.affine)
+    assert (plain.array == 4).any()  # enhancing voxels, whose value the option changes
+    assert np.array_equal(relabelled.array, np.where(plain.array == 4, 3, plain.array))
+    assert np.array_equal(again.array, plain.array)  # brats2023 did not stick to the model
+    views = np.stack([np.outer(np.hanning(96), np.hanning(80)) for _ in range(2)]).astype(np.float32)
+    bones = load("xray2shape").predict(views)
+    assert bones.array.dtype == np.uint8 and bones.array.ndim == 3 and bones.affine.shape == (4, 4)
+    assert not any(tmp_path.iterdir()) and not list(Path(tempfile.gettempdir()).glob("hybridvision-api-*"))
+    with pytest.raises(TypeError, match="tumor3d has no prediction option 'tta_flip'"):
+        model.predict(volumes, tta_flip=2)
+    with pytest.raises(ValueError, match="--tta-flips must be 1 to 8, got 9"):
+        model.predict(volumes, tta=True, tta_flips=9)

@@ -158,30 +158,32 @@ class Tumor3DPipeline(Pipeline):
         return units
 
     def output_format(self, unit: Unit) -> str:
-        chosen = self.prediction_options["output_format"]
+        chosen = self.options.output_format
         return ("both" if "dicom" in unit.extra else "nifti") if chosen == "auto" else chosen
 
     def output_names(self, unit: Unit) -> list[str]:
         kind = self.output_format(unit)
         names = [f"{unit.name}_seg.nii.gz"] if kind in ("nifti", "both") else []
         names += [f"{unit.name}_seg.dcm"] if kind in ("dicom-seg", "both") else []
-        options = self.prediction_options
-        if options["probabilities"] or options["tta"]:
+        options = self.options
+        if options.probabilities or options.tta:
             names.append(f"{unit.name}_prob.nii.gz")
-        if options["tta"]:
+        if options.tta:
             names.append(f"{unit.name}_var.nii.gz")
         return names
 
+    def check_options(self, options: Any) -> None:
+        if options.labels not in ENHANCING_LABEL:
+            raise ValueError(f"--labels must be brats2021 or brats2023, got {options.labels!r}")
+        if options.output_format not in OUTPUT_FORMATS:
+            raise ValueError(f"--output-format must be {', '.join(OUTPUT_FORMATS)}, got {options.output_format!r}")
+        if not 1 <= options.tta_flips <= 8:
+            raise ValueError(f"--tta-flips must be 1 to 8, got {options.tta_flips}")
+
     def configure_prediction(self, **options: Any) -> None:
         super().configure_prediction(**options)
-        options = self.prediction_options
-        if options["labels"] not in ENHANCING_LABEL:
-            raise ValueError(f"--labels must be brats2021 or brats2023, got {options['labels']!r}")
-        if options["output_format"] not in OUTPUT_FORMATS:
-            raise ValueError(f"--output-format must be {', '.join(OUTPUT_FORMATS)}, got {options['output_format']!r}")
-        if not 1 <= options["tta_flips"] <= 8:
-            raise ValueError(f"--tta-flips must be 1 to 8, got {options['tta_flips']}")
-        self.series_map = load_series_map(options["series_map"]) if options["series_map"] else {}
+        series_map = self.options.series_map  # discovery's: which DICOM series is which modality
+        self.series_map = load_series_map(series_map) if series_map else {}
 
     def read(self, unit: Unit) -> Sample:
         case = read_dicom_case(unit) if "dicom" in unit.extra else read_case(unit)
@@ -207,8 +209,9 @@ class Tumor3DPipeline(Pipeline):
         image = sample.image
         device = next(model.parameters()).device
         batch = image.as_tensor()[None].to(device)
-        if self.prediction_options["tta"]:  # mean WT/TC/ET, then their variance over the flips
-            flips = self.prediction_options["tta_flips"]
+        options = self.options_of(sample)
+        if options.tta:  # mean WT/TC/ET, then their variance over the flips
+            flips = options.tta_flips
             mean, variance = flip_tta(lambda x: torch.sigmoid(self.sliding_window(model, x)), batch, flips)
             pred = torch.cat([mean, variance], dim=1)[0].cpu()
         else:
@@ -222,14 +225,16 @@ class Tumor3DPipeline(Pipeline):
         probabilities = invert({"image": sample.image, "pred": sample.pred})["pred"].as_tensor().numpy()
         if probabilities.shape[1:] != sample.meta["input_shape"]:
             raise RuntimeError(f"inverted prediction {probabilities.shape[1:]} != input {sample.meta['input_shape']}")
-        sample.pred = probabilities
+        options = self.options_of(sample)
+        sample.meta["probabilities"] = probabilities[: len(REGIONS)]
+        sample.meta["variance"] = probabilities[len(REGIONS) :] if options.tta else None
+        sample.pred = regions_to_label(sample.meta["probabilities"] > 0.5, options.labels)
         return sample
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         """The label as NIfTI and/or DICOM-SEG; probabilities (the TTA mean) and the TTA variance."""
         name, affine, header = sample.name, sample.meta["affine"], sample.meta["header"]
-        probabilities, options = sample.pred[: len(REGIONS)], self.prediction_options
-        label = regions_to_label(probabilities > 0.5, options["labels"])
+        label, probabilities, options = sample.pred, sample.meta["probabilities"], self.options_of(sample)
         seg_name, nifti_name = f"{name}_seg.dcm", f"{name}_seg.nii.gz"
         if seg_name in paths and not sample.meta["source"]:
             raise InputError(f"case {name}: --output-format {sample.meta['format']} needs a DICOM study as input")
@@ -238,6 +243,6 @@ class Tumor3DPipeline(Pipeline):
         if f"{name}_prob.nii.gz" in paths:
             write_probabilities(paths[f"{name}_prob.nii.gz"], probabilities, affine, header)
         if f"{name}_var.nii.gz" in paths:
-            write_probabilities(paths[f"{name}_var.nii.gz"], sample.pred[len(REGIONS) :], affine, header)
+            write_probabilities(paths[f"{name}_var.nii.gz"], sample.meta["variance"], affine, header)
         if seg_name in paths:  # last: if the study cannot carry a DICOM-SEG, the labels are already safe
-            write_seg_keeping_label(paths, name, label, sample.meta, options["labels"])
+            write_seg_keeping_label(paths, name, label, sample.meta, options.labels)

@@ -1,32 +1,31 @@
-"""xray2shape for the Python API (``pipelines/api.py``): two radiographs in, labels on the model's grid out."""
+"""xray2shape for the Python API (``pipelines/api.py``): two radiographs in, labels on the model's
+grid out, in memory (the arrays pass the checks a view file does)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
-import nibabel as nib
 import numpy as np
 
 from ..api import Prediction
-from ..base import InputError
+from ..base import InputError, Sample
+from .io import Radiograph, checked
+from .pipeline import VIEWS
 
 
-def to_files(data: np.ndarray, meta: Mapping[str, Any], folder: Path) -> Path:
+def to_sample(data: np.ndarray, meta: Mapping[str, Any]) -> Sample:
     """(2, H, W): the AP view then the lateral one, bone bright (any range; each is windowed robustly
-    as a file would be). Written as float32 TIFFs, lossless."""
-    import tifffile
-
+    as a file's would be); ``meta["pixel_spacing_mm"]``: (row, column) mm of both, when known."""
+    data = np.asarray(data)
     if data.ndim != 3 or data.shape[0] != 2:
         raise InputError(f"xray2shape takes (2, H, W) radiographs (AP, lateral), got shape {data.shape}")
-    folder = Path(folder)
-    folder.mkdir(parents=True)
-    for view, image in zip(("ap", "lat"), data):
-        tifffile.imwrite(folder / f"case_{view}.tif", image.astype(np.float32))
-    return folder
+    spacing = meta.get("pixel_spacing_mm")
+    spacing = tuple(float(v) for v in spacing) if spacing is not None else None
+    source = "meta" if spacing else "none"
+    views = {view: checked(Radiograph(image, spacing, source), f"the {view} view") for view, image in zip(VIEWS, data)}
+    return Sample(views, {"name": meta.get("name", "case")})
 
 
-def from_files(paths: Mapping[str, Path]) -> Prediction:
+def to_prediction(sample: Sample) -> Prediction:
     """Bone labels on the model's grid (millimetre spacing in the affine)."""
-    image = nib.load(str(next(path for name, path in paths.items() if name.endswith("_seg.nii.gz"))))
-    return Prediction(np.asarray(image.dataobj, dtype=np.uint8), affine=image.affine)
+    return Prediction(np.asarray(sample.pred, dtype=np.uint8), affine=sample.meta["affine"])

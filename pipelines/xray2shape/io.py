@@ -101,18 +101,24 @@ def read_radiograph(path: Path) -> Radiograph:
         radiograph = read_tiff(path)
     else:
         radiograph = read_pillow(path)
-    image = radiograph.image
+    return checked(radiograph, path.name)
+
+
+def checked(radiograph: Radiograph, name: str) -> Radiograph:
+    """``radiograph`` as float32 if it is one 2D view the model can read; else an ``InputError``
+    naming ``name`` (its file, or the view of an array given to the Python API)."""
+    image = np.asarray(radiograph.image)
     if image.ndim != 2:
-        raise InputError(f"{path.name} has shape {image.shape}: a 3D volume, not a radiograph")
+        raise InputError(f"{name} has shape {image.shape}: a 3D volume, not a radiograph")
     if min(image.shape) < MIN_SIDE:
-        raise InputError(f"{path.name} is {image.shape[0]}x{image.shape[1]} pixels; need at least {MIN_SIDE} a side")
+        raise InputError(f"{name} is {image.shape[0]}x{image.shape[1]} pixels; need at least {MIN_SIDE} a side")
     if not np.isfinite(image).all():
-        raise InputError(f"{path.name} contains NaN or Inf values")
+        raise InputError(f"{name} contains NaN or Inf values")
     if float(image.max()) == float(image.min()):
-        raise InputError(f"{path.name} is blank (every pixel is {float(image.min()):g})")
+        raise InputError(f"{name} is blank (every pixel is {float(image.min()):g})")
     aspect = max(image.shape) / min(image.shape)
     if aspect > MAX_ASPECT:
-        raise InputError(f"{path.name} is {image.shape[0]}x{image.shape[1]}: an aspect ratio beyond {MAX_ASPECT:g}:1")
+        raise InputError(f"{name} is {image.shape[0]}x{image.shape[1]}: an aspect ratio beyond {MAX_ASPECT:g}:1")
     radiograph.image = image.astype(np.float32)
     return radiograph
 

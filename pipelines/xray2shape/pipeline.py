@@ -240,11 +240,10 @@ class X2SPipeline(Pipeline):
     def model_summary(self) -> str:
         return self.model_cfg.anatomy
 
-    def configure_prediction(self, **options: Any) -> None:
-        super().configure_prediction(**options)
-        if self.prediction_options["pixel_spacing"] < 0:
-            raise ValueError(f"--pixel-spacing must be positive (or 0: from the files), got {options['pixel_spacing']}")
-        anatomy = self.prediction_options["anatomy"]
+    def check_options(self, options: Any) -> None:
+        if options.pixel_spacing < 0:
+            raise ValueError(f"--pixel-spacing must be positive (or 0: from the files), got {options.pixel_spacing}")
+        anatomy = options.anatomy
         if anatomy and anatomy not in ANATOMIES:
             raise ValueError(f"--anatomy must be {' or '.join(ANATOMIES)}, got {anatomy!r}")
         if anatomy and anatomy != self.model_cfg.anatomy:
@@ -264,7 +263,7 @@ class X2SPipeline(Pipeline):
 
     def preprocess(self, sample: Sample) -> Sample:
         """Both views to the model's detector grid, stacked (2, H, W): AP then lateral."""
-        override = self.prediction_options["pixel_spacing"] or None
+        override = self.options_of(sample).pixel_spacing or None
         views = sample.image
         images = [prepare_view(views[v], self.image_shape, self.detector_pixel_spacing_mm, override) for v in VIEWS]
         sample.image = torch.from_numpy(np.stack(images))
@@ -278,9 +277,13 @@ class X2SPipeline(Pipeline):
         sample.meta["warning"] = bones_warning(sample.pred, confidence, self.model_cfg.label_names)
         return sample
 
+    def postprocess(self, sample: Sample) -> Sample:
+        """The labels' place: the model's grid, centred on the views' isocentre, in millimetres."""
+        sample.meta["affine"] = grid_affine(self.model_cfg.grid, self.model_cfg.spacing_mm)
+        return sample
+
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        name = sample.name
-        affine = grid_affine(self.model_cfg.grid, self.model_cfg.spacing_mm)
+        name, affine = sample.name, sample.meta["affine"]
         description = f"hybridvision xray2shape {self.model_cfg.anatomy}"
         save_nifti(paths[f"{name}_seg.nii.gz"], sample.pred.astype(np.uint8), affine, description=description)
         write_label_meshes(sample.pred, affine, self.model_cfg.label_names, paths[f"{name}.glb"])
