@@ -230,7 +230,7 @@ def present(label_path: Path, flair_image, folder: Path, notes: dict, plane: str
     mesh_path = folder / "tumour.glb"
     names = {value: name for value, (name, _) in COMPARTMENTS.items()}
     colours = {value: colour for value, (_, colour) in COMPARTMENTS.items()}  # the legend's, as on the slices
-    write_label_meshes(label, label_image.affine, names, mesh_path, smoothing=10, colours=colours)
+    write_label_meshes(label, label_image.affine, names, mesh_path, colours=colours)
     voxel_mm3 = float(np.prod(label_image.header.get_zooms()[:3]))
     state = {"flair": np.nan_to_num(flair_volume), "robust": robust, "label": label}
     index = tumour_centre(label, plane)

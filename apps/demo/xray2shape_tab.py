@@ -1,13 +1,15 @@
 """The xray2shape tab: an AP and a lateral radiograph in, 3D bone labels and their mesh out.
 
 Files are written exactly as ``hybridvision predict xray2shape`` writes them: a label NIfTI on the
-model's grid (millimetre spacing in its header) and one GLB with a node per bone. The page shows
+model's grid (millimetre spacing in its header) and one GLB with a node per bone, named after the
+AP file (``knee01_ap.png`` -> ``knee01_seg.nii.gz``, ``knee01.glb``). The page shows
 both radiographs as read, a legend of the bones' colours and the anatomy's measurements (the
 femoral head diameter; each vertebral body's height), as ``evaluate`` computes them.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -35,6 +37,7 @@ from .shared import (
 from .tabs import tab
 
 SAMPLE_SEED = 1000  # samples start at 1000; training seeds start at 1 000 000
+AP_SUFFIX = re.compile(r"[_-]ap$", re.IGNORECASE)  # the view's tag, not part of the case's name
 
 
 def checkpoints() -> dict[str, Path]:
@@ -102,6 +105,18 @@ def measurements(label_path: Path, anatomy: str) -> list[list[Any]]:
     return [[name, round(value, 1) if np.isfinite(value) else "not found"] for name, value in found.items()]
 
 
+def case_name(ap: Path) -> str:
+    """The name the downloads carry (``<case>_seg.nii.gz``, ``<case>.glb``), as ``predict`` names
+    them: the AP file's stem less ``_ap`` or ``-ap`` (any case: ``knee01_AP.png`` -> ``knee01``),
+    made safe by ``safe_file_name``; ``case`` when nothing of it survives."""
+    from hybridvision.pipelines.common.safe_names import safe_file_name
+    from hybridvision.pipelines.xray2shape.pipeline import strip_extension
+
+    stem = AP_SUFFIX.sub("", strip_extension(ap.name))
+    safe = safe_file_name(stem)
+    return safe if safe.strip("._-+") else "case"  # "Ωμέγα_ap.png" -> "_": no name left
+
+
 def preview(path: Path) -> np.ndarray:
     """A view as the model reads it (bone bright), for the page."""
     from hybridvision.pipelines.xray2shape.io import read_radiograph
@@ -130,10 +145,11 @@ def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None, model
     folder = request_folder("xray2shape")
     inputs = folder / "input"
     inputs.mkdir()
+    case = case_name(views["ap"])
     ours = {}  # the pipeline pairs <case>_ap.* with <case>_lat.*; errors name the user's own files
     for view, path in views.items():
         suffixes = "".join(path.suffixes[-1:]) or ".png"
-        name = f"case_{view}{suffixes.lower()}"
+        name = f"{case}_{view}{suffixes.lower()}"
         shutil.copy(path, inputs / name)
         ours[name] = path.name
     report(0.2, desc="reconstructing")

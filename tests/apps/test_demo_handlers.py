@@ -270,6 +270,44 @@ def test_xray2shape_sample_gives_labels_and_a_mesh():
     bounds = read_mesh_bounds(mesh)
     assert bounds and all((b[0] > -70).all() and (b[1] < 70).all() for b in bounds.values())  # in the 128 mm grid
     assert "femur" in status
+    assert Path(labels).name == "femur_01000_seg.nii.gz" and Path(mesh).name == "femur_01000.glb"
+
+
+def test_xray2shape_sample_mesh_is_smooth_within_half_a_voxel_of_the_labels():
+    """The surfaces the page shows: no voxel staircase left (at most 3 degrees between adjacent faces
+    on average), yet within half a voxel of the predicted labels' unsmoothed surface."""
+    import trimesh
+
+    from hybridvision.pipelines.common.mesh import label_surface
+    from hybridvision.pipelines.xray2shape.geometry import ANATOMIES
+    from tests.mesh_checks import mean_angle_degrees, surface_gap
+
+    mesh, labels = xray2shape_tab.reconstruct_sample("femur")[4:6]
+    image = nib.load(labels)
+    label = np.asarray(image.dataobj)
+    half_voxel = 0.5 * float(image.header.get_zooms()[0])
+    scene = trimesh.load(mesh, force="scene")
+    for value, name in ANATOMIES["femur"].label_names.items():
+        shown = scene.geometry[name]
+        staircase = label_surface(label == value, image.affine, smoothing=0)
+        assert mean_angle_degrees(staircase) > 9 and mean_angle_degrees(shown) <= 3.0, name
+        assert surface_gap(shown, staircase, within=half_voxel) <= half_voxel + 1e-4, name  # float32 in the GLB
+        assert shown.is_watertight, name
+
+
+@pytest.mark.parametrize(
+    ("ap_name", "case"),
+    [("knee01_ap.png", "knee01"), ("scan-AP.png", "scan"), ("frontal.png", "frontal"), ("Ωμέγα_ap.png", "case")],
+)
+def test_xray2shape_downloads_are_named_after_the_ap_file(tmp_path, ap_name, case):
+    """As ``predict`` names them: the AP file's stem less its view tag, through the safe-name rules."""
+    import shutil
+
+    ap, lateral = xray2shape_tab.sample_pair("femur")
+    shutil.copy(ap, tmp_path / ap_name)
+    shutil.copy(lateral, tmp_path / "side view.png")  # the lateral file's name plays no part
+    mesh, labels = xray2shape_tab.reconstruct(tmp_path / ap_name, tmp_path / "side view.png", "femur")[2:4]
+    assert Path(labels).name == f"{case}_seg.nii.gz" and Path(mesh).name == f"{case}.glb"
 
 
 def test_xray2shape_legend_and_spine_measurements_name_every_bone(tmp_path):

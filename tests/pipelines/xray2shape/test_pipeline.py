@@ -129,7 +129,7 @@ def test_predict_writes_labels_on_the_grid_and_a_mesh_inside_it(model, samples, 
     bounds = read_mesh_bounds(tmp_path / "out" / "femur_01000.glb")
     assert list(bounds) == ["femur"]
     low, high = bounds["femur"]
-    extent = 64.0 + 0.5  # the grid's outer faces, and a little for the mesh smoothing's overshoot at corners
+    extent = 64.0 + 2.0  # the grid's outer faces, and the half voxel (4 mm grid) smoothing may move the surface
     assert (low >= -extent).all() and (high <= extent).all() and (high - low > 120).all()
     scores = evaluate_folders(tmp_path / "out", samples / "truth")  # 4 mm prediction onto the 2 mm truth
     assert scores["anatomy"] == "femur" and 0 < scores["mean"]["dice_mean"] < 1
