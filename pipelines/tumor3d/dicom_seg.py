@@ -129,7 +129,8 @@ def write_seg_keeping_label(
             fallback[nifti_name] = seg_path.with_name(seg_path.name.removesuffix("_seg.dcm") + "_seg.nii.gz")
             write_label(fallback[nifti_name], label, meta["affine"], meta["header"])
         reason = f"{type(error).__name__}: {one_line(error)}"
-        raise PartialOutput(f"case {name}: no DICOM-SEG ({reason}); its labels are in {nifti_name}", fallback) from error
+        message = f"case {name}: no DICOM-SEG ({reason}); its labels are in {nifti_name}"
+        raise PartialOutput(message, fallback) from error
 
 
 def read_dicom_seg(path: Path, sources: Sequence[Path], convention: str) -> np.ndarray:

@@ -30,6 +30,7 @@ from .io import discover_cases, read_case, strip_nifti, write_label, write_proba
 from .metrics import soft_region_dice
 from .model import migrate_state
 from .options import SPEC
+from .skull import skull_warning
 from .training_data import CropDataset, WholeCaseDataset, cached_cases
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
 
@@ -199,7 +200,11 @@ class Tumor3DPipeline(Pipeline):
         """Reorient, resample to ``data.spacing``, normalise, crop: the transform is kept to invert."""
         transform = preprocessing(self.data_cfg.spacing)
         smooth = volume_smoothness(sample.image)  # on the grid as read: resampling would smooth noise
-        sample.meta["warning"] = smoothness_warning(smooth, "the volumes' voxels", "brain MRI at 1-2 mm")
+        warnings = (
+            smoothness_warning(smooth, "the volumes' voxels", "brain MRI at 1-2 mm"),
+            skull_warning(sample.image, sample.meta["affine"]),  # a head straight from the scanner
+        )
+        sample.meta["warning"] = "; ".join(w for w in warnings if w) or None  # one line, both when both apply
         image = MetaTensor(torch.from_numpy(sample.image), affine=torch.as_tensor(sample.meta["affine"]))
         sample.meta |= {"transform": transform, "input_shape": sample.image.shape[1:]}
         sample.image = transform({"image": image})["image"]

@@ -91,6 +91,27 @@ def test_tumor3d_sample_case_end_to_end(tumor3d_sample_result):
         assert tuple(geometry.visual.face_colors[0][:3]) == legend[name]
 
 
+def test_tumor3d_status_warns_when_the_upload_is_a_head_not_a_stripped_brain(tmp_path, monkeypatch):
+    """A study with scalp and skull (pydeface's mean head) is segmented, and the status says to strip
+    the skull first; a tiny untrained model stands in for the shipped one (seconds, not minutes)."""
+    from hybridvision.pipelines.common.checkpoint import save_checkpoint
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.common.volumes import save_nifti
+    from hybridvision.pipelines.tumor3d import Tumor3DPipeline
+    from hybridvision.pipelines.tumor3d.skull_bench import head_variant, pydeface_head
+
+    config = load_config(Path(__file__).resolve().parents[2] / "configs" / "tumor3d" / "tiny.yaml")
+    pipeline = Tumor3DPipeline(config.model, config.data)
+    tiny = save_checkpoint(tmp_path / "tiny.safetensors", pipeline.build_model(), config, pipeline, {})
+    monkeypatch.setattr(tumor3d_tab, "checkpoint", lambda model=None: tiny)
+    image, affine, _ = head_variant(*pydeface_head(), seed=2, grid_mm=3.0)  # BraTS's field of view
+    paths = [tmp_path / f"head_{modality}.nii.gz" for modality in tumor3d_tab.MODALITY_LABELS]
+    for path, channel in zip(paths, image):
+        save_nifti(path, channel, affine)
+    status = tumor3d_tab.segment(*paths)[-1]
+    assert status.startswith("done") and "**Warning:**" in status and "not a skull-stripped brain" in status
+
+
 def test_tumor3d_errors_name_the_users_file_never_a_server_path(tmp_path):
     """A broken upload is named as the user named it, though the demo copies it under its own name."""
     paths = tumor3d_tab.sample_case()
