@@ -63,6 +63,9 @@ class Predictor:
         array as the task's ``to_sample`` (or ``to_files``) describes; ``options``: ``predict``'s
         (``bands="first-half"``), for this call only: one loaded model serves any option set."""
         chosen = self.pipeline.make_options(**options)
+        tensor_device = getattr(data, "device", None) if type(data).__module__.startswith("torch") else None
+        if tensor_device is not None:  # a tensor in, a tensor out, on its device
+            data = data.detach().cpu().numpy()
         source = Path(data) if isinstance(data, (str, os.PathLike)) else None
         if source is not None and not source.exists():
             raise InputError(f"{source}: not found")
@@ -76,8 +79,23 @@ class Predictor:
             finally:
                 sample.close()
             result.warning = sample.meta.get("warning")
-            return result
-        return self.predict_through_files(data, source, meta, chosen)
+        else:
+            result = self.predict_through_files(data, source, meta, chosen)
+        if tensor_device is not None:
+            import torch
+
+            result.array = torch.as_tensor(result.array, device=tensor_device)
+        return result
+
+    def predict_batch(
+        self, items: list[Any], metas: list[Mapping[str, Any]] | None = None, **options: Any
+    ) -> list[Prediction]:
+        """``predict`` of each of ``items`` (arrays, tensors or paths), with ``metas[i]`` for item i,
+        under one option set."""
+        metas = metas if metas is not None else [None] * len(items)
+        if len(metas) != len(items):
+            raise InputError(f"{len(items)} items but {len(metas)} metas")
+        return [self.predict(item, meta, **options) for item, meta in zip(items, metas)]
 
     def one_unit(self, source: Path):
         units = self.pipeline.discover_units(source)

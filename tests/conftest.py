@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -51,6 +52,8 @@ def homes_removed_after_the_session():
     yield
     if HOMES.name != ".test-homes":
         shutil.rmtree(HOMES, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the runs' common folder too, once no other run uses it
+            HOMES.parent.rmdir()
 
 
 @pytest.fixture()

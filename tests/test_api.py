@@ -85,6 +85,11 @@ def test_tumor3d_and_xray2shape_predict_in_memory_with_options_per_call(tmp_path
     bones = load("xray2shape").predict(views)
     assert bones.array.dtype == np.uint8 and bones.array.ndim == 3 and bones.affine.shape == (4, 4)
     assert not any(tmp_path.iterdir()) and not list(Path(tempfile.gettempdir()).glob("hybridvision-api-*"))
+    import torch
+
+    tensors = model.predict_batch([torch.from_numpy(volumes)] * 2, [{"affine": case.affine}] * 2)
+    assert all(isinstance(t.array, torch.Tensor) and t.array.device.type == "cpu" for t in tensors)
+    assert all(np.array_equal(t.array.numpy(), plain.array) for t in tensors)  # a tensor in: a tensor out
     with pytest.raises(TypeError, match="tumor3d has no prediction option 'tta_flip'"):
         model.predict(volumes, tta_flip=2)
     with pytest.raises(ValueError, match="--tta-flips must be 1 to 8, got 9"):
