@@ -206,6 +206,13 @@ def segments_a_dicom_zip(page, folder: Path, log: Path) -> None:
     offered = page.inner_text("#tumor3d-seg").replace("\n", "")  # the name wraps before its extension
     assert "mri_study_seg.dcm" in offered, offered
     page.screenshot(path=str(ARTEFACTS / "tumor3d-dicom.png"), full_page=True)
+    from urllib.parse import urljoin
+
+    from tests.dicom_checks import assert_valid_dicom
+
+    link = page.locator("#tumor3d-seg a[href]").first.get_attribute("href")
+    (folder / "downloaded_seg.dcm").write_bytes(page.request.get(urljoin(page.url, link)).body())
+    assert_valid_dicom(folder / "downloaded_seg.dcm", warnings_too=True)  # what the user downloads
 
 
 def stops_on_sigterm_and_removes_its_work_folder(server: subprocess.Popen, log: Path) -> None:
