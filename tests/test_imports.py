@@ -121,6 +121,65 @@ def test_cli_stays_thin():
     assert len((ROOT / "apps" / "cli.py").read_text().splitlines()) < 300
 
 
+def module_graph() -> dict[str, set[str]]:
+    """Module -> the project's modules it imports (anywhere in it). ``from . import x`` is an edge
+    to module ``x``; ``from . import NAME`` one to the package, whose ``__init__`` defines NAME."""
+    graph = {}
+    for name, path in ALL.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                module = (f"{base}.{node.module}" if node.module else base) if node.level else node.module or ""
+                targets |= {f"{module}.{a.name}" if f"{module}.{a.name}" in ALL else module for a in node.names}
+        edges = set()
+        for target in targets:
+            while target and target not in ALL:  # a name inside a module: the module
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                edges.add(target)
+        graph[name] = edges
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The graph's strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circles():
+    """No module reaches itself through imports, at module level or inside functions."""
+    assert circles(module_graph()) == []
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]  # the check checks
+
+
 @pytest.mark.parametrize("args", [["--help"], ["predict", "--help"], ["predict", "tumor3d", "--help"]], ids=str)
 def test_help_loads_no_torch_monai_or_gradio(args):
     probe = (

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .shared import work_root
+from .work_folder import work_root
 
 
 def folder_name(request) -> str:

@@ -8,7 +8,6 @@ is logged with its traceback on the server and shown as a short message, never a
 
 from __future__ import annotations
 
-import atexit
 import functools
 import logging
 import os
@@ -23,6 +22,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from hybridvision.pipelines.errors import InputError, PartialOutput
+
+from .sessions import TURNS, busy_note, session_folder
+from .work_folder import work_root  # noqa: F401  (the app's temporary folder; app.py takes it from here)
 
 log = logging.getLogger("hybridvision.demo")
 
@@ -51,24 +53,8 @@ def over_checkerboard(picture: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 SAMPLE_BUTTON = ["sample-button"]  # the class of every sample button (the browser test clicks them all)
 
-_root_lock = threading.Lock()
-_root: Path | None = None
-
-
-def work_root() -> Path:
-    """The app's temporary folder, created on first use and removed at exit."""
-    global _root
-    with _root_lock:
-        if _root is None:
-            _root = Path(tempfile.mkdtemp(prefix="hybridvision-demo-"))
-            atexit.register(shutil.rmtree, _root, True)
-        return _root
-
-
 def request_folder(prefix: str) -> Path:
     """A fresh folder for one request's inputs and outputs, inside its session's folder."""
-    from .sessions import session_folder
-
     return session_folder(prefix)
 
 
@@ -253,8 +239,6 @@ def predict_folder(
     ``notes["warning"]`` gets its out-of-distribution warning (None when the input looks familiar).
     """
     from hybridvision.pipelines.base import InputError
-
-    from .sessions import TURNS, busy_note
 
     pipeline, model, _ = load_model(str(checkpoint))
     with TURNS.turn(pipeline.name, busy_note):  # one call at a time per task: its model is shared

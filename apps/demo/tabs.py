@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-TAB_MODULES = ("tumor3d_tab", "xray2shape_tab", "spectral_tab", "superres_tab")  # page order
+TAB_MODULES = ("tumor3d_page", "xray2shape_tab", "spectral_tab", "superres_tab")  # page order
 BUILDERS: dict[str, Callable[[], None]] = {}
 
 
@@ -25,4 +25,8 @@ def registered() -> dict[str, Callable[[], None]]:
     for module in TAB_MODULES:
         importlib.import_module(f"{__package__}.{module}")
     order = {module: index for index, module in enumerate(TAB_MODULES)}
-    return {name: BUILDERS[name] for name in sorted(BUILDERS, key=lambda name: order.get(f"{name}_tab", len(order)))}
+
+    def place(name: str) -> int:  # the builder's module's place in TAB_MODULES
+        return order.get(BUILDERS[name].__module__.rpartition(".")[2], len(order))
+
+    return {name: BUILDERS[name] for name in sorted(BUILDERS, key=place)}

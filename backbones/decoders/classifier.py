@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..contract import FeatureInfo
-from . import DECODERS, Needs
+from .base import DECODERS, Needs
 
 
 @DECODERS.register("classifier", needs=Needs((2, 3), "any"), description="pooled linear classification head")

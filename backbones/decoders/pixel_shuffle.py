@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..contract import FeatureInfo
-from . import DECODERS, Needs
+from .base import DECODERS, Needs
 
 
 class PixelShuffleHead(nn.Module):

@@ -17,7 +17,7 @@ from torch import nn
 from ..contract import FeatureInfo
 from ..layers import DepthwiseConvBlock
 from ..layers.layout import channels_first, channels_last
-from . import DECODERS, Needs
+from .base import DECODERS, Needs
 
 TRANSPOSED = {2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
 POINTWISE = {2: nn.Conv2d, 3: nn.Conv3d}

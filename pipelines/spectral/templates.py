@@ -16,7 +16,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 from torch import nn
@@ -34,8 +34,16 @@ from .writers import SceneWriter
 
 STRIP_ROWS = 16  # rows classified per strip: memory is one strip of the scene whatever its size
 
-if TYPE_CHECKING:
-    from .pipeline import SpectralPipeline
+class BandClassifier(Protocol):
+    """What a template asks of its pipeline (``SpectralPipeline``), named here so that the
+    pipeline, which chooses its template, is not imported back."""
+
+    model_cfg: Any
+    data_cfg: Any
+
+    def channels_for(self, bands: int, wavelengths: tuple[float, ...] | None, name: str) -> np.ndarray: ...
+
+    def predictor(self, model: nn.Module, channels: np.ndarray) -> Callable[[np.ndarray], np.ndarray]: ...
 
 
 def is_class_map(path: Path) -> bool:
@@ -47,7 +55,7 @@ def is_class_map(path: Path) -> bool:
 class SceneTemplate(Streaming):
     """A scene per file, classified pixel by pixel into a georeferenced class map."""
 
-    def __init__(self, pipeline: "SpectralPipeline"):
+    def __init__(self, pipeline: BandClassifier):
         self.pipeline = pipeline
 
     def discover_units(self, input_path: Path) -> list[Unit]:
@@ -167,7 +175,7 @@ class ChipsTemplate:
     """Each chip is a unit (so a killed run resumes chip by chip) writing ``<chip>.csv``, its row;
     ``finish_batch`` gathers every row, and the failed chips' errors, into ``predictions.csv``."""
 
-    def __init__(self, pipeline: "SpectralPipeline"):
+    def __init__(self, pipeline: BandClassifier):
         self.pipeline = pipeline
 
     def discover_units(self, input_path: Path) -> list[Unit]:

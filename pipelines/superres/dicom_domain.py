@@ -49,8 +49,7 @@ def read_dicom_image(name: str) -> np.ndarray:
 
 def write_training_images(folder: Path, progress: Callable[[str], None] = lambda message: None) -> list[Path]:
     """The five adaptation images as 8-bit PNGs in ``folder`` (``data.folders`` of a superres run)."""
-    from .io import save_pillow
-    from .samples import to_uint8
+    from .io import save_pillow, to_uint8
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -204,6 +204,11 @@ class ImageSink:
             save_pillow(self.pixels, self.path, self.source.mode)
 
 
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """(H, W, C) in [0, 1] -> (C, H, W) uint8."""
+    return np.clip(np.round(image * 255), 0, 255).astype(np.uint8).transpose(2, 0, 1)
+
+
 def save_pillow(pixels: np.ndarray, path: Path, mode: str | None) -> None:
     """(bands, H, W) -> PNG, keeping the mode (L, LA, RGB, RGBA) and 16-bit depth."""
     array = pixels.transpose(1, 2, 0)

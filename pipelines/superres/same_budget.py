@@ -95,7 +95,7 @@ def same_budget_psnr(
     steps: int = 300, batch: int = 16, patch: int = 24, lr: float = 5e-4, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Train both models on identical batches, then Y-PSNR on the hold-out images (see the module docstring)."""
-    from .benchmark import SWINIR_LIGHT, build_reference
+    from .bench_models import SWINIR_LIGHT, build_reference
 
     images = training_images((), True)
     pipeline, ours = build_ours()

@@ -14,13 +14,8 @@ import torch
 
 from ..common.atomic import atomic_outputs, write_json_atomic
 from .degrade import bicubic_downsample, crop_to_multiple
-from .io import save_pillow
+from .io import save_pillow, to_uint8
 from .training_data import HOLDOUT, load_unit_image, skimage_images
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """(H, W, C) in [0, 1] -> (C, H, W) uint8."""
-    return np.clip(np.round(image * 255), 0, 255).astype(np.uint8).transpose(2, 0, 1)
 
 
 def write_samples(
