@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from hybridvision.pipelines.common.devices import check_device_choice, resolve_device
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -38,20 +40,6 @@ def set_threads(threads: Optional[int]) -> None:
         if threads < 1:
             raise ValueError(f"--threads must be at least 1, got {threads}")
         torch.set_num_threads(threads)
-
-
-def check_device_choice(device: str) -> None:
-    if device not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {device!r}")
-
-
-def resolve_device(device: str) -> str:
-    import torch
-
-    check_device_choice(device)
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked but no CUDA device is available")
-    return "cuda" if device == "auto" and torch.cuda.is_available() else ("cpu" if device == "auto" else device)
 
 
 def typer_parameter(name: str, annotation, default, *flags: str, help: str) -> inspect.Parameter:

@@ -22,9 +22,9 @@ from __future__ import annotations
 import abc
 import importlib
 import importlib.util
-from dataclasses import asdict, dataclass, field, make_dataclass
+from dataclasses import asdict, field, make_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, ContextManager, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
 
 import torch
 from torch import nn
@@ -33,9 +33,10 @@ from .errors import InputError
 from .io_spec import IOSpec, TensorSpec
 from .options import CliOption, TaskSpec
 from .registry import PIPELINES
+from .streaming import Streaming
+from .units import GROUND_TRUTH_SUFFIXES, Batch, Sample, Unit, is_ground_truth  # noqa: F401  (tasks import them from here)
 
 if TYPE_CHECKING:
-    from .common.inference import Window
     from .report import Report
 
 __all__ = [
@@ -50,60 +51,6 @@ __all__ = [
     "TensorSpec",
     "Unit",
 ]
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One unit of work: a name (used for output names) and the files that make it up.
-
-    ``error``: why this unit cannot run (a case with a modality missing, a file whose name is no
-    view), found while grouping files; the runner reports it as the unit's failure and goes on.
-    """
-
-    name: str
-    files: tuple[Path, ...]
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-
-@dataclass
-class Sample:
-    """One unit on its way through the prediction hooks.
-
-    Attributes:
-        image: what the network reads: an array or tensor; for inputs read window by window, the
-            open source (``close`` closes it).
-        meta: what the outputs need to land where the input was (name, affine, header, CRS, the
-            transform to invert ...).
-        pred: the model's output, set by ``infer`` always: an array, or for streamed inputs the
-            function the writer applies window by window.
-        label: ground truth, when there is one (evaluation); never a prediction.
-        progress: told ``(done, total)`` as the work inside the unit advances (a streamed raster's
-            windows), for the runner's progress bar.
-        options: the prediction options this sample runs under (the task's frozen ``options_type``),
-            set by ``predict_sample``: hooks read them here, never from the pipeline, so one loaded
-            model serves any option set.
-    """
-
-    image: Any
-    meta: dict[str, Any] = field(default_factory=dict)
-    pred: Any = None
-    label: Any = None
-    progress: Callable[[int, int], None] | None = None
-    options: Any = None
-
-    @property
-    def name(self) -> str:
-        return self.meta["name"]
-
-    def close(self) -> None:
-        """Release an open source (a streamed raster); arrays need nothing."""
-        close = getattr(self.image, "close", None)
-        if callable(close):
-            close()
-
-
-Batch = dict[str, Any]  # a training batch from a DataLoader: {"image": tensor, "label": tensor, ...}
 
 
 # a task folder holds its files by role; these hooks are found there, by name, unless the class says
@@ -125,14 +72,6 @@ MISSING_HOOK = {
 }
 
 _OPTION_TYPES: dict[type, type] = {}  # a task class -> its frozen options dataclass, made once
-
-GROUND_TRUTH_SUFFIXES = ("_seg", "-seg", "_label", "-label", "_labels", "_gt", "_mask")
-
-
-def is_ground_truth(path: Path) -> bool:
-    """True for files that hold labels rather than inputs (``case_seg.nii.gz``, ``x_gt.png``)."""
-    stem = path.name.split(".")[0].lower()
-    return stem.endswith(GROUND_TRUTH_SUFFIXES)
 
 
 class Pipeline(abc.ABC):
@@ -408,31 +347,3 @@ class Pipeline(abc.ABC):
             return sample.meta.get("warning")
         finally:
             sample.close()
-
-
-class Streaming:
-    """The streaming template, for inputs larger than memory (a mixin beside ``Pipeline``, or a
-    task's template object): ``read`` opens the input (``sample.image`` is the open source),
-    ``infer`` sets ``pred`` to a window function ``(read_back, window) -> output``, and ``write`` runs
-    every window the ``plan`` gives through it: read its context, predict, put its core in the sink.
-    Memory is one window whatever the input's size."""
-
-    def plan(self, sample: Sample) -> list["Window"]:
-        """The windows that cover the input (``common.inference.tiles`` / ``strips``)."""
-        raise NotImplementedError
-
-    def read_window(self, sample: Sample, window: "Window") -> Any:
-        """The context of one window, read from the open source."""
-        raise NotImplementedError
-
-    def sink(self, sample: Sample, paths: Mapping[str, Path]) -> ContextManager[Callable[["Window", Any], None]]:
-        """A context manager giving ``put(window, output)``, which writes a window's core; closing it
-        finishes the outputs (the runner renames them into place only after that)."""
-        raise NotImplementedError
-
-    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        from .common.inference import stream
-
-        with self.sink(sample, paths) as put:
-            windows = self.plan(sample)
-            stream(windows, lambda window: self.read_window(sample, window), sample.pred, put, sample.progress)

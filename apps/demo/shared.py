@@ -53,6 +53,7 @@ def over_checkerboard(picture: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 SAMPLE_BUTTON = ["sample-button"]  # the class of every sample button (the browser test clicks them all)
 
+
 def request_folder(prefix: str) -> Path:
     """A fresh folder for one request's inputs and outputs, inside its session's folder."""
     return session_folder(prefix)

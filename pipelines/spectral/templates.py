@@ -34,6 +34,7 @@ from .writers import SceneWriter
 
 STRIP_ROWS = 16  # rows classified per strip: memory is one strip of the scene whatever its size
 
+
 class BandClassifier(Protocol):
     """What a template asks of its pipeline (``SpectralPipeline``), named here so that the
     pipeline, which chooses its template, is not imported back."""

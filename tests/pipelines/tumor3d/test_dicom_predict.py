@@ -70,7 +70,9 @@ def test_a_dicom_study_gives_the_niftis_labels_and_a_matching_dicom_seg(tumour_b
     )
     strip_attributes(p for p in (tmp_path / "dicom" / "HV").rglob("*") if p.is_file())
     small = {m: v[:24, :24, :24] for m, v in volumes.items()}
-    thin = write_dicom_study(small, {m: affine for m in MODALITIES}, tmp_path / "dicom" / "thin", np.random.default_rng(4))
+    thin = write_dicom_study(
+        small, {m: affine for m in MODALITIES}, tmp_path / "dicom" / "thin", np.random.default_rng(4)
+    )
     strip_attributes(thin["t1ce"], ["SliceThickness"])
 
     def predict(source, out, expected_exit=0):
@@ -124,7 +126,9 @@ def test_a_dicom_study_gives_the_niftis_labels_and_a_matching_dicom_seg(tumour_b
     assert seg.PatientID == "" and seg.StudyDate == "" and "PatientName" in seg  # present, empty
 
     log = predict("dicom", "out_dicom", expected_exit=1)  # a re-run retries the partial unit alone
-    statuses = {u["name"]: u["status"] for u in json.loads((tmp_path / "out_dicom" / "report.json").read_text())["units"]}
+    statuses = {
+        u["name"]: u["status"] for u in json.loads((tmp_path / "out_dicom" / "report.json").read_text())["units"]
+    }
     assert statuses == {"HV": "skipped", "thin": "partial"}
 
 
