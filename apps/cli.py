@@ -34,6 +34,13 @@ def pipeline_class(name: str):
     return PIPELINES.entry(name).factory
 
 
+def pipeline_function(name: str, verb: str) -> Callable:
+    """The function the registry names for a pipeline's ``verb`` (``bench`` ones live in hybridvision.bench)."""
+    from hybridvision.pipelines.registry import PIPELINES
+
+    return PIPELINES.function(name, verb)
+
+
 def make_predict_command(spec) -> Callable:
     shared = [
         typer_parameter("input", Path, ..., "--input", "-i", help="a file or a folder of inputs"),
@@ -146,8 +153,8 @@ def bench_backbones_command(
     output: Path = typer.Option(Path("bench-backbones.json"), "--output", "-o", help="JSON results"),
 ) -> None:
     """3D encoders: forward latency and peak memory against MONAI's Swin encoder, same run."""
+    from hybridvision.bench.backbone_bench import backbone_report, bench_backbones
     from hybridvision.pipelines.common.atomic import write_json_atomic
-    from hybridvision.pipelines.common.backbone_bench import backbone_report, bench_backbones
 
     from .printing import print_report
 
@@ -158,7 +165,7 @@ def bench_backbones_command(
 
 
 def bench_batch_command(
-    pipeline: str = typer.Option(..., "--pipeline", help="the task whose work to time (its batch_bench.py)"),
+    pipeline: str = typer.Option(..., "--pipeline", help="the task whose work to time (its batch_bench verb)"),
     units: int = typer.Option(12, "--units", help="units each engine runs"),
     side: int = typer.Option(128, "--side", help="unit side in pixels"),
     output: Path = typer.Option(Path("bench-batch.json"), "--output", "-o", help="JSON results"),
@@ -166,7 +173,7 @@ def bench_batch_command(
     """The batch runner: units per minute serially and on 1 and 2 local Dask workers, same run."""
     from hybridvision.pipelines.common.atomic import write_json_atomic
 
-    task = pipeline_class(pipeline).task_function("batch_bench")
+    task = pipeline_function(pipeline, "batch_bench")
     result = task(units, side, log=lambda m: errors.print(m, highlight=False))
     for name, row in result["engines"].items():
         memory = ", ".join(f"{m:.0f}" for m in row["peak_memory_mb_per_process"])
@@ -180,7 +187,7 @@ def bench_batch_command(
 
 
 def bench_adapters_command(
-    pipeline: str = typer.Option(..., "--pipeline", help="the task whose arms to train (its adapter_bench.py)"),
+    pipeline: str = typer.Option(..., "--pipeline", help="the task whose arms to train (its adapter_bench verb)"),
     steps: int = typer.Option(100, "--steps", help="training steps per arm and learning rate"),
     quick: bool = typer.Option(False, "--quick", help="one arm, one learning rate, 2 steps at test size (CI)"),
     output: Path = typer.Option(Path("bench-adapters.json"), "--output", "-o", help="JSON results (resumed)"),
@@ -188,7 +195,7 @@ def bench_adapters_command(
     """Frozen pretrained backbones + adapters against training from scratch: same data, same steps."""
     from .printing import print_report
 
-    task = pipeline_class(pipeline).task_function("adapter_bench")
+    task = pipeline_function(pipeline, "adapter_bench")
     print_report(task(output, lambda m: errors.print(m, highlight=False), steps=steps, quick=quick), console)
     console.print(f"results: {output}")
 

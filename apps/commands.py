@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -100,7 +101,7 @@ def run_predict(
         pipeline, model, metadata = load_checkpoint(path, resolve_device(device))
     if metadata["pipeline"] != pipeline_name:
         raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
-    pipeline.configure_prediction(**options)
+    chosen = pipeline.make_options(**options)  # a bad value fails here, before any unit is read
     identity = checkpoint_identity(path)
     summary = pipeline.model_summary()
     errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
@@ -110,8 +111,9 @@ def run_predict(
 
         if workers < 0:
             raise ValueError(f"--workers must be at least 1, got {workers}")
-        chosen = pipeline.prediction_options
-        engine = DaskEngine(path, chosen, workers, scheduler, threads or 1, device=device, sha256=identity["sha256"])
+        engine = DaskEngine(
+            path, asdict(chosen), workers, scheduler, threads or 1, device=device, sha256=identity["sha256"]
+        )
     report = run_batch(
         pipeline,
         model,
@@ -123,6 +125,7 @@ def run_predict(
         checkpoint=identity,
         engine=engine,
         follow_symlinks=follow_symlinks,
+        options=chosen,
     )
     if report.incomplete:  # a failed unit, or a partial one (its label written, its DICOM-SEG not)
         raise typer.Exit(1)

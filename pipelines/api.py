@@ -1,31 +1,30 @@
 """The Python API: ``load`` a model, ``predict`` an array or a file, get arrays back.
 
-    from hybridvision.pipelines.api import load
+    import hybridvision
 
-    model = load("superres/x2")      # a task (its default model), a shipped name or a checkpoint file
-    result = model.predict(image)    # an array (meta: affine, CRS ... where the task keeps them) or a path
+    model = hybridvision.load("superres/x2")   # a task (its default model), a shipped name or a checkpoint file
+    result = model.predict(image)               # an array or tensor (meta: affine, CRS ...) or a path
     result.array, result.affine, result.warning
 
-tumor3d and xray2shape predict in memory: an array becomes a ``Sample`` (``<task>/api.py``:
-``to_sample``, which checks it as a file's reader would) and runs through the task's
-``predict_sample``, the core ``hybridvision predict`` runs between reading and writing, so the two
-agree and no file is written. spectral and superres, whose networks still run while their outputs
-are written, take an array through a temporary file of their own format (``to_files`` /
-``from_files``) until their core runs on arrays too. Options are passed per call, never kept.
-Nothing heavy is imported until ``load`` is called.
+Every task predicts in memory: an array becomes a ``Sample`` (``<task>/api.py``: ``to_sample``,
+which checks it as a file's reader would; a path goes through the task's own reader) and runs
+through the task's ``predict_sample``, the core ``hybridvision predict`` runs between reading and
+writing, so the two agree and no file is written (streamed tasks stream their windows into an
+array). ``predict_files`` writes a unit's outputs as ``predict`` does, for the demo's downloads.
+Options are passed per call, never kept. Nothing heavy is imported until ``load`` is called.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from .common.atomic import atomic_outputs
 from .errors import InputError
 
 
@@ -69,18 +68,15 @@ class Predictor:
         source = Path(data) if isinstance(data, (str, os.PathLike)) else None
         if source is not None and not source.exists():
             raise InputError(f"{source}: not found")
-        if hasattr(self.task, "to_sample"):  # in memory: no file is written
-            if source is not None:
-                sample = self.pipeline.read(self.one_unit(source))
-            else:
-                sample = self.task.to_sample(data, dict(meta or {}))
-            try:
-                result = self.task.to_prediction(self.pipeline.predict_sample(self.model, sample, chosen))
-            finally:
-                sample.close()
-            result.warning = sample.meta.get("warning")
+        if source is not None:
+            sample = self.pipeline.read(self.one_unit(source, chosen))
         else:
-            result = self.predict_through_files(data, source, meta, chosen)
+            sample = self.task.to_sample(data, dict(meta or {}))
+        try:
+            result = self.task.to_prediction(self.pipeline.predict_sample(self.model, sample, chosen))
+        finally:
+            sample.close()
+        result.warning = sample.meta.get("warning")
         if tensor_device is not None:
             import torch
 
@@ -97,29 +93,26 @@ class Predictor:
             raise InputError(f"{len(items)} items but {len(metas)} metas")
         return [self.predict(item, meta, **options) for item, meta in zip(items, metas)]
 
-    def one_unit(self, source: Path):
-        units = self.pipeline.discover_units(source)
+    def predict_files(self, source: Path, output_dir: Path, **options: Any) -> tuple[dict[str, Path], str | None]:
+        """The one unit at ``source`` (a file, or a case's folder) predicted into ``output_dir`` as
+        ``hybridvision predict`` writes it; returns ``({name: path}, warning)``. A writer's
+        ``PartialOutput`` (a DICOM-SEG that could not be made; the labels kept) propagates."""
+        chosen = self.pipeline.make_options(**options)
+        unit = self.one_unit(Path(source), chosen)
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        paths = {name: output_dir / name for name in self.pipeline.output_names(unit, chosen)}
+        with atomic_outputs(paths) as temporaries:
+            warning = self.pipeline.predict_unit(self.model, unit, temporaries, options=chosen)
+        return paths, warning
+
+    def one_unit(self, source: Path, options: Any):
+        units = self.pipeline.discover_units(source, options)
         if len(units) != 1:
             raise InputError(f"{source.name}: expected one {self.pipeline.name} input, found {len(units)}")
         if units[0].error:
             raise InputError(units[0].error)
         return units[0]
-
-    def predict_through_files(self, data: Any, source: Path | None, meta: Mapping[str, Any] | None, options: Any):
-        """The streaming tasks (spectral, superres), until their core runs on arrays: the array is
-        written as the task's file, predicted as ``predict`` does, and read back."""
-        with tempfile.TemporaryDirectory(prefix="hybridvision-api-") as folder:
-            folder = Path(folder)
-            if source is None:
-                source = self.task.to_files(np.asarray(data), dict(meta or {}), folder / "input")
-            unit = self.one_unit(source)
-            (folder / "output").mkdir()
-            self.pipeline.configure_prediction(**asdict(options))  # their hooks read the run's options
-            paths = {name: folder / "output" / name for name in self.pipeline.output_names(unit)}
-            warning = self.pipeline.predict_unit(self.model, unit, paths, options=options)
-            result = self.task.from_files(paths)
-        result.warning = warning
-        return result
 
 
 def load(task_or_checkpoint: str, device: str = "cpu") -> Predictor:

@@ -2,17 +2,22 @@
 
 A pipeline turns files into units of work and units into outputs; the array template:
 
-    discover_units(input) -> [Unit]          how files group (4 MRI files, a pair of views, ...)
-    output_names(unit)    -> [file names]    what a unit writes (used to resume)
+    discover_units(input, options) -> [Unit]      how files group (4 MRI files, a pair of views, ...)
+    output_names(unit, options)    -> [names]     what a unit writes (used to resume)
     read(unit)            -> Sample          image + meta (name, affine, CRS ...)
-    preprocess(sample)    -> sample          normalise, resample, crop for the network
-    infer(model, sample)  -> sample          sets pred (sliding window; or a window function to stream)
-    postprocess(sample)   -> sample          back to the input's grid and label values
+    predict_sample(model, sample, options):  the in-memory core, under inference mode:
+        preprocess(sample)    -> sample      normalise, resample, crop for the network
+        infer(model, sample)  -> sample      sets pred (sliding window)
+        postprocess(sample)   -> sample      back to the input's grid and label values
     write(sample, paths)                     to the temporary paths the batch runner gives
 
-and the streaming template (``Streaming``) for inputs larger than memory: read opens the input,
-infer sets pred to a window function, write runs the windows of ``plan`` through it into a
-``sink``. For training: build_model, loss, metrics, train_dataset / val_dataset. A ``Sample`` holds
+Options (``make_options``: a frozen dataclass per task) are passed in and ride on the sample,
+never stored on the pipeline. The streaming template (``Streaming``), for inputs larger than
+memory: read opens the input, and infer runs the windows of ``plan`` through the network into a
+sink: the output files ``output_sink`` opened, or an array (the Python API).
+Training is apart: the class's ``training`` names its ``TrainingTask`` (loss, metrics, datasets:
+``<task>/training.py``, see ``common/training_task.py``), which only the training harness imports.
+A ``Sample`` holds
 ``image``, ``meta``, ``pred`` (``infer`` always sets it) and ``label`` (ground truth only); training
 batches are dicts. Apps only call pipelines; pipelines only call backbones.
 """
@@ -20,11 +25,10 @@ batches are dicts. Apps only call pipelines; pipelines only call backbones.
 from __future__ import annotations
 
 import abc
-import importlib
-import importlib.util
-from dataclasses import asdict, field, make_dataclass
+from contextlib import nullcontext
+from dataclasses import field, make_dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Collection, ContextManager, Mapping
 
 import torch
 from torch import nn
@@ -53,23 +57,8 @@ __all__ = [
 ]
 
 
-# a task folder holds its files by role; these hooks are found there, by name, unless the class says
-TASK_FUNCTIONS = {
-    "write_samples": "samples:write_samples",
-    "evaluate": "evaluate:evaluate_folders",
-    "benchmark": "benchmark:run_benchmark",
-    "export_bundle": "bundle:export_bundle",
-    "adapter_bench": "adapter_bench:run",
-    "batch_bench": "batch_bench:run",
-}
-MISSING_HOOK = {
-    "write_samples": "sample generator",
-    "evaluate": "evaluation",
-    "benchmark": "benchmark",
-    "export_bundle": "MONAI bundle export",
-    "adapter_bench": "adapter bench (no adapter_bench.py in its folder)",
-    "batch_bench": "batch bench (no batch_bench.py in its folder)",
-}
+# the class-level hooks below call the functions the registry names for these verbs (registry.VERBS)
+HOOK_VERBS = {"write_samples": "samples", "evaluate": "evaluate", "export_bundle": "export_bundle"}
 
 _OPTION_TYPES: dict[type, type] = {}  # a task class -> its frozen options dataclass, made once
 
@@ -80,7 +69,8 @@ class Pipeline(abc.ABC):
     Class attributes:
         name: the registry name (``tumor3d``).
         model_config / data_config: the dataclasses of the config's ``model`` and ``data`` blocks.
-        monitor: the validation metric that picks the best checkpoint, and whether higher is better.
+        training: its ``TrainingTask``: ``"module:Class"`` in the task's package
+            (``"training:Tumor3DTraining"``) or the class; None: it does not train.
 
     Args:
         model: the parsed ``model`` block of the run config.
@@ -91,14 +81,12 @@ class Pipeline(abc.ABC):
     name: ClassVar[str]
     model_config: ClassVar[type]
     data_config: ClassVar[type]
-    monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
+    training: ClassVar[str | type | None] = None
     predict_options: ClassVar[tuple[CliOption, ...]] = ()
     samples_options: ClassVar[tuple[CliOption, ...]] = ()
     evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
     default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
-    # where a task's class-level work lives, when not where TASK_FUNCTIONS says (imported on first use)
-    functions: ClassVar[Mapping[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -113,16 +101,14 @@ class Pipeline(abc.ABC):
             cls.samples_options, cls.evaluate_options = spec.samples or (), spec.evaluate or ()
 
     @classmethod
-    def task_spec(cls) -> TaskSpec:
-        """The command-line surface: the declared ``spec``, or one read from the class (tests' pipelines)."""
+    def task_spec(cls, verbs: Collection[str] = ()) -> TaskSpec:
+        """The command-line surface: the declared ``spec``, or one read from the class and the ``verbs``
+        it was registered with (tests' pipelines)."""
         if cls.spec is not None:
             return cls.spec
 
         def overrides(hook: str) -> bool:
-            return (
-                cls.function_target(hook) is not None
-                or getattr(cls, hook).__func__ is not getattr(Pipeline, hook).__func__
-            )
+            return HOOK_VERBS[hook] in verbs or getattr(cls, hook).__func__ is not getattr(Pipeline, hook).__func__
 
         return TaskSpec(
             name=cls.name,
@@ -138,10 +124,8 @@ class Pipeline(abc.ABC):
     def __init__(self, model: Any, data: Any):
         self.model_cfg = model
         self.data_cfg = data
-        self.options = self.options_type()()  # the batch runner's option set (configure_prediction)
-        self.prediction_options: dict[str, Any] = asdict(self.options)
 
-    # -- model and training -------------------------------------------------------------
+    # -- model (its training: ``training``) ---------------------------------------------
     @property
     @abc.abstractmethod
     def io_spec(self) -> IOSpec:
@@ -150,26 +134,6 @@ class Pipeline(abc.ABC):
     @abc.abstractmethod
     def build_model(self) -> nn.Module:
         """The network, freshly initialised."""
-
-    @abc.abstractmethod
-    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """Training loss of a batch's prediction."""
-
-    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
-        """Validation metrics of a batch (the loss is logged by the harness anyway)."""
-        return {}
-
-    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
-        """The training/validation forward pass; override when a model takes more than the image."""
-        return model(batch["image"])
-
-    def train_dataset(self, seed: int) -> torch.utils.data.Dataset:
-        """Training data; a dataset may offer ``run_records() -> {file name: JSON}`` (a data split),
-        which the harness writes into the run folder."""
-        raise NotImplementedError(f"pipeline {self.name} has no training data yet")
-
-    def val_dataset(self, seed: int) -> torch.utils.data.Dataset:
-        raise NotImplementedError(f"pipeline {self.name} has no validation data yet")
 
     def describe(self) -> dict[str, Any]:
         """What a checkpoint must know beyond the config (label convention, scale, bands)."""
@@ -217,15 +181,13 @@ class Pipeline(abc.ABC):
         """Refuse a bad value in one ValueError naming its option; tasks add their rules."""
         return None
 
-    def options_of(self, sample: Sample) -> Any:
-        """The options ``sample`` runs under: its own (``predict_sample``'s), else the batch run's."""
-        return sample.options if sample.options is not None else self.options
+    def default_options(self) -> Any:
+        """Every prediction option at its default (what ``None`` stands for in the hooks that take options)."""
+        return self.options_type()()
 
-    def configure_prediction(self, **options: Any) -> None:
-        """The option set of a batch run (the command line's values): what ``predict_unit`` and the
-        files hooks use. The Python API and the demo pass options to ``predict_sample`` instead."""
-        self.options = self.make_options(**options)
-        self.prediction_options = asdict(self.options)
+    def options_of(self, sample: Sample) -> Any:
+        """The options ``sample`` runs under (``predict_sample`` sets them), else the defaults."""
+        return sample.options if sample.options is not None else self.default_options()
 
     # -- files -------------------------------------------------------------------------
     def finish_batch(self, output_dir: Path, results: list) -> None:
@@ -234,12 +196,13 @@ class Pipeline(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def discover_units(self, input_path: Path) -> list[Unit]:
-        """Group the files under ``input_path`` (a file or a folder) into units of work."""
+    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
+        """Group the files under ``input_path`` (a file or a folder) into units of work; ``options``:
+        the run's (``make_options``; None: the defaults), for tasks whose discovery they steer."""
 
     @abc.abstractmethod
-    def output_names(self, unit: Unit) -> list[str]:
-        """File names (no folder) that ``write`` produces for ``unit``."""
+    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
+        """File names (no folder) that ``write`` produces for ``unit`` under ``options`` (None: the defaults)."""
 
     @abc.abstractmethod
     def read(self, unit: Unit) -> Sample:
@@ -259,33 +222,21 @@ class Pipeline(abc.ABC):
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         """Write outputs; ``paths`` maps each name of ``output_names`` to the path to write."""
 
-    # -- samples and evaluation (class-level: no model needed) -----------------------
-    @classmethod
-    def function_target(cls, hook: str) -> str | None:
-        """``package.module:function`` doing ``hook`` for this task, None when the task has none."""
-        module, _, function = cls.functions.get(hook, TASK_FUNCTIONS[hook]).partition(":")
-        package = cls.__module__.rpartition(".")[0]
-        found = importlib.util.find_spec(f"{package}.{module}") if package else None
-        return f"{package}.{module}:{function}" if found else None
+    def output_sink(self, sample: Sample, paths: Mapping[str, Path]) -> ContextManager[Any]:
+        """Streaming tasks: the output files, open while the windows are predicted into them
+        (``Streaming``); array tasks: nothing (None), ``write`` follows ``predict_sample``."""
+        return nullcontext(None)
 
-    @classmethod
-    def task_function(cls, hook: str) -> Callable[..., Any]:
-        """The task's function for ``hook`` (its file by role, see ``TASK_FUNCTIONS``), imported now."""
-        target = cls.function_target(hook)
-        if target is None:
-            raise NotImplementedError(f"pipeline {cls.name} has no {MISSING_HOOK[hook]}")
-        module, _, function = target.partition(":")
-        return getattr(importlib.import_module(module), function)
-
+    # -- samples and evaluation (class-level: no model needed; the registry's VERBS do them) ----
     @classmethod
     def write_samples(cls, output: Path, count: int, seed: int, **options: Any) -> dict[str, Any]:
         """Write ``output/inputs``, ``output/truth`` and ``output/manifest.json``; return the manifest."""
-        return cls.task_function("write_samples")(output, count, seed, **options)
+        return PIPELINES.function(cls.name, "samples")(output, count, seed, **options)
 
     @classmethod
     def evaluate(cls, pred: Path, truth: Path, **options: Any) -> dict[str, Any]:
         """Score predictions against truth paired by file name: ``{"cases": [...], "mean": {...}}``."""
-        return cls.task_function("evaluate")(Path(pred), Path(truth), **options)
+        return PIPELINES.function(cls.name, "evaluate")(Path(pred), Path(truth), **options)
 
     @classmethod
     def score_report(cls, result: dict[str, Any]) -> "Report":
@@ -302,24 +253,25 @@ class Pipeline(abc.ABC):
     @classmethod
     def benchmark(cls, output: Path, log: Callable[[str], None], **options: Any) -> "Report":
         """Run the task's benchmark (options from ``spec.bench``), save its JSON to ``output``, return its tables."""
-        return cls.task_function("benchmark")(output, log, **options)
+        return PIPELINES.function(cls.name, "bench")(output, log, **options)
 
     @classmethod
     def export_bundle(cls, checkpoint: Path, output: Path) -> dict[str, str]:
         """Write a MONAI bundle of a checkpoint; returns what was exported and how it went."""
-        return cls.task_function("export_bundle")(checkpoint, output)
+        return PIPELINES.function(cls.name, "export_bundle")(checkpoint, output)
 
     def predict_sample(self, model: nn.Module, sample: Sample, options: Any = None) -> Sample:
         """preprocess -> infer -> postprocess, in memory and under inference mode, on the model's device.
 
         Args:
             sample: what ``read`` gives, or what the Python API builds from an array.
-            options: the task's ``options_type`` (``make_options``); None: the batch run's.
+            options: the task's ``options_type`` (``make_options``); None: the defaults. Passed in,
+                never kept: one loaded model serves any option set.
 
         Returns:
-            The sample with ``pred`` set (for streamed inputs, the window function ``write`` runs).
+            The sample with ``pred`` set.
         """
-        sample.options = self.options if options is None else options
+        sample.options = self.default_options() if options is None else options
         with torch.inference_mode():
             sample = self.preprocess(sample)
             sample = self.infer(model, sample)
@@ -335,15 +287,20 @@ class Pipeline(abc.ABC):
         progress: Callable[[int, int], None] | None = None,
         options: Any = None,
     ) -> str | None:
-        """read -> ``predict_sample`` -> write, for one unit; ``progress`` hears of the work inside it
-        (streamed windows). Returns the out-of-distribution warning a hook put in
-        ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
+        """read -> ``predict_sample`` -> write, for one unit, under ``options`` (None: the defaults);
+        ``progress`` hears of the work inside it (streamed windows). Returns the out-of-distribution
+        warning a hook put in ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
         if unit.error:
             raise InputError(unit.error)
         sample = self.read(unit)
         sample.progress = progress
+        sample.options = self.default_options() if options is None else options
         try:
-            self.write(self.predict_sample(model, sample, options), paths)
+            with self.output_sink(sample, paths) as sink:  # streamed outputs: opened before, finished after
+                sample.sink = sink
+                sample = self.predict_sample(model, sample, sample.options)
+            if sink is None:
+                self.write(sample, paths)
             return sample.meta.get("warning")
         finally:
             sample.close()

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ContextManager, Mapping
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Iterator, Mapping
 
 from .units import Sample
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from .common.inference import Window
+
+Put = Callable[["Window", Any], None]  # writes one window's output (its core)
 
 
 class Streaming:
     """The streaming template, for inputs larger than memory (a mixin beside ``Pipeline``, or a
-    task's template object): ``read`` opens the input (``sample.image`` is the open source),
-    ``infer`` sets ``pred`` to a window function ``(read_back, window) -> output``, and ``write`` runs
-    every window the ``plan`` gives through it: read its context, predict, put its core in the sink.
-    Memory is one window whatever the input's size."""
+    task's template object), after MONAI's ``PatchInferer``: ``plan`` splits, ``window_predictor``
+    predicts a window, a sink merges. ``read`` opens the input (``sample.image`` is the open source);
+    ``infer``, inside ``predict_sample``'s inference block, runs every window of ``plan`` through
+    the network into ``sample.sink``: the output files that ``output_sink`` opened before and
+    finishes after (the batch runner), or, without one, ``array_sink``'s array, left in
+    ``sample.pred`` (the Python API). Memory is one window whatever the input's size."""
 
     def plan(self, sample: Sample) -> list["Window"]:
         """The windows that cover the input (``common.inference.tiles`` / ``strips``)."""
@@ -26,14 +33,41 @@ class Streaming:
         """The context of one window, read from the open source."""
         raise NotImplementedError
 
-    def sink(self, sample: Sample, paths: Mapping[str, Path]) -> ContextManager[Callable[["Window", Any], None]]:
-        """A context manager giving ``put(window, output)``, which writes a window's core; closing it
-        finishes the outputs (the runner renames them into place only after that)."""
+    def window_predictor(self, model: "nn.Module", sample: Sample) -> Callable[[Any, "Window"], Any]:
+        """``(read_back, window) -> output`` of a window's core, under ``sample.options``."""
         raise NotImplementedError
 
-    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+    def file_sink(self, sample: Sample, paths: Mapping[str, Path]) -> ContextManager[Put]:
+        """A context manager giving ``put``, which writes a window's core into the files; closing it
+        finishes them (the runner renames them into place only after that)."""
+        raise NotImplementedError
+
+    def array_sink(self, sample: Sample) -> ContextManager[Put]:
+        """A context manager giving ``put`` into an in-memory output; closing it sets ``sample.pred``."""
+        raise NotImplementedError
+
+    @contextmanager
+    def output_sink(self, sample: Sample, paths: Mapping[str, Path]) -> Iterator[Put]:
+        with self.file_sink(sample, paths) as put:
+            yield put
+
+    def infer(self, model: "nn.Module", sample: Sample) -> Sample:
         from .common.inference import stream
 
-        with self.sink(sample, paths) as put:
-            windows = self.plan(sample)
-            stream(windows, lambda window: self.read_window(sample, window), sample.pred, put, sample.progress)
+        predict = self.window_predictor(model, sample)
+        windows = self.plan(sample)
+
+        def read(window: "Window") -> Any:
+            return self.read_window(sample, window)
+
+        if sample.sink is not None:
+            stream(windows, read, predict, sample.sink, sample.progress)
+            sample.pred = predict  # the outputs are in the files
+        else:
+            with self.array_sink(sample) as put:
+                stream(windows, read, predict, put, sample.progress)
+        return sample
+
+    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
+        """Nothing left to write: the windows went into the files as they were predicted."""
+        return None

@@ -31,14 +31,16 @@ class Sample:
             open source (``close`` closes it).
         meta: what the outputs need to land where the input was (name, affine, header, CRS, the
             transform to invert ...).
-        pred: the model's output, set by ``infer`` always: an array, or for streamed inputs the
-            function the writer applies window by window.
+        pred: the model's output, set by ``infer`` always: an array; for an input streamed into
+            its files (``sink`` set), the window function that was streamed.
         label: ground truth, when there is one (evaluation); never a prediction.
         progress: told ``(done, total)`` as the work inside the unit advances (a streamed raster's
             windows), for the runner's progress bar.
         options: the prediction options this sample runs under (the task's frozen ``options_type``),
             set by ``predict_sample``: hooks read them here, never from the pipeline, so one loaded
             model serves any option set.
+        sink: for streamed inputs, ``put(window, output)`` into the output files the files layer
+            opened (``Streaming.output_sink``); None: the output stays in memory, in ``pred``.
     """
 
     image: Any
@@ -47,6 +49,7 @@ class Sample:
     label: Any = None
     progress: Callable[[int, int], None] | None = None
     options: Any = None
+    sink: Callable[[Any, Any], None] | None = None
 
     @property
     def name(self) -> str:

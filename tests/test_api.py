@@ -22,6 +22,14 @@ def test_the_readme_shows_an_example_per_task():
     assert [line.split(":")[0] for line in firsts[:4]] == ["# superres", "# tumor3d", "# spectral", "# xray2shape"]
 
 
+def test_the_readme_examples_load_through_import_hybridvision():
+    section = README.read_text().split("## Python API\n", 1)[1]
+    assert section.lstrip().startswith("`import hybridvision`")
+    assert api_examples()[0].splitlines()[1] == "import hybridvision"
+    for example in api_examples()[:4]:
+        assert "import hybridvision\n" in example and "hybridvision.load(" in example
+
+
 @pytest.mark.parametrize("index", range(5))
 def test_readme_api_example_runs(index, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -94,3 +102,57 @@ def test_tumor3d_and_xray2shape_predict_in_memory_with_options_per_call(tmp_path
         model.predict(volumes, tta_flip=2)
     with pytest.raises(ValueError, match="--tta-flips must be 1 to 8, got 9"):
         model.predict(volumes, tta=True, tta_flips=9)
+
+
+def test_streamed_tasks_predict_in_memory_and_agree_with_predict(tmp_path, monkeypatch):
+    """superres and spectral stream their windows into an array: no file is written, the result is
+    the file ``predict`` writes, value for value, and an option holds for its call only."""
+    import tempfile
+
+    import rasterio
+    from PIL import Image
+    from rasterio.transform import from_origin
+
+    from hybridvision.pipelines.api import load
+    from hybridvision.pipelines.common import rasters
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.spectral.io import Georeference, write_cube
+    from hybridvision.pipelines.spectral.training_data import generated_scene
+
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 255, (40, 52, 3)).astype(np.uint8)
+    raster = (rng.random((36, 44, 2)) * 4000).astype(np.uint16)
+    raster[:4, :4] = 0  # nodata: a hole in both bands
+    geo = {"crs": "EPSG:32633", "transform": from_origin(500000, 4000000, 10, 10), "nodata": 0}
+    cube, _ = generated_scene(24, 128, seed=1000)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(photo).save(tmp_path / "in" / "photo.png")
+    with rasterio.open(tmp_path / "in" / "raster.tif", "w", driver="GTiff", height=36, width=44, count=2,
+                       dtype="uint16", **geo) as dataset:  # fmt: skip
+        dataset.write(raster.transpose(2, 0, 1))
+    (tmp_path / "cube").mkdir()
+    write_cube(cube, tmp_path / "cube" / "scene.tif", None, Georeference(None, None), None)
+
+    superres, spectral = load("superres/x2"), load("spectral")
+    options = spectral.pipeline.make_options(bands="first-half")
+    run_batch(superres.pipeline, superres.model, tmp_path / "in", tmp_path / "x2")
+    run_batch(spectral.pipeline, spectral.model, tmp_path / "cube", tmp_path / "half", options=options)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the in-memory API wrote a file")
+
+    for module, name in ((rasters, "create_raster"), (Image.Image, "save"), (tempfile, "mkdtemp")):
+        monkeypatch.setattr(module, name, refuse)
+    monkeypatch.chdir(tmp_path / "in")
+    ours = superres.predict(photo)
+    assert np.array_equal(ours.array, np.asarray(Image.open(tmp_path / "x2" / "photo.png")))
+    ours = superres.predict(raster, meta=geo)
+    with rasterio.open(tmp_path / "x2" / "raster.tif") as written:
+        assert np.array_equal(ours.array, written.read().transpose(1, 2, 0))
+        assert ours.crs == written.crs and ours.transform == written.transform
+    half = spectral.predict(cube, bands="first-half")
+    with rasterio.open(tmp_path / "half" / "scene_classes.tif") as written:
+        assert np.array_equal(half.array, written.read(1))
+    whole = spectral.predict(cube)
+    assert whole.array.shape == (24, 24) and (whole.array != half.array).any()  # the option did not stay
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["photo.png", "raster.tif"]

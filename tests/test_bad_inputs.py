@@ -24,7 +24,6 @@ from tests.bad_inputs import SPECTRAL, SUPERRES, TUMOR3D, XRAY2SHAPE, nifti_case
 
 def shipped(name):
     pipeline, model, _ = load_checkpoint(resolve_checkpoint(name), "cpu")
-    pipeline.configure_prediction()
     return pipeline, model
 
 

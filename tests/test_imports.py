@@ -1,7 +1,8 @@
-"""Imports run one way: apps -> pipelines -> backbones -> layers, read from every module's AST
-(imports inside functions included); pipelines/common imports no task and not its parent package;
-the demo does not import the command line; cli.py and common/ never name a task; and ``--help``
-at any level loads no torch, MONAI or Gradio."""
+"""Imports run one way: apps -> bench -> pipelines -> backbones -> layers, read from every module's
+AST (imports inside functions included); only the bench verbs import hybridvision.bench;
+pipelines/common imports no task and not its parent package; the demo does not import the command
+line; cli.py and common/ never name a task; and ``--help`` at any level, like ``import
+hybridvision``, loads no torch, MONAI or Gradio."""
 
 from __future__ import annotations
 
@@ -15,9 +16,16 @@ import pytest
 from hybridvision.pipelines.registry import TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"apps": "hybridvision.apps", "pipelines": "hybridvision.pipelines", "backbones": "hybridvision.backbones"}
+PACKAGES = {
+    "hybridvision_package": "hybridvision",  # the top-level package's own folder
+    "apps": "hybridvision.apps",
+    "bench": "hybridvision.bench",
+    "pipelines": "hybridvision.pipelines",
+    "backbones": "hybridvision.backbones",
+}
 TASK_PACKAGES = tuple(f"hybridvision.pipelines.{task}" for task in TASKS)
 CLI_MODULES = ("hybridvision.apps.cli", "hybridvision.apps.commands", "hybridvision.apps.listing")
+BENCH_CALLERS = ("hybridvision.apps.cli",)  # `hybridvision bench backbones`; task benches go through registry.VERBS
 
 
 def modules() -> dict[str, Path]:
@@ -50,7 +58,11 @@ def imports_of(name: str, path: Path) -> list[tuple[int, str]]:
 
 
 def layer(module: str) -> int | None:
+    if module == "hybridvision":
+        return 5  # the top-level package: ``load`` over everything
     if module.startswith("hybridvision.apps"):
+        return 4
+    if module.startswith("hybridvision.bench"):
         return 3
     if module.startswith("hybridvision.pipelines"):
         return 2
@@ -72,6 +84,19 @@ def test_imports_run_one_way(name):
         if layer(target) is not None and layer(target) > layer(name)
     ]
     assert not upward
+
+
+def test_only_the_bench_verbs_import_bench():
+    """Prediction, training, the demo and the API never load a benchmark: the registry names the
+    bench verbs as strings, imported when one runs, and only the command line imports the rest."""
+    wrong = [
+        f"{ALL[name].relative_to(ROOT)}:{line} imports {target}"
+        for name in sorted(ALL)
+        if not name.startswith("hybridvision.bench") and name not in BENCH_CALLERS
+        for line, target in imports_of(name, ALL[name])
+        if target.startswith("hybridvision.bench")
+    ]
+    assert not wrong
 
 
 @pytest.mark.parametrize("name", sorted(n for n in ALL if n.startswith("hybridvision.pipelines.common")))
@@ -136,9 +161,12 @@ def module_graph() -> dict[str, set[str]]:
                 module = (f"{base}.{node.module}" if node.module else base) if node.level else node.module or ""
                 targets |= {f"{module}.{a.name}" if f"{module}.{a.name}" in ALL else module for a in node.names}
         edges = set()
-        for target in targets:
+        for imported in targets:
+            target = imported
             while target and target not in ALL:  # a name inside a module: the module
                 target = target.rpartition(".")[0]
+            if target == "hybridvision" != imported:  # under a folder not read here (configs), not the top
+                continue
             if target and target != name:
                 edges.add(target)
         graph[name] = edges
@@ -194,3 +222,17 @@ def test_help_loads_no_torch_monai_or_gradio(args):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "Usage" in done.stdout
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
+
+
+def test_import_hybridvision_loads_no_torch_and_load_is_the_api():
+    probe = (
+        "import sys\n"
+        "import hybridvision\n"
+        "assert hybridvision.__file__.endswith('__init__.py'), 'a namespace package, not the real one'\n"
+        "loaded = sorted(m for m in ('torch', 'monai', 'gradio') if m in sys.modules)\n"
+        "from hybridvision.pipelines.api import load\n"
+        "assert not hasattr(hybridvision, 'no_such_name')\n"
+        "print(loaded, hybridvision.load is load)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["[]", "True"], done.stdout + done.stderr[-500:]

@@ -1,8 +1,8 @@
 """A small real pipeline for testing the shared machinery: find bright squares in 2D arrays.
 
 Inputs are ``.npy`` 2D arrays; the output is ``<name>_mask.npy``. It exercises every hook of the
-Pipeline template with a registry backbone, so the batch runner, the training harness, checkpoints
-and the CLI are tested without depending on any one task pipeline.
+Pipeline template with a registry backbone, and a ``TrainingTask``, so the batch runner, the
+training harness, checkpoints and the CLI are tested without depending on any one task pipeline.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from hybridvision.backbones import BACKBONES
 from hybridvision.pipelines import PIPELINES, InputError, IOSpec, Pipeline, TensorSpec, Unit, is_ground_truth
 from hybridvision.pipelines.base import CliOption, Sample
 from hybridvision.pipelines.common.config import Component
+from hybridvision.pipelines.common.training_task import TrainingTask
 
 
 @dataclass(frozen=True)
@@ -68,23 +69,8 @@ class SquareSegmenter(nn.Module):
         return F.interpolate(self.head(features), size=x.shape[2:], mode="bilinear", align_corners=False)
 
 
-class ToyPipeline(Pipeline):
-    name = "toy"
-    description = "bright squares in .npy arrays (test pipeline)"
-    model_config = ToyModelConfig
-    data_config = ToyDataConfig
+class ToyTraining(TrainingTask):
     monitor = ("val/dice", "max")
-    predict_options = (CliOption("threshold", float, 0.5, "probability above which a pixel is a square"),)
-
-    @property
-    def io_spec(self) -> IOSpec:
-        return IOSpec(
-            inputs={"image": TensorSpec(1, 2, ("intensity",))},
-            outputs={"pred": TensorSpec(1, 2, ("square",), value_range=(0.0, 1.0), class_names=("square",))},
-        )
-
-    def build_model(self) -> nn.Module:
-        return SquareSegmenter(self.model_cfg.backbone.build(BACKBONES, in_channels=1, spatial_dims=2))
 
     def loss(self, pred, batch):
         return F.binary_cross_entropy_with_logits(pred, batch["label"])
@@ -100,11 +86,30 @@ class ToyPipeline(Pipeline):
     def val_dataset(self, seed):
         return SquaresDataset(self.data_cfg.val_images, self.data_cfg.size, seed + 1000)
 
-    def discover_units(self, input_path: Path) -> list[Unit]:
+
+class ToyPipeline(Pipeline):
+    name = "toy"
+    description = "bright squares in .npy arrays (test pipeline)"
+    model_config = ToyModelConfig
+    data_config = ToyDataConfig
+    training = ToyTraining  # the class itself: a task names "training:Class" in its package
+    predict_options = (CliOption("threshold", float, 0.5, "probability above which a pixel is a square"),)
+
+    @property
+    def io_spec(self) -> IOSpec:
+        return IOSpec(
+            inputs={"image": TensorSpec(1, 2, ("intensity",))},
+            outputs={"pred": TensorSpec(1, 2, ("square",), value_range=(0.0, 1.0), class_names=("square",))},
+        )
+
+    def build_model(self) -> nn.Module:
+        return SquareSegmenter(self.model_cfg.backbone.build(BACKBONES, in_channels=1, spatial_dims=2))
+
+    def discover_units(self, input_path: Path, options=None) -> list[Unit]:
         files = [input_path] if input_path.is_file() else sorted(input_path.glob("*.npy"))
         return [Unit(f.stem, (f,)) for f in files if not is_ground_truth(f)]
 
-    def output_names(self, unit: Unit) -> list[str]:
+    def output_names(self, unit: Unit, options=None) -> list[str]:
         return [f"{unit.name}_mask.npy"]
 
     def read(self, unit):
@@ -123,7 +128,7 @@ class ToyPipeline(Pipeline):
         return sample
 
     def write(self, sample, paths):
-        mask = (sample.pred[0, 0] > self.prediction_options["threshold"]).numpy().astype(np.uint8)
+        mask = (sample.pred[0, 0] > sample.options.threshold).numpy().astype(np.uint8)
         with open(paths[self.output_names(Unit(sample.name, ()))[0]], "wb") as handle:
             np.save(handle, mask)
 

@@ -234,25 +234,21 @@ def uploaded_path(value: Any) -> Path | None:
 def predict_folder(
     checkpoint: Path, input_path: Path, output_dir: Path, notes: dict | None = None, **options: Any
 ) -> list[Path]:
-    """Run a checkpoint's pipeline on the one unit found at ``input_path``; returns its outputs.
+    """Run a checkpoint on the one unit found at ``input_path``; returns its outputs.
 
-    The same read -> preprocess -> infer -> postprocess -> write path as ``hybridvision predict``;
+    The Python API's ``Predictor.predict_files``: the same read -> ``predict_sample`` -> write as
+    ``hybridvision predict``, with this call's options (never kept on the shared model);
     ``notes["warning"]`` gets its out-of-distribution warning (None when the input looks familiar).
     """
-    from hybridvision.pipelines.base import InputError
+    from hybridvision.pipelines.api import Predictor
 
-    pipeline, model, _ = load_model(str(checkpoint))
-    with TURNS.turn(pipeline.name, busy_note):  # one call at a time per task: its model is shared
-        pipeline.configure_prediction(**options)
-        units = pipeline.discover_units(input_path)
-        if len(units) != 1:
-            raise InputError(f"expected one {pipeline.name} input, found {len(units)}")
-        output_dir.mkdir(parents=True, exist_ok=True)
-        paths = {name: output_dir / name for name in pipeline.output_names(units[0])}
+    pipeline, model, metadata = load_model(str(checkpoint))
+    predictor = Predictor(pipeline, model, metadata, Path(checkpoint))
+    with TURNS.turn(pipeline.name, busy_note):  # one model call at a time per task: a CPU and memory limit
         try:
-            warning = pipeline.predict_unit(model, units[0], paths)
+            paths, warning = predictor.predict_files(input_path, output_dir, **options)
         except PartialOutput as partial:  # the labels were written, a DICOM-SEG was not: show them, say so
-            warning, paths = str(partial), {**paths, **partial.extra}
+            warning, paths = str(partial), {name: output_dir / name for name in partial.kept}
     if notes is not None:
         notes["warning"] = warning
     return [path for path in paths.values() if path.exists()]

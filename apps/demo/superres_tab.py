@@ -86,13 +86,13 @@ def read_unit(path: Path, limit: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """An image as ((bands, H, W) in [0, 1], normalised as prediction normalises it, holes (bands, H, W))."""
     from hybridvision.pipelines.superres.io import open_image
 
-    source = open_image(path)
-    if limit and source.height * source.width > MAX_INPUT_PIXELS:
-        raise ValueError(
-            f"{path.name}: {source.width}x{source.height} is larger than this demo takes "
-            f"({MAX_INPUT_PIXELS // 1024}k pixels); use `hybridvision predict superres`, which streams any size"
-        )
-    return source.read(0, 0, source.height, source.width)
+    with open_image(path) as source:
+        if limit and source.height * source.width > MAX_INPUT_PIXELS:
+            raise ValueError(
+                f"{path.name}: {source.width}x{source.height} is larger than this demo takes "
+                f"({MAX_INPUT_PIXELS // 1024}k pixels); use `hybridvision predict superres`, which streams any size"
+            )
+        return source.read_all()
 
 
 def preview(unit: np.ndarray, holes: np.ndarray) -> np.ndarray:

@@ -119,6 +119,7 @@ def run_batch(
     checkpoint: dict[str, str] | None = None,
     engine: Any = None,
     follow_symlinks: bool = False,
+    options: Any = None,
 ) -> BatchReport:
     """Predict every unit under ``input_path`` into ``output_dir``.
 
@@ -131,6 +132,8 @@ def run_batch(
         checkpoint: the model's identity for the report (``checkpoint_identity``).
         engine: where units run: None, this process, one after another; a ``DaskEngine``, on a cluster.
         follow_symlinks: read files that link outside the input folder (refused otherwise).
+        options: the prediction options (``pipeline.make_options``); None: the defaults. A
+            ``DaskEngine`` carries its own (the same set: the command line's).
 
     Returns:
         The report; ``report.incomplete`` lists failed and partial units (the CLI exits 1 on any).
@@ -138,18 +141,19 @@ def run_batch(
     console = console or Console(stderr=True)
     input_path, output_dir = Path(input_path), Path(output_dir)
     check_folders(input_path, output_dir)
-    units = pipeline.discover_units(input_path)
+    options = pipeline.default_options() if options is None else options
+    units = pipeline.discover_units(input_path, options)
     if not units:
         raise InputError(f"no {pipeline.name} inputs found in {input_path}")
     units = units if follow_symlinks else refuse_outside_links(units, input_path)
-    units = refuse_collisions(units, pipeline.output_names)
+    units = refuse_collisions(units, lambda unit: pipeline.output_names(unit, options))
     device = next(model.parameters()).device if model is not None else torch.device("cpu")
     if engine is not None:  # its workers load their own models: each one chooses
         device = engine.describe_device()
     report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device), checkpoint or {})
 
     if dry_run:
-        show_plan(pipeline, units, output_dir, overwrite, console)
+        show_plan(pipeline, units, output_dir, overwrite, console, options)
         return report
 
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -178,7 +182,7 @@ def run_batch(
         if engine is None:
             for unit in units:
                 progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
-                result = run_unit(pipeline, model, unit, output_dir, overwrite, inside)
+                result = run_unit(pipeline, model, unit, output_dir, overwrite, inside, options)
                 result.device = str(device)
                 record(result)
         else:
@@ -222,9 +226,11 @@ def run_unit(
     output_dir: Path,
     overwrite: bool,
     progress: Callable[[int, int], None] | None = None,
+    options: Any = None,
 ) -> UnitResult:
-    """Predict one unit atomically; never raises for a unit's own failure."""
-    finals = output_paths(pipeline, unit, output_dir)
+    """Predict one unit atomically, under ``options`` (None: the defaults); never raises for a unit's
+    own failure."""
+    finals = output_paths(pipeline, unit, output_dir, options)
     notes = list(unit.extra.get("notes", ()))
     if unit.error:  # before looking for outputs: a colliding unit's names may exist (its rival's)
         return UnitResult(unit.name, "failed", error=unit.error, notes=notes)
@@ -233,7 +239,7 @@ def run_unit(
     start = time.perf_counter()
     try:
         with atomic_outputs(finals) as temps:
-            warning = pipeline.predict_unit(model, unit, temps, progress)
+            warning = pipeline.predict_unit(model, unit, temps, progress, options)
     except PartialOutput as partial:  # what was written is in place; the missing part makes a re-run retry
         seconds = round(time.perf_counter() - start, 3)
         return UnitResult(unit.name, "partial", seconds, sorted(partial.kept), error=str(partial), notes=notes)
@@ -244,17 +250,19 @@ def run_unit(
     return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning, notes=notes)
 
 
-def output_paths(pipeline: Pipeline, unit: Unit, output_dir: Path) -> dict[str, Path]:
+def output_paths(pipeline: Pipeline, unit: Unit, output_dir: Path, options: Any = None) -> dict[str, Path]:
     """The pipeline's output names (the keys its ``write`` uses) to safe paths in ``output_dir``."""
-    return {name: output_dir / safe_file_name(name) for name in pipeline.output_names(unit)}
+    return {name: output_dir / safe_file_name(name) for name in pipeline.output_names(unit, options)}
 
 
-def show_plan(pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite: bool, console: Console) -> None:
+def show_plan(
+    pipeline: Pipeline, units: list[Unit], output_dir: Path, overwrite: bool, console: Console, options: Any = None
+) -> None:
     table = Table(title=f"{pipeline.name}: {len(units)} unit(s) found (dry run, nothing written)")
     for column in ("unit", "files", "outputs", "action"):
         table.add_column(column)
     for unit in units:
-        names = [path.name for path in output_paths(pipeline, unit, output_dir).values()]
+        names = [path.name for path in output_paths(pipeline, unit, output_dir, options).values()]
         done = all((output_dir / n).exists() for n in names)
         action = "skip (outputs exist)" if done and not overwrite else "predict"
         files = [f.name for f in unit.files[:4]] + ([f"... {len(unit.files) - 4} more"] if len(unit.files) > 4 else [])

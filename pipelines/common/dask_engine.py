@@ -28,7 +28,9 @@ from typing import Any, Callable
 from ..base import InputError, Unit
 from .devices import worker_device
 
-_LOADED: dict[str, tuple[Any, Any]] = {}  # per worker process: checkpoint file, device and options -> (pipeline, model)
+_LOADED: dict[
+    str, tuple[Any, Any, Any]
+] = {}  # per worker process: checkpoint, device, options -> (pipeline, model, options)
 
 
 def file_sha256(path: Path) -> str:
@@ -125,12 +127,12 @@ def predict_task(
         try:  # the client loaded no model: a checkpoint or device this worker cannot use fails the unit here
             resolved = device_on_this_worker(device, spread)
             pipeline, model, _ = load_checkpoint(checkpoint, resolved)
-            pipeline.configure_prediction(**options)
+            chosen_options = pipeline.make_options(**options)
         except Exception as error:
             return UnitResult(unit.name, "failed", error=describe_error(error), worker=get_worker().address)
-        _LOADED[key] = (pipeline, model)
-    pipeline, model = _LOADED[key]
-    result = run_unit(pipeline, model, unit, Path(output_dir), overwrite)
+        _LOADED[key] = (pipeline, model, chosen_options)
+    pipeline, model, chosen_options = _LOADED[key]
+    result = run_unit(pipeline, model, unit, Path(output_dir), overwrite, options=chosen_options)
     result.device = str(next(model.parameters()).device)
     result.worker = get_worker().address
     result.worker_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux

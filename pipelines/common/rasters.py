@@ -3,13 +3,17 @@
 A plain TIFF without georeference is fine (rasterio's NotGeoreferencedWarning is silenced); an
 unreadable file is an ``InputError`` that names it. Written rasters are tiled, deflate-compressed
 GeoTIFFs, BigTIFF when they need it, with the CRS, transform and nodata they are given.
+
+The raster stack superres and spectral share: ``FileRaster`` (a file held open for the unit) and
+``ArrayRaster`` (an array in memory) are read by window alike; ``RasterSink`` is written by window,
+into a GeoTIFF or an array.
 """
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import rasterio
@@ -52,3 +56,83 @@ def create_raster(path: Path, **profile: Any) -> rasterio.io.DatasetWriter:
 def write_window(dataset, data: np.ndarray, top: int, left: int) -> None:
     """Write (bands, h, w) at (top, left) of a raster opened by ``create_raster``."""
     dataset.write(data, window=Window(left, top, data.shape[2], data.shape[1]))
+
+
+def georeference(meta: Mapping[str, Any]) -> tuple[Any, Any]:
+    """``meta``'s ``crs`` and ``transform`` (an EPSG string, a CRS, an Affine or its six numbers) as
+    rasterio's types, what a GeoTIFF read back would hold; (None, None) unless both are given."""
+    crs, transform = meta.get("crs"), meta.get("transform")
+    if crs is None or transform is None:
+        return None, None
+    from rasterio.crs import CRS
+    from rasterio.transform import Affine
+
+    return CRS.from_user_input(crs), transform if isinstance(transform, Affine) else Affine(*list(transform)[:6])
+
+
+# -- the raster stack superres and spectral share: a source read by window, a sink written by window --
+class FileRaster:
+    """A raster file held open for the whole unit (one open dataset, however many windows are read)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.dataset = open_raster(self.path)
+        self.height, self.width, self.count = self.dataset.height, self.dataset.width, self.dataset.count
+        self.dtype = np.dtype(self.dataset.dtypes[0])
+        self.nodata, self.crs, self.transform = self.dataset.nodata, self.dataset.crs, self.dataset.transform
+        self.profile = dict(self.dataset.profile)
+
+    def read(self, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """(bands, h, w) raw values and holes (``read_window``)."""
+        return read_window(self.dataset, top, left, height, width)
+
+    def close(self) -> None:
+        self.dataset.close()
+
+
+class ArrayRaster:
+    """An in-memory (bands, H, W) array behind the same window reads (a Pillow image, a whole cube,
+    an array given to the Python API)."""
+
+    def __init__(
+        self,
+        pixels: np.ndarray,
+        nodata: float | None = None,
+        crs: Any = None,
+        transform: Any = None,
+        holes: np.ndarray | None = None,
+    ):
+        self.pixels, self.nodata, self.crs, self.transform = pixels, nodata, crs, transform
+        self.holes = holes  # (bands, H, W) when known already (a cube reader's), else from nodata and NaN
+        self.count, self.height, self.width = pixels.shape
+        self.dtype = pixels.dtype
+        self.profile: dict[str, Any] = {}
+
+    def read(self, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        rows, columns = slice(top, top + height), slice(left, left + width)
+        data = self.pixels[:, rows, columns]
+        return data, (hole_mask(data, self.nodata) if self.holes is None else self.holes[:, rows, columns])
+
+    def close(self) -> None:
+        return None
+
+
+class RasterSink:
+    """Where windows of an output go: a GeoTIFF written window by window (``path``: ``create_raster``'s
+    layout and ``profile``), or, without a path, an array in memory (``pixels``)."""
+
+    def __init__(self, path: Path | None, **profile: Any):
+        self.dataset = create_raster(path, **profile) if path is not None else None
+        shape = (profile["count"], profile["height"], profile["width"])
+        self.pixels = np.zeros(shape, np.dtype(profile["dtype"])) if path is None else None
+
+    def write(self, data: np.ndarray, top: int, left: int) -> None:
+        """(bands, h, w) at (top, left)."""
+        if self.dataset is not None:
+            write_window(self.dataset, data, top, left)
+        else:
+            self.pixels[:, top : top + data.shape[1], left : left + data.shape[2]] = data
+
+    def close(self) -> None:
+        if self.dataset is not None:
+            self.dataset.close()

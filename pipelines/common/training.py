@@ -1,4 +1,5 @@
-"""The training harness: a Lightning module and data module built from a Pipeline and a config.
+"""The training harness: a Lightning module and data module built from a task's ``TrainingTask``
+(``common/training_task.py``: the pipeline's loss, metrics and datasets) and a config.
 
 ``train(config, run_dir)`` seeds everything, trains for ``train.max_steps`` steps with AdamW and a
 warm-up + cosine schedule, validates every ``train.val_every_steps``, keeps ``checkpoints/best.ckpt``
@@ -23,21 +24,22 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from hybridvision.backbones.adapters import trainable_fraction
 
-from ..base import Pipeline
 from ..registry import PIPELINES
 from .atomic import write_json_atomic
 from .checkpoint import frozen_identity, initialise_from, save_checkpoint
 from .composition import adapter_kind, add_adapter, describe_parameters, merge_adapter, parameter_report
 from .config import RunConfig, to_plain
+from .training_task import TrainingTask, training_task
 
 
 class PipelineModule(L.LightningModule):
-    """Trains ``pipeline.build_model()`` with the pipeline's loss and metrics."""
+    """Trains ``pipeline.build_model()`` with the training task's forward pass, loss and metrics."""
 
-    def __init__(self, pipeline: Pipeline, config: RunConfig):
+    def __init__(self, task: TrainingTask, config: RunConfig):
         super().__init__()
-        self.pipeline = pipeline
+        self.task = task
         self.config = config
+        pipeline = task.pipeline
         self.model = pipeline.build_model()
         train = config.train
         init_from = train.init_from
@@ -54,16 +56,16 @@ class PipelineModule(L.LightningModule):
             checkpoint["state_dict"] = {k: v for k, v in state.items() if not k.startswith(self.frozen_prefix)}
 
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
-        pred = self.pipeline.forward(self.model, batch)
-        loss = self.pipeline.loss(pred, batch)
+        pred = self.task.forward(self.model, batch)
+        loss = self.task.loss(pred, batch)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["image"]))
         return loss
 
     def validation_step(self, batch: dict[str, Any], batch_index: int) -> None:
-        pred = self.pipeline.forward(self.model, batch)
+        pred = self.task.forward(self.model, batch)
         size = len(batch["image"])
-        self.log("val/loss", self.pipeline.loss(pred, batch), prog_bar=True, batch_size=size)
-        for name, value in self.pipeline.metrics(pred, batch).items():
+        self.log("val/loss", self.task.loss(pred, batch), prog_bar=True, batch_size=size)
+        for name, value in self.task.metrics(pred, batch).items():
             self.log(f"val/{name}", value, prog_bar=True, batch_size=size)
 
     def configure_optimizers(self):
@@ -82,16 +84,16 @@ class PipelineModule(L.LightningModule):
 
 
 class PipelineData(L.LightningDataModule):
-    """The pipeline's training and validation datasets in data loaders."""
+    """The training task's training and validation datasets in data loaders."""
 
-    def __init__(self, pipeline: Pipeline, config: RunConfig, run_dir: Path):
+    def __init__(self, task: TrainingTask, config: RunConfig, run_dir: Path):
         super().__init__()
-        self.pipeline = pipeline
+        self.task = task
         self.train_config = config.train
         self.run_dir = run_dir
 
     def train_dataloader(self) -> DataLoader:
-        dataset = self.pipeline.train_dataset(self.train_config.seed)
+        dataset = self.task.train_dataset(self.train_config.seed)
         records = getattr(dataset, "run_records", None)  # what belongs with the run (a data split)
         for name, content in (records() if records else {}).items():
             write_json_atomic(self.run_dir / name, content)
@@ -106,7 +108,7 @@ class PipelineData(L.LightningDataModule):
         )
 
     def val_dataloader(self) -> DataLoader:
-        dataset = self.pipeline.val_dataset(self.train_config.seed)
+        dataset = self.task.val_dataset(self.train_config.seed)
         return DataLoader(dataset, batch_size=1, num_workers=self.train_config.num_workers)
 
 
@@ -142,9 +144,10 @@ def train(
     run_dir.mkdir(parents=True, exist_ok=True)
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
-    module = PipelineModule(pipeline, config)
+    task = training_task(pipeline)  # <task>/training.py: imported here, never by prediction
+    module = PipelineModule(task, config)
     log(describe_parameters(parameter_report(module.model)))
-    monitor, mode = pipeline.monitor
+    monitor, mode = task.monitor
     checkpoints = ModelCheckpoint(
         dirpath=run_dir / "checkpoints", filename="best", monitor=monitor, mode=mode, save_last=True
     )
@@ -166,7 +169,7 @@ def train(
         num_sanity_val_steps=0,
         deterministic=False,
     )
-    data = PipelineData(pipeline, config, run_dir)
+    data = PipelineData(task, config, run_dir)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*does not have many workers.*")
         warnings.filterwarnings("ignore", message=".*(LeafSpec|TreeSpec).*")

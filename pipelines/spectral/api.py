@@ -1,33 +1,41 @@
-"""spectral for the Python API (``pipelines/api.py``): a cube in, its class map out."""
+"""spectral for the Python API (``pipelines/api.py``): a cube in, its class map out, in memory."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..api import Prediction
-from ..base import InputError
-from .io import Georeference, read_class_map, write_cube
+from ..base import InputError, Sample
+from ..common.rasters import ArrayRaster, georeference
+from .io import Georeference
+from .scene import SceneSource
 
 
-def to_files(data: np.ndarray, meta: Mapping[str, Any], folder: Path) -> Path:
+def to_sample(data: np.ndarray, meta: Mapping[str, Any]) -> Sample:
     """(bands, H, W), as stored (raw counts, radiance or reflectance: each scene is scaled on its
     own). ``meta``: ``wavelengths`` (nm, to match another band count than the model's), ``crs``,
-    ``transform``, ``nodata``. Written as a GeoTIFF. Scene models only; chips models take folders."""
+    ``transform``, ``nodata`` (a band's nodata value or NaN is a hole in it). Scene models only;
+    chips models take a folder's path."""
+    data = np.asarray(data)
     if data.ndim != 3:
         raise InputError(f"spectral takes a (bands, H, W) cube, got shape {data.shape}")
-    folder = Path(folder)
-    folder.mkdir(parents=True)
-    path = folder / "scene.tif"
-    georef = Georeference(meta.get("crs"), meta.get("transform"))
-    write_cube(data, path, meta.get("wavelengths"), georef, meta.get("nodata"))
-    return path
+    if data.shape[0] < 2:
+        raise InputError(f"spectral: {data.shape[0]} band; a spectral cube needs 2 or more")
+    wavelengths = meta.get("wavelengths")
+    if wavelengths is not None and len(wavelengths) != data.shape[0]:
+        raise InputError(f"spectral: {len(wavelengths)} wavelengths for {data.shape[0]} bands")
+    georef = Georeference(*georeference(meta))
+    raster = ArrayRaster(data, meta.get("nodata"), georef.crs, georef.transform)
+    name = meta.get("name", "scene")
+    source = SceneSource(
+        None, raster, tuple(float(w) for w in wavelengths) if wavelengths is not None else None, georef
+    )
+    return Sample(source, {"name": name, "file": name})
 
 
-def from_files(paths: Mapping[str, Path]) -> Prediction:
+def to_prediction(sample: Sample) -> Prediction:
     """The class map (class i is value i + 1; 0 = no data) with the input's CRS and transform."""
-    tif = next(path for name, path in paths.items() if name.endswith("_classes.tif"))
-    classes, georef = read_class_map(tif)
-    return Prediction(classes, crs=georef.crs, transform=georef.transform)
+    georef = sample.image.georef
+    return Prediction(np.asarray(sample.pred), crs=georef.crs, transform=georef.transform)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..base import InputError
-from .data import normalise
 from .io import read_cube
+from .patches import normalise
 
 CHIP_SUFFIXES = (".tif", ".tiff", ".npy")
 
@@ -27,13 +27,14 @@ def load_chip(path: Path, side: int) -> tuple[np.ndarray, tuple[float, ...] | No
     return data, cube.wavelengths
 
 
-def classify_chips(files, pipeline, model) -> list[dict]:
-    """One row per file: class and probabilities, or the error that stopped it (the rest go on)."""
+def classify_chips(files, pipeline, model, subset: str = "all") -> list[dict]:
+    """One row per file: class and probabilities, or the error that stopped it (the rest go on);
+    ``subset``: ``--bands``."""
     rows = []
     for path in files:
         try:
             chip, wavelengths = load_chip(path, pipeline.model_cfg.patch)
-            channels = pipeline.channels_for(len(chip), wavelengths, path.name)
+            channels = pipeline.channels_for(len(chip), wavelengths, path.name, subset)
             probabilities = pipeline.predictor(model, channels)(chip[None])[0]
             best = pipeline.model_cfg.classes[int(probabilities.argmax())]
             rows.append({"file": path.name, "class": best, "probabilities": probabilities})

@@ -1,12 +1,12 @@
-"""Training data for the spectral pipeline: labelled pixels of scenes, and chips.
+"""Training data for the spectral pipeline: labelled pixels of scenes, windows around them, and chips.
 
-Intensities: every cube or chip is divided by its own robust maximum (the 99th percentile of its
-valid values over all bands), so raw counts, radiance and reflectance x 10000 all land near
-[0, 1] without knowing the sensor; training adds brightness jitter on top, so illumination that
-differs between scenes does not matter.
+Intensities are normalised as prediction does (``patches.normalise``); training adds brightness
+jitter on top, so illumination that differs between scenes does not matter.
 
 Scene protocol: a stratified sample of each class's labelled pixels (a fraction, e.g. 5%, or N
 per class, at least ``MIN_PER_CLASS``) is the training set; validation draws from the rest.
+The dense scene design (``windows.py``) trains on whole windows placed around those pixels
+(``SparseWindows``) and validates on windows tiling the scenes (``TiledWindows``).
 """
 
 from __future__ import annotations
@@ -18,24 +18,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .windows import IGNORE
+
 MIN_PER_CLASS = 5
-
-
-def robust_scale(data: np.ndarray, valid: np.ndarray | None = None) -> float:
-    """The 99th percentile of the valid values of a (bands, H, W) cube (1.0 if it is all zero)."""
-    values = data[:, valid] if valid is not None else data.reshape(len(data), -1)
-    if values.size > 2_000_000:  # a strided sample is as good and keeps big scenes cheap
-        values = values.reshape(-1)[:: values.size // 2_000_000 + 1]
-    scale = float(np.percentile(values, 99)) if values.size else 0.0
-    return scale if scale > 0 else 1.0
-
-
-def normalise(data: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
-    """(bands, H, W) -> float32 divided by its robust maximum; invalid pixels set to 0."""
-    out = data.astype(np.float32) / robust_scale(data, valid)
-    if valid is not None:
-        out[:, ~valid] = 0
-    return out
 
 
 @dataclass
@@ -73,21 +58,6 @@ def stratified_split(
         train.append(where[:count])
         rest.append(where[count:])
     return np.concatenate(train), np.concatenate(rest)
-
-
-def patches_at(cube: np.ndarray, points: np.ndarray, size: int, pad: bool = True) -> np.ndarray:
-    """(N, bands, size, size) patches centred on ``points`` (N, 2) of a (bands, H, W) cube.
-
-    Args:
-        pad: mirror the edges first; False when ``cube`` already has a ``size // 2`` margin and
-            ``points`` count from the cube's corner, margin included.
-    """
-    half = size // 2
-    padded = np.pad(cube, ((0, 0), (half, half), (half, half)), mode="symmetric") if pad else cube
-    points = points if pad else points - half
-    rows = points[:, 0, None] + np.arange(size)[None]
-    cols = points[:, 1, None] + np.arange(size)[None]
-    return padded[:, rows[:, :, None], cols[:, None, :]].transpose(1, 0, 2, 3)
 
 
 AUGMENT = A.Compose([A.HorizontalFlip(), A.VerticalFlip(), A.RandomRotate90()])
@@ -148,3 +118,84 @@ class Chips(Dataset):
             chip = augment(chip, self.rng, self.brightness)
         image = torch.from_numpy(np.ascontiguousarray(chip, np.float32))
         return {"image": image, "label": torch.tensor(int(self.labels[index]))}
+
+
+def sparse_labels(scene: LabelledScene, pixels: np.ndarray) -> np.ndarray:
+    """(H, W) int64: the 0-based class at ``pixels`` (N, 2), ``IGNORE`` everywhere else."""
+    labels = np.full(scene.labels.shape, IGNORE, np.int64)
+    labels[pixels[:, 0], pixels[:, 1]] = scene.labels[pixels[:, 0], pixels[:, 1]] - 1
+    return labels
+
+
+def pad_to_window(cube: np.ndarray, labels: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror the cube (and pad labels with ``IGNORE``) by half a window on every side, so a window
+    can sit around any pixel, even one at the edge."""
+    half = window // 2
+    cube = np.pad(cube, ((0, 0), (half, half), (half, half)), mode="symmetric")
+    return cube, np.pad(labels, half, constant_values=IGNORE)
+
+
+def as_item(image: np.ndarray, labels: np.ndarray) -> dict[str, torch.Tensor]:
+    return {
+        "image": torch.from_numpy(np.ascontiguousarray(image, np.float32)),
+        "label": torch.from_numpy(np.ascontiguousarray(labels, np.int64)),
+    }
+
+
+class SparseWindows(Dataset):
+    """Training windows: each around a random labelled training pixel (at a random place in it),
+    flipped, rotated and brightened; the label map holds the window's training pixels only.
+
+    Args:
+        length: windows per epoch (each drawn afresh).
+    """
+
+    def __init__(self, scenes: list[LabelledScene], window: int, brightness: float, length: int = 512, seed: int = 0):
+        self.window, self.brightness, self.length = window, brightness, length
+        self.padded = [pad_to_window(s.cube, sparse_labels(s, s.train), window) for s in scenes]
+        self.pixels = [(i, r, c) for i, s in enumerate(scenes) for r, c in s.train]
+        self.rng = np.random.default_rng(seed)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        scene, row, col = self.pixels[self.rng.integers(len(self.pixels))]
+        cube, labels = self.padded[scene]
+        half, window = self.window // 2, self.window
+        top = int(np.clip(row + half - self.rng.integers(window), 0, cube.shape[1] - window))
+        left = int(np.clip(col + half - self.rng.integers(window), 0, cube.shape[2] - window))
+        image = cube[:, top : top + window, left : left + window].transpose(1, 2, 0)
+        flipped = AUGMENT(image=np.ascontiguousarray(image), mask=labels[top : top + window, left : left + window])
+        factor = np.float32(self.rng.uniform(1 - self.brightness, 1 + self.brightness))
+        return as_item(flipped["image"].transpose(2, 0, 1) * factor, flipped["mask"])
+
+
+class TiledWindows(Dataset):
+    """Validation windows tiling every scene; each labels up to ``limit`` (over all scenes) of the
+    scenes' other (``rest``) pixels, chosen at random once. Windows with no labelled pixel are left out.
+    """
+
+    def __init__(self, scenes: list[LabelledScene], window: int, limit: int = 0, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        chosen = [s.rest for s in scenes]
+        total = sum(len(r) for r in chosen)
+        if limit and total > limit:
+            keep = np.sort(rng.choice(total, limit, replace=False))
+            bounds = np.cumsum([0] + [len(r) for r in chosen])
+            chosen = [r[keep[(keep >= a) & (keep < b)] - a] for r, a, b in zip(chosen, bounds[:-1], bounds[1:])]
+        self.items = []
+        for scene, pixels in zip(scenes, chosen):
+            cube, labels = pad_to_window(scene.cube, sparse_labels(scene, pixels), window)
+            height, width = scene.labels.shape
+            for top in range(0, height, window):
+                for left in range(0, width, window):
+                    tile = labels[top : top + window, left : left + window]
+                    if (tile != IGNORE).any():
+                        self.items.append((cube[:, top : top + window, left : left + window], tile))
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return as_item(*self.items[index])

@@ -20,25 +20,24 @@ another band count than the model.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import InputError, IOSpec, Pipeline, Sample, Streaming, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
 from ..report import Report, Table
-from .bands import band_subset, hierarchical_channel_sample
+from .bands import band_subset
 from .library import SCENE_CLASSES, imaging_spectrometer
 from .model import migrate_state
 from .options import SPEC
 from .templates import TEMPLATES
-from .windows import IGNORE
 
 DEFAULT_BACKBONE = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8}
 
@@ -75,11 +74,10 @@ class SpectralPipeline(Pipeline):
     spec = SPEC
     model_config = SpectralModelConfig
     data_config = SpectralDataConfig
-    monitor = ("val/accuracy", "max")
+    training = "training:SpectralTraining"  # loss, metrics, datasets: training.py, for the harness only
 
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)
-        self.sampler = torch.Generator().manual_seed(0)
         self.template = TEMPLATES[data.task](self)  # scene or chips: saved in the checkpoint's config
 
     @property
@@ -104,7 +102,7 @@ class SpectralPipeline(Pipeline):
             "intensity": "each cube divided by the 99th percentile of its valid values",
         }
 
-    # -- model and training -------------------------------------------------------------
+    # -- model -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
         model = self.model_cfg
         facts = {"wavelengths": tuple(self.wavelengths)}  # an inputs adapter starts from an RGB response
@@ -127,29 +125,6 @@ class SpectralPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
-        """Hierarchical Channel Sampling in training: each batch sees a random band subset."""
-        x = batch["image"]
-        if model.training and self.data_cfg.channel_sampling == "hcs":
-            group_size = model.channel_group_size  # asked of the built backbone
-            channels = hierarchical_channel_sample(x.shape[1], self.sampler, group_size=group_size).to(x.device)
-            return model(x[:, channels], channel_ids=channels)
-        return model(x)
-
-    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
-        """A class per patch or chip, or (dense_scene) per pixel where labelled (IGNORE elsewhere)."""
-        return F.cross_entropy(pred, batch["label"], label_smoothing=0.05, ignore_index=IGNORE)
-
-    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
-        labelled = batch["label"] != IGNORE
-        return {"accuracy": float((pred.argmax(1) == batch["label"])[labelled].float().mean())}
-
-    def train_dataset(self, seed: int):
-        return self.template.train_dataset(seed)
-
-    def val_dataset(self, seed: int):
-        return self.template.val_dataset(seed)
-
     # -- evaluation ----------------------------------------------------------------------
     @classmethod
     def score_report(cls, result: dict[str, Any]) -> Report:
@@ -167,10 +142,10 @@ class SpectralPipeline(Pipeline):
         return report
 
     # -- files: the template the checkpoint's data.task chose (templates.py) ----------------
-    def discover_units(self, input_path: Path) -> list[Unit]:
+    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
         return self.template.discover_units(input_path)
 
-    def output_names(self, unit: Unit) -> list[str]:
+    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
         return self.template.output_names(unit)
 
     def finish_batch(self, output_dir: Path, results: list) -> None:
@@ -178,8 +153,13 @@ class SpectralPipeline(Pipeline):
         if finish is not None:
             finish(output_dir, results)
 
-    def channels_for(self, bands: int, wavelengths: tuple[float, ...] | None, name: str) -> np.ndarray:
-        """Model band index of each input band (-1: not used), after ``--bands``."""
+    def check_options(self, options: Any) -> None:
+        band_subset(options.bands, self.model_cfg.bands)  # a bad --bands fails before any file is read
+
+    def channels_for(
+        self, bands: int, wavelengths: tuple[float, ...] | None, name: str, subset: str = "all"
+    ) -> np.ndarray:
+        """Model band index of each input band (-1: not used), keeping ``subset`` (``--bands``)."""
         model_bands = self.model_cfg.bands
         if bands == model_bands:
             mapping = np.arange(bands)
@@ -195,7 +175,7 @@ class SpectralPipeline(Pipeline):
                 raise InputError(f"{name}: no band within reach of the model's wavelengths")
         else:
             raise InputError(f"{name}: {bands} bands, the checkpoint takes {model_bands} (no wavelengths to match)")
-        keep = set(band_subset(self.prediction_options["bands"], model_bands).tolist())
+        keep = set(band_subset(subset, model_bands).tolist())
         return np.where(np.isin(mapping, list(keep)), mapping, -1)
 
     def predictor(self, model: nn.Module, channels: np.ndarray):
@@ -222,6 +202,9 @@ class SpectralPipeline(Pipeline):
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
         return self.template.infer(model, sample)
+
+    def output_sink(self, sample: Sample, paths: Mapping[str, Path]):
+        return self.template.output_sink(sample, paths) if isinstance(self.template, Streaming) else nullcontext(None)
 
     def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
         self.template.write(sample, paths)

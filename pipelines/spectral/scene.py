@@ -17,63 +17,68 @@ import numpy as np
 
 from ..base import InputError
 from ..common.inference import Window as Strip
-from ..common.rasters import open_raster, read_window
+from ..common.rasters import ArrayRaster, FileRaster
 from ..common.unfamiliar import neighbour_correlation
 from .bands import dead_bands
-from .data import patches_at, robust_scale
 from .io import Cube, Georeference, raster_wavelengths, read_cube
+from .patches import patches_at, robust_scale
 
 SCALE_SAMPLE_ROWS = 64
 
 
 @dataclass
 class SceneSource:
-    """A cube to classify: its size, bands, georeference and a strip reader.
+    """A cube to classify: its raster (a GeoTIFF held open for the unit, or a cube in memory: the
+    raster stack in ``common/rasters.py``), its band wavelengths and georeference.
 
     ``read(row0, row1)`` gives ((bands, rows, W) float32 raw values, 0 in holes; (bands, rows, W)
     holes: the band's nodata value or NaN).
     """
 
-    path: Path
-    height: int
-    width: int
-    bands: int
+    path: Path | None
+    raster: FileRaster | ArrayRaster
     wavelengths: tuple[float, ...] | None
     georef: Georeference
-    read: Callable[[int, int], tuple[np.ndarray, np.ndarray]]
-    close: Callable[[], None] = lambda: None
+
+    @property
+    def height(self) -> int:
+        return self.raster.height
+
+    @property
+    def width(self) -> int:
+        return self.raster.width
+
+    @property
+    def bands(self) -> int:
+        return self.raster.count
+
+    def read(self, row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
+        data, holes = self.raster.read(row0, 0, row1 - row0, self.width)
+        return np.where(holes, 0, data).astype(np.float32), holes
+
+    def close(self) -> None:
+        self.raster.close()
 
 
 def open_scene(path: Path) -> SceneSource:
-    """A strip reader over a GeoTIFF (windowed) or any other cube format (in memory)."""
+    """A strip reader over a GeoTIFF (windowed, one open dataset) or any other cube format (in memory)."""
     path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
-        dataset = open_raster(path)
-        if dataset.count < 2:
-            dataset.close()
-            raise InputError(f"{path.name}: {dataset.count} band; a spectral cube needs 2 or more")
-
-        def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
-            data, holes = read_window(dataset, row0, 0, row1 - row0, dataset.width)
-            return np.where(holes, 0, data).astype(np.float32), holes
-
-        tags = [dataset.tags(i) for i in range(1, dataset.count + 1)]
-        wavelengths = raster_wavelengths(tags, dataset.tags(ns="ENVI") or {})
-        georef = Georeference(dataset.crs, dataset.transform)
-        size = (dataset.height, dataset.width, dataset.count)
-        return SceneSource(path, *size, tuple(wavelengths) if wavelengths else None, georef, read, dataset.close)
-    cube = read_cube(path)
-    return in_memory(cube)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return in_memory(read_cube(path))
+    raster = FileRaster(path)
+    dataset = raster.dataset
+    if dataset.count < 2:
+        raster.close()
+        raise InputError(f"{path.name}: {dataset.count} band; a spectral cube needs 2 or more")
+    tags = [dataset.tags(i) for i in range(1, dataset.count + 1)]
+    wavelengths = raster_wavelengths(tags, dataset.tags(ns="ENVI") or {})
+    georef = Georeference(dataset.crs, dataset.transform)
+    return SceneSource(path, raster, tuple(wavelengths) if wavelengths else None, georef)
 
 
 def in_memory(cube: Cube) -> SceneSource:
-    bands, height, width = cube.data.shape
-
-    def read(row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
-        holes = cube.holes[:, row0:row1]
-        return np.where(holes, 0, cube.data[:, row0:row1]).astype(np.float32), holes
-
-    return SceneSource(cube.path, height, width, bands, cube.wavelengths, cube.georef, read)
+    raster = ArrayRaster(cube.data, cube.nodata, holes=cube.holes)
+    return SceneSource(cube.path, raster, cube.wavelengths, cube.georef)
 
 
 def sampled_rows(source: SceneSource) -> tuple[np.ndarray, np.ndarray]:

@@ -25,11 +25,10 @@ from ..base import InputError, Sample, Streaming, Unit, is_ground_truth
 from ..common.holes import fill_holes
 from ..common.inference import Window, strips
 from ..common.unfamiliar import smoothness_warning
-from . import training_data
 from .chips import CHIP_SUFFIXES, classify_chips, gather_predictions, write_predictions
 from .io import CUBE_SUFFIXES
 from .scene import classify_strip, open_scene, read_strip, scene_statistics, spectral_smoothness
-from .windows import SparseWindows, TiledWindows, classify_dense
+from .windows import classify_dense
 from .writers import SceneWriter
 
 STRIP_ROWS = 16  # rows classified per strip: memory is one strip of the scene whatever its size
@@ -42,7 +41,9 @@ class BandClassifier(Protocol):
     model_cfg: Any
     data_cfg: Any
 
-    def channels_for(self, bands: int, wavelengths: tuple[float, ...] | None, name: str) -> np.ndarray: ...
+    def channels_for(
+        self, bands: int, wavelengths: tuple[float, ...] | None, name: str, subset: str = "all"
+    ) -> np.ndarray: ...
 
     def predictor(self, model: nn.Module, channels: np.ndarray) -> Callable[[np.ndarray], np.ndarray]: ...
 
@@ -73,29 +74,24 @@ class SceneTemplate(Streaming):
         return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png"]
 
     def read(self, unit: Unit) -> Sample:
-        source = open_scene(unit.files[0])
-        try:
-            channels = self.pipeline.channels_for(source.bands, source.wavelengths, unit.files[0].name)
-        except InputError:
-            source.close()
-            raise
-        return Sample(source, {"name": unit.name, "channels": channels, "file": unit.files[0].name})
+        return Sample(open_scene(unit.files[0]), {"name": unit.name, "file": unit.files[0].name})
 
     def preprocess(self, sample: Sample) -> Sample:
-        """The scene's intensity scale from the bands used; a dead band is a missing band."""
-        scale, channels = scene_statistics(sample.image, sample.meta["channels"])
+        """The model band of each input band (matched by count or wavelength, kept by ``--bands``),
+        and the scene's intensity scale from the bands used; a dead band is a missing band."""
+        source, file = sample.image, sample.meta["file"]
+        channels = self.pipeline.channels_for(source.bands, source.wavelengths, file, sample.options.bands)
+        scale, channels = scene_statistics(source, channels)
         if not (channels >= 0).any():
-            file = sample.meta["file"]
             raise InputError(f"{file}: every band the model would use is constant (dead, empty or all NaN)")
         sample.meta |= {"scale": scale, "channels": channels}
         smooth = spectral_smoothness(sample.image, channels)  # a noise cube: a warning
         sample.meta["warning"] = smoothness_warning(smooth, "the spectra's bands", "imaging spectrometers")
         return sample
 
-    def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        """pred: a strip (with its halo) -> the class of each of its core pixels (0 where a hole)."""
-        sample.pred = partial(self.classify, self.pipeline.predictor(model, sample.meta["channels"]), sample.meta)
-        return sample
+    def window_predictor(self, model: nn.Module, sample: Sample):
+        """A strip (with its halo) -> the class of each of its core pixels (0 where a hole)."""
+        return partial(self.classify, self.pipeline.predictor(model, sample.meta["channels"]), sample.meta)
 
     def classify(self, predict, meta: dict, read_back: tuple[np.ndarray, np.ndarray], strip: Window) -> np.ndarray:
         data, holes = read_back
@@ -127,18 +123,20 @@ class SceneTemplate(Streaming):
         return read_strip(sample.image, window, self.halo)
 
     @contextmanager
-    def sink(self, sample: Sample, paths: Mapping[str, Path]):
+    def file_sink(self, sample: Sample, paths: Mapping[str, Path]):
         config = self.pipeline.model_cfg
         writer = SceneWriter(sample.image, paths[f"{sample.name}_classes.tif"], config.classes)
         with writer:
             yield lambda strip, classes: writer.write(strip.core[0], strip.core[0] + strip.core[2], classes)
         writer.preview(paths[f"{sample.name}_classes.png"], config.colours)
 
-    def train_dataset(self, seed: int):
-        return training_data.scene_train_dataset(self.pipeline, seed)
-
-    def val_dataset(self, seed: int):
-        return training_data.scene_val_dataset(self.pipeline, seed)
+    @contextmanager
+    def array_sink(self, sample: Sample):
+        """The class map in memory: ``sample.pred`` (H, W) uint8."""
+        writer = SceneWriter(sample.image, None, self.pipeline.model_cfg.classes)
+        with writer:
+            yield lambda strip, classes: writer.write(strip.core[0], strip.core[0] + strip.core[2], classes)
+        sample.pred = writer.classes
 
 
 class DenseSceneTemplate(SceneTemplate):
@@ -154,22 +152,12 @@ class DenseSceneTemplate(SceneTemplate):
     def strip_rows(self) -> int:
         return self.pipeline.model_cfg.patch - 2 * self.halo
 
-    def infer(self, model: nn.Module, sample: Sample) -> Sample:
+    def window_predictor(self, model: nn.Module, sample: Sample):
         sample.meta["multiple"] = max(info.reduction for info in model.backbone.feature_info)
-        return super().infer(model, sample)
+        return super().window_predictor(model, sample)
 
     def probabilities(self, data: np.ndarray, predict, meta: dict) -> np.ndarray:
         return classify_dense(data, self.halo, meta["multiple"], predict)
-
-    def train_dataset(self, seed: int):
-        pipeline = self.pipeline
-        scenes = list(training_data.labelled_scenes(pipeline.data_cfg, pipeline.model_cfg.bands, seed))
-        return SparseWindows(scenes, pipeline.model_cfg.patch, pipeline.data_cfg.brightness, seed=seed)
-
-    def val_dataset(self, seed: int):
-        pipeline = self.pipeline
-        scenes = list(training_data.labelled_scenes(pipeline.data_cfg, pipeline.model_cfg.bands, seed))
-        return TiledWindows(scenes, pipeline.model_cfg.patch, pipeline.data_cfg.val_pixels, seed + 1)
 
 
 class ChipsTemplate:
@@ -190,11 +178,13 @@ class ChipsTemplate:
         return Sample(unit.files, {"name": unit.name})
 
     def preprocess(self, sample: Sample) -> Sample:
+        if not isinstance(sample.image, (tuple, list)):
+            raise InputError("a chips model classifies chip files: give predict a chip's or a folder's path")
         return sample
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
         """pred: the chip's row (its class and probabilities); a chip that cannot be read fails its unit."""
-        (row,) = classify_chips(sample.image, self.pipeline, model)
+        (row,) = classify_chips(sample.image, self.pipeline, model, sample.options.bands)
         if "error" in row:
             raise InputError(row["error"])
         sample.pred = [row]
@@ -205,12 +195,6 @@ class ChipsTemplate:
 
     def finish_batch(self, output_dir: Path, results: list) -> None:
         gather_predictions(results, self.pipeline.model_cfg.classes, output_dir)
-
-    def train_dataset(self, seed: int):
-        return training_data.chips_train_dataset(self.pipeline, seed)
-
-    def val_dataset(self, seed: int):
-        return training_data.chips_val_dataset(self.pipeline, seed)
 
 
 TEMPLATES = {"scene": SceneTemplate, "dense_scene": DenseSceneTemplate, "chips": ChipsTemplate}

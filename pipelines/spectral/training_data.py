@@ -16,9 +16,10 @@ import numpy as np
 
 from ..base import InputError
 from . import generator
-from .data import Chips, LabelledScene, PixelPatches, normalise, stratified_split
+from .data import Chips, LabelledScene, PixelPatches, stratified_split
 from .io import CUBE_SUFFIXES, read_class_map, read_cube
 from .library import SENTINEL2, imaging_spectrometer
+from .patches import normalise
 
 VAL_SEED_OFFSET = 1_000_000
 

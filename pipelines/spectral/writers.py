@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common.rasters import create_raster, open_raster, write_window
+from ..common.rasters import RasterSink, open_raster
 from .preview import write_preview
 from .scene import SceneSource
 
@@ -14,29 +14,39 @@ PREVIEW_SIDE = 1024
 
 
 class SceneWriter:
-    """uint8 class map (0 = no data) with the source's CRS and transform; counts pixels per class.
+    """uint8 class map (0 = no data) with the source's CRS and transform, written strip by strip
+    into a GeoTIFF, or (``path`` None) kept in memory as ``classes``; counts pixels per class.
 
     Use as a context manager; ``write(row0, row1, classes)`` takes (rows, W) strips in order.
     """
 
-    def __init__(self, source: SceneSource, path: Path, class_names: tuple[str, ...]):
-        self.source, self.path, self.class_names = source, Path(path), class_names
+    def __init__(self, source: SceneSource, path: Path | None, class_names: tuple[str, ...]):
+        self.source, self.path, self.class_names = source, path, class_names
         self.step = max(1, int(np.ceil(max(source.height, source.width) / PREVIEW_SIDE)))
         self.decimated: list[np.ndarray] = []
         self.counts = np.zeros(len(class_names) + 1, np.int64)
         profile = dict(count=1, height=source.height, width=source.width, dtype="uint8", nodata=0)
-        self.dataset = create_raster(self.path, crs=source.georef.crs, transform=source.georef.transform, **profile)
-        self.dataset.set_band_description(1, "class (0 = no data)")
-        self.dataset.update_tags(classes=",".join(class_names))
+        georef = source.georef
+        self.sink = RasterSink(
+            None if path is None else Path(path), crs=georef.crs, transform=georef.transform, **profile
+        )
+        if self.sink.dataset is not None:
+            self.sink.dataset.set_band_description(1, "class (0 = no data)")
+            self.sink.dataset.update_tags(classes=",".join(class_names))
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """(H, W) the class map in memory (``path`` None)."""
+        return None if self.sink.pixels is None else self.sink.pixels[0]
 
     def __enter__(self) -> "SceneWriter":
         return self
 
     def __exit__(self, *exc) -> None:
-        self.dataset.close()
+        self.sink.close()
 
     def write(self, row0: int, row1: int, classes: np.ndarray) -> None:
-        write_window(self.dataset, classes[None], row0, 0)
+        self.sink.write(classes[None], row0, 0)
         self.counts += np.bincount(classes.ravel(), minlength=len(self.counts))[: len(self.counts)]
         first = (-row0) % self.step
         self.decimated.append(classes[first :: self.step, :: self.step])

@@ -14,8 +14,8 @@ from .metrics import psnr, ssim
 
 
 def unit_array(path: Path) -> np.ndarray:
-    source = open_image(path)
-    data, _ = source.read(0, 0, source.height, source.width)
+    with open_image(path) as source:
+        data, _ = source.read_all()
     return data.transpose(1, 2, 0)
 
 

@@ -12,7 +12,7 @@ output pixels each, and no valid output pixel is ever stored as the nodata value
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +20,8 @@ import rasterio
 from PIL import Image
 
 from ..base import InputError
-from ..common.holes import avoid_nodata, hole_mask
-from ..common.rasters import create_raster, open_raster, read_window, write_window
+from ..common.holes import avoid_nodata
+from ..common.rasters import ArrayRaster, FileRaster, RasterSink
 
 PIL_SUFFIXES = {".png", ".jpg", ".jpeg"}
 RASTER_SUFFIXES = {".tif", ".tiff"}
@@ -66,30 +66,52 @@ def dtype_normaliser(dtype: np.dtype, bands: int) -> Normaliser | None:
 
 @dataclass
 class ImageSource:
-    """An opened input: its size, bands, dtype and how to read windows of it."""
+    """An opened input: its raster (a file held open for the unit, or pixels in memory), how its
+    values map to [0, 1], and for pictures Pillow's mode (they are written back as PNG)."""
 
-    path: Path
-    height: int
-    width: int
-    bands: int
-    dtype: np.dtype
+    path: Path | None
+    raster: FileRaster | ArrayRaster
     normaliser: Normaliser
-    nodata: float | None = None
-    pixels: np.ndarray | None = None  # (bands, H, W) for Pillow images, None for streamed rasters
-    profile: dict = field(default_factory=dict)
-    mode: str | None = None
+    mode: str | None = None  # L, LA, RGB, RGBA, I;16 for Pillow pictures; None for rasters
+
+    @property
+    def height(self) -> int:
+        return self.raster.height
+
+    @property
+    def width(self) -> int:
+        return self.raster.width
+
+    @property
+    def bands(self) -> int:
+        return self.raster.count
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.raster.dtype
+
+    @property
+    def nodata(self) -> float | None:
+        return self.raster.nodata
 
     def read(self, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
         """A window as ([0, 1] float32 (bands, h, w), holes (bands, h, w)); a band's nodata value or
         NaN is a hole in that band, and holds 0 here (``fill_holes`` gives it a value)."""
-        if self.pixels is not None:
-            data = self.pixels[:, top : top + height, left : left + width]
-            holes = hole_mask(data, self.nodata)
-        else:
-            with open_raster(self.path) as dataset:
-                data, holes = read_window(dataset, top, left, height, width)
+        data, holes = self.raster.read(top, left, height, width)
         unit = self.normaliser.to_unit(np.where(holes, self.normaliser.low[:, None, None], data))
         return np.nan_to_num(unit), holes
+
+    def read_all(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.read(0, 0, self.height, self.width)
+
+    def close(self) -> None:
+        self.raster.close()
+
+    def __enter__(self) -> "ImageSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def open_image(path: Path) -> ImageSource:
@@ -120,9 +142,20 @@ def open_pillow(path: Path) -> ImageSource:
     array = array[..., None] if array.ndim == 2 else array
     pixels = np.ascontiguousarray(array.transpose(2, 0, 1))
     normaliser = dtype_normaliser(pixels.dtype, pixels.shape[0]) or band_range(pixels, None)
-    return ImageSource(
-        path, pixels.shape[1], pixels.shape[2], pixels.shape[0], pixels.dtype, normaliser, pixels=pixels, mode=mode
-    )
+    return ImageSource(path, ArrayRaster(pixels), normaliser, mode)
+
+
+def array_image(
+    pixels: np.ndarray, nodata: float | None = None, crs=None, transform=None, mode: str | None = None
+) -> ImageSource:
+    """An image already in memory, (bands, H, W), as a source (the Python API); ``mode`` as Pillow's
+    for a picture, None for a raster (its CRS and transform kept)."""
+    if not np.issubdtype(pixels.dtype, np.number) or np.issubdtype(pixels.dtype, np.complexfloating):
+        raise InputError(f"superres: unsupported data type {pixels.dtype}")
+    normaliser = dtype_normaliser(pixels.dtype, pixels.shape[0]) or band_range(pixels, nodata)
+    if not np.isfinite(normaliser.low).all():
+        raise InputError("superres: every pixel is nodata")
+    return ImageSource(None, ArrayRaster(pixels, nodata, crs, transform), normaliser, mode)
 
 
 def band_range(pixels: np.ndarray, nodata: float | None) -> Normaliser:
@@ -134,15 +167,17 @@ def band_range(pixels: np.ndarray, nodata: float | None) -> Normaliser:
 
 
 def open_geotiff(path: Path) -> ImageSource:
-    with open_raster(path) as dataset:
-        dtype = np.dtype(dataset.dtypes[0])
+    """A GeoTIFF held open for the unit (``ImageSource.close``)."""
+    raster = FileRaster(path)
+    try:
+        dtype = raster.dtype
         if not np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.complexfloating):
             raise InputError(f"{path.name}: unsupported data type {dtype}")
-        normaliser = dtype_normaliser(dtype, dataset.count) or streamed_range(dataset)
-        profile = dict(dataset.profile)
-        return ImageSource(
-            path, dataset.height, dataset.width, dataset.count, dtype, normaliser, dataset.nodata, profile=profile
-        )
+        normaliser = dtype_normaliser(dtype, raster.count) or streamed_range(raster.dataset)
+    except Exception:
+        raster.close()
+        raise
+    return ImageSource(path, raster, normaliser)
 
 
 def streamed_range(dataset) -> Normaliser:
@@ -165,25 +200,29 @@ def streamed_range(dataset) -> Normaliser:
 
 
 class ImageSink:
-    """Where upscaled windows go: a Pillow image in memory, or a rasterio dataset written by window."""
+    """Where upscaled windows go: the output GeoTIFF written by window, a picture kept in memory
+    until it is saved as PNG, or (``path`` None) an array in memory, ``pixels``."""
 
-    def __init__(self, source: ImageSource, path: Path, scale: int):
-        self.source, self.path, self.scale = source, path, scale
-        self.height, self.width = source.height * scale, source.width * scale
-        self.dataset = None
-        self.pixels = None
-        if source.pixels is not None:
-            self.pixels = np.zeros((source.bands, self.height, self.width), source.dtype)
+    def __init__(self, source: ImageSource, path: Path | None, scale: int):
+        self.source, self.path = source, path
+        shape = dict(count=source.bands, height=source.height * scale, width=source.width * scale)
+        raster = source.raster
+        if path is None or source.mode is not None:
+            self.sink = RasterSink(None, dtype=source.dtype, **shape)
         else:
-            profile = dict(source.profile, height=self.height, width=self.width)
-            if profile.get("transform") is not None and source.profile.get("crs") is not None:
+            profile = dict(raster.profile, **shape)
+            if profile.get("transform") is not None and raster.crs is not None:
                 profile["transform"] = profile["transform"] @ rasterio.Affine.scale(1 / scale)
             else:
                 profile.pop("transform", None)
             profile.pop("photometric", None) if source.bands not in (3, 4) else None
             for key in ("driver", "tiled", "blockxsize", "blockysize", "compress"):
                 profile.pop(key, None)  # create_raster decides the layout
-            self.dataset = create_raster(path, **profile)
+            self.sink = RasterSink(path, **profile)
+
+    @property
+    def pixels(self) -> np.ndarray | None:
+        return self.sink.pixels
 
     def write(self, unit: np.ndarray, holes: np.ndarray, top: int, left: int) -> None:
         """Write [0, 1] data (bands, h, w) at output pixel (top, left); holes (bands, h, w) get the
@@ -192,16 +231,12 @@ class ImageSink:
         stored = self.source.normaliser.from_unit(unit, nodata)
         if holes.any():
             stored = np.where(holes, np.array(np.nan if nodata is None else nodata).astype(stored.dtype), stored)
-        if self.pixels is not None:
-            self.pixels[:, top : top + stored.shape[1], left : left + stored.shape[2]] = stored
-        else:
-            write_window(self.dataset, stored, top, left)
+        self.sink.write(stored, top, left)
 
     def close(self) -> None:
-        if self.dataset is not None:
-            self.dataset.close()
-        elif self.pixels is not None:
-            save_pillow(self.pixels, self.path, self.source.mode)
+        self.sink.close()
+        if self.path is not None and self.source.mode is not None:
+            save_pillow(self.sink.pixels, self.path, self.source.mode)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

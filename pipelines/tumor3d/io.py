@@ -19,7 +19,7 @@ from ..common.discovery import Roles
 from ..common.discovery import discover_cases as discover_grouped
 from ..common.volumes import refuse_oversized, save_nifti
 from ..errors import one_line
-from .generator import MODALITIES
+from .modalities import MODALITIES
 
 SUFFIXES = {  # modality -> name endings, longest first so "_t1ce" is not read as "_t1"
     "t1ce": ("_t1ce", "-t1c"),

@@ -14,24 +14,21 @@ from typing import Any, Mapping
 
 import torch
 from monai.data import MetaTensor
-from monai.losses import DiceCELoss
 from monai.transforms import Invertd
 from torch import nn
 
-from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit
 from ..common.composition import build_composed
 from ..common.config import Component
 from ..common.inference import flip_tta, sliding_window
 from ..common.unfamiliar import smoothness_warning, volume_smoothness
 from .dicom_input import discover_studies, load_series_map, read_dicom_case
 from .dicom_seg import write_seg_keeping_label
-from .generator import MODALITIES, GeneratorRanges
 from .io import discover_cases, read_case, strip_nifti, write_label, write_probabilities
-from .metrics import soft_region_dice
+from .modalities import MODALITIES
 from .model import migrate_state
 from .options import SPEC
 from .skull import skull_warning
-from .training_data import CropDataset, WholeCaseDataset, cached_cases
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
 
 OUTPUT_FORMATS = ("auto", "nifti", "dicom-seg", "both")
@@ -76,12 +73,7 @@ class Tumor3DPipeline(Pipeline):
     spec = SPEC
     model_config = Tumor3DModelConfig
     data_config = Tumor3DDataConfig
-    monitor = ("val/dice", "max")
-    series_map: dict[str, str] = {}  # --series-map, read by configure_prediction
-
-    def __init__(self, model: Any, data: Any):
-        super().__init__(model, data)
-        self.dice_ce = DiceCELoss(sigmoid=True, smooth_nr=1e-5, smooth_dr=1e-5)
+    training = "training:Tumor3DTraining"  # loss, metrics, datasets: training.py, for the harness only
 
     @property
     def io_spec(self) -> IOSpec:
@@ -98,7 +90,7 @@ class Tumor3DPipeline(Pipeline):
             "roi": list(self.data_cfg.roi),
         }
 
-    # -- model and training -------------------------------------------------------------
+    # -- model -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
         return build_composed(self.model_cfg, len(MODALITIES), 3, {"out_channels": len(REGIONS)})
 
@@ -111,11 +103,6 @@ class Tumor3DPipeline(Pipeline):
             block["decoder"] = {"name": "unet", "input_skip_channels": block.pop("input_skip_channels")}
         return block
 
-    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
-        if model.training:
-            return model(batch["image"])
-        return self.sliding_window(model, batch["image"])
-
     def sliding_window(self, model: nn.Module, image: torch.Tensor) -> torch.Tensor:
         """Gaussian-blended sliding-window logits for (B, 4, *S) of any size."""
         data = self.data_cfg
@@ -124,49 +111,26 @@ class Tumor3DPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
-        return self.dice_ce(pred, batch["label"])
-
-    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
-        return soft_region_dice(pred, batch["label"])
-
-    def _cases(self, seeds: tuple[int, int]):
-        """Generated, preprocessed cases; seed i is built on grid ``generator_spacings[i % n]``."""
-        data = self.data_cfg
-        cache = Path(data.cache_dir) if data.cache_dir else None
-        cases = []
-        spacings = data.generator_spacings
-        for index, spacing in enumerate(spacings):
-            chosen = [s for s in range(*seeds) if s % len(spacings) == index]
-            cases += cached_cases(chosen, GeneratorRanges(working_spacing=spacing), data.spacing, cache, data.workers)
-        return cases
-
-    def train_dataset(self, seed: int):
-        data = self.data_cfg
-        cases = self._cases(data.train_seeds)
-        return CropDataset(cases, data.roi, data.samples_per_case, seed, data.solid_core_weight)
-
-    def val_dataset(self, seed: int):
-        return WholeCaseDataset(self._cases(self.data_cfg.val_seeds))
-
     # -- files -------------------------------------------------------------------------
-    def discover_units(self, input_path: Path) -> list[Unit]:
-        """BraTS-named NIfTI cases, and DICOM studies (``dicom_input.py``), under ``input_path``."""
+    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
+        """BraTS-named NIfTI cases, and DICOM studies (``dicom_input.py``, its series mapped with
+        ``--series-map``), under ``input_path``."""
+        series_map = (options or self.default_options()).series_map
         nifti = input_path.is_dir() or strip_nifti(input_path.name) is not None
         units = discover_cases(input_path) if nifti else []
         if input_path.is_dir() or not nifti:
-            units += discover_studies(input_path, self.series_map)
+            units += discover_studies(input_path, load_series_map(series_map) if series_map else {})
         return units
 
-    def output_format(self, unit: Unit) -> str:
-        chosen = self.options.output_format
+    def output_format(self, unit: Unit, options: Any) -> str:
+        chosen = options.output_format
         return ("both" if "dicom" in unit.extra else "nifti") if chosen == "auto" else chosen
 
-    def output_names(self, unit: Unit) -> list[str]:
-        kind = self.output_format(unit)
+    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
+        options = options or self.default_options()
+        kind = self.output_format(unit, options)
         names = [f"{unit.name}_seg.nii.gz"] if kind in ("nifti", "both") else []
         names += [f"{unit.name}_seg.dcm"] if kind in ("dicom-seg", "both") else []
-        options = self.options
         if options.probabilities or options.tta:
             names.append(f"{unit.name}_prob.nii.gz")
         if options.tta:
@@ -180,11 +144,8 @@ class Tumor3DPipeline(Pipeline):
             raise ValueError(f"--output-format must be {', '.join(OUTPUT_FORMATS)}, got {options.output_format!r}")
         if not 1 <= options.tta_flips <= 8:
             raise ValueError(f"--tta-flips must be 1 to 8, got {options.tta_flips}")
-
-    def configure_prediction(self, **options: Any) -> None:
-        super().configure_prediction(**options)
-        series_map = self.options.series_map  # discovery's: which DICOM series is which modality
-        self.series_map = load_series_map(series_map) if series_map else {}
+        if options.series_map:
+            load_series_map(options.series_map)  # an unreadable map fails before any study is read
 
     def read(self, unit: Unit) -> Sample:
         case = read_dicom_case(unit) if "dicom" in unit.extra else read_case(unit)
@@ -192,7 +153,6 @@ class Tumor3DPipeline(Pipeline):
             "name": unit.name,
             "affine": case["affine"],
             "header": case["header"],
-            "format": self.output_format(unit),
         }
         return Sample(case["image"], meta | {"source": case.get("source")})
 
@@ -242,7 +202,8 @@ class Tumor3DPipeline(Pipeline):
         label, probabilities, options = sample.pred, sample.meta["probabilities"], self.options_of(sample)
         seg_name, nifti_name = f"{name}_seg.dcm", f"{name}_seg.nii.gz"
         if seg_name in paths and not sample.meta["source"]:
-            raise InputError(f"case {name}: --output-format {sample.meta['format']} needs a DICOM study as input")
+            kind = self.output_format(Unit(name, ()), options)
+            raise InputError(f"case {name}: --output-format {kind} needs a DICOM study as input")
         if nifti_name in paths:
             write_label(paths[nifti_name], label, affine, header)
         if f"{name}_prob.nii.gz" in paths:

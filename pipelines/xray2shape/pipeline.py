@@ -6,7 +6,7 @@ arXiv:2501.05961, 2025. Input: a pair ``<case>_ap.*`` and ``<case>_lat.*`` (PNG,
 volume on the model's fixed grid (``model.grid`` voxels of ``model.spacing_mm``, RAS, centred at the
 world origin, the isocentre of the views), and ``<case>.glb``, one mesh node per label in millimetres
 of the same world frame (``common.mesh``). Labels: femur 1 femur, 2 pelvis; spine 1-5 = L1-L5.
-Training pairs are DRRs of generated phantoms (``data``).
+Training pairs are DRRs of generated phantoms (``training.py``, ``training_data.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 import torch
-from monai.losses import DiceCELoss
 from torch import nn
 
-from ..base import Batch, InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
 from ..common.discovery import Roles, discover_cases
@@ -32,7 +31,6 @@ from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .io import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
 from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
 from .options import SPEC
-from .training_data import FixedPairDataset, PhantomPairDataset
 
 VIEW_PATTERN = re.compile(r"^(?P<case>.+)_(?P<view>ap|lat|lateral)$", re.IGNORECASE)
 VIEWS = ("ap", "lateral")
@@ -143,11 +141,7 @@ class X2SPipeline(Pipeline):
     spec = SPEC
     model_config = X2SModelConfig
     data_config = X2SDataConfig
-    monitor = ("val/dice", "max")
-
-    def __init__(self, model: Any, data: Any):
-        super().__init__(model, data)
-        self.dice_ce = DiceCELoss(to_onehot_y=True, softmax=True, smooth_nr=1e-5, smooth_dr=1e-5)
+    training = "training:X2STraining"  # loss, metrics, datasets: training.py, for the harness only
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -183,7 +177,7 @@ class X2SPipeline(Pipeline):
             "output_frame": "RAS, grid centred at the world origin (the views' isocentre)",
         }
 
-    # -- model and training -------------------------------------------------------------
+    # -- model -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
         model = self.model_cfg
         backbone = build_backbone_of(model, in_channels=1, spatial_dims=2)
@@ -203,34 +197,11 @@ class X2SPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
-        return self.dice_ce(pred, batch["label"])
-
-    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
-        """Hard Dice per label (argmax), and their mean as ``dice``."""
-        hard = pred.argmax(1)
-        label = batch["label"][:, 0]
-        scores = {}
-        for value, name in self.model_cfg.label_names.items():
-            p, t = hard == value, label == value
-            total = float(p.sum() + t.sum())
-            scores[f"dice_{name}"] = 1.0 if total == 0 else float(2 * (p & t).sum()) / total
-        scores["dice"] = float(np.mean(list(scores.values())))
-        return scores
-
-    def train_dataset(self, seed: int):
-        model = self.model_cfg
-        return PhantomPairDataset(model.anatomy, model.grid, model.spacing_mm, self.data_cfg, seed)
-
-    def val_dataset(self, seed: int):
-        model = self.model_cfg
-        return FixedPairDataset(model.anatomy, model.grid, model.spacing_mm, range(*self.data_cfg.val_seeds))
-
     # -- files -------------------------------------------------------------------------
-    def discover_units(self, input_path: Path) -> list[Unit]:
+    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
         return discover_pairs(Path(input_path))
 
-    def output_names(self, unit: Unit) -> list[str]:
+    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
         return [f"{unit.name}_seg.nii.gz", f"{unit.name}.glb"]
 
     @classmethod

@@ -94,11 +94,11 @@ def test_tumor3d_sample_case_end_to_end(tumor3d_sample_result):
 def test_tumor3d_status_warns_when_the_upload_is_a_head_not_a_stripped_brain(tmp_path, monkeypatch):
     """A study with scalp and skull (pydeface's mean head) is segmented, and the status says to strip
     the skull first; a tiny untrained model stands in for the shipped one (seconds, not minutes)."""
+    from hybridvision.bench.tumor3d.skull_bench import head_variant, pydeface_head
     from hybridvision.pipelines.common.checkpoint import save_checkpoint
     from hybridvision.pipelines.common.config import load_config
     from hybridvision.pipelines.common.volumes import save_nifti
     from hybridvision.pipelines.tumor3d import Tumor3DPipeline
-    from hybridvision.pipelines.tumor3d.skull_bench import head_variant, pydeface_head
 
     config = load_config(Path(__file__).resolve().parents[2] / "configs" / "tumor3d" / "tiny.yaml")
     pipeline = Tumor3DPipeline(config.model, config.data)

@@ -14,7 +14,7 @@ import numpy as np
 
 def write_photos(folder: Path, count: int, side: int = 96) -> Path:
     """``photo000.png`` ...: crops of a real photograph (the bench's units)."""
-    from hybridvision.pipelines.superres.batch_bench import write_units
+    from hybridvision.bench.superres.batch_bench import write_units
 
     return write_units(folder, count, side, prefix="photo")
 

@@ -146,7 +146,7 @@ def test_a_unit_that_discovery_marked_is_reported_without_being_read(toy, inputs
 
     pipeline, model = toy
     marked = Unit("broken", (inputs / "a.npy",), error="case broken: missing the lateral view (broken_lat.*)")
-    monkeypatch.setattr(type(pipeline), "discover_units", lambda self, path: [marked])
+    monkeypatch.setattr(type(pipeline), "discover_units", lambda self, path, options=None: [marked])
     monkeypatch.setattr(type(pipeline), "read", lambda self, unit: pytest.fail("a marked unit must not be read"))
     report = run_batch(pipeline, model, inputs, tmp_path / "out")
     assert [(u.name, u.error) for u in report.failed] == [("broken", marked.error)]

@@ -9,16 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from hybridvision.bench.cards import lookup, measure_evaluation, readme_with_tables
 from hybridvision.pipelines.base import InputError
-from hybridvision.pipelines.common.cards import (
-    card_path,
-    figure_text,
-    lookup,
-    measure_evaluation,
-    read_card,
-    readme_with_tables,
-    shipped_cards,
-)
+from hybridvision.pipelines.common.cards import card_path, figure_text, read_card, shipped_cards
 from hybridvision.pipelines.common.checkpoint import shipped_checkpoints, shipped_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +34,7 @@ def test_the_readme_tables_are_rendered_from_the_cards():
     for task in ("tumor3d", "superres", "spectral", "xray2shape"):
         assert f"<!-- cards:{task} -->" in text
     assert readme_with_tables(text, shipped_cards()) == text, (
-        "README tables differ from the cards: python -m hybridvision.pipelines.common.cards --readme README.md"
+        "README tables differ from the cards: python -m hybridvision.bench.cards --readme README.md"
     )
 
 

@@ -29,7 +29,6 @@ from .batch_inputs import temporaries, wait_for, write_photos
 def superres():
     path = resolve_checkpoint("superres/x2")
     pipeline, model, _ = load_checkpoint(path, "cpu")
-    pipeline.configure_prediction()
     return path, pipeline, model
 
 
@@ -65,7 +64,7 @@ def test_dask_outputs_equal_the_serial_runs_and_a_killed_worker_is_retried(super
 
     killer = threading.Thread(target=kill_a_worker_mid_unit, daemon=True)
     killer.start()
-    engine = DaskEngine(path, pipeline.prediction_options, workers=2)
+    engine = DaskEngine(path, {}, workers=2)
     report = run_batch(pipeline, None, photos, tmp_path / "dask", engine=engine)
     killer.join(timeout=60)
     assert killed, "no worker was killed"

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from hybridvision.pipelines.common.isolated import isolated
+from hybridvision.bench.isolated import isolated
 
 
 def child_result(value, queue):
@@ -30,7 +30,7 @@ def test_results_errors_and_crashes_of_a_child_process():
 def child_peak(queue):
     import numpy as np
 
-    from hybridvision.pipelines.common.isolated import peak_rss_mb
+    from hybridvision.bench.isolated import peak_rss_mb
 
     block = np.ones(200 * 2**20 // 8)  # 200 MB of its own
     queue.put({"peak": peak_rss_mb(), "size": block.nbytes / 2**20})

@@ -111,3 +111,29 @@ def test_lora_targets_that_name_no_layer_are_a_clear_error():
 
     with pytest.raises(ValueError, match="name no Linear or Conv layer"):
         add_lora(torch.nn.Sequential(torch.nn.Linear(2, 2)), targets=("qkv",))
+
+
+@pytest.mark.parametrize("task", ["tumor3d", "xray2shape", "spectral", "superres"])
+def test_the_harness_finds_each_tasks_training_in_its_training_module(task):
+    from hybridvision.pipelines.common.training_task import TrainingTask, training_task
+    from hybridvision.pipelines.registry import PIPELINES
+
+    cls = PIPELINES.entry(task).factory
+    pipeline = cls(cls.model_config(), cls.data_config())
+    training = training_task(pipeline)
+    assert isinstance(training, TrainingTask) and training.pipeline is pipeline
+    assert type(training).__module__ == f"hybridvision.pipelines.{task}.training"
+    assert training.monitor[0].startswith("val/") and training.monitor[1] in ("max", "min")
+
+
+def test_a_pipeline_that_names_no_training_says_so():
+    from hybridvision.pipelines.common.training_task import training_task
+    from tests.toy_pipeline import ToyPipeline, ToyTraining
+
+    class Untrained(ToyPipeline):
+        training = None
+
+    config = parse_run_config(CONFIG, "test")
+    assert type(training_task(ToyPipeline(config.model, config.data))) is ToyTraining
+    with pytest.raises(NotImplementedError, match="pipeline toy cannot be trained"):
+        training_task(Untrained(config.model, config.data))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hybridvision.pipelines.spectral import benchmark
+from hybridvision.bench.spectral import benchmark
 from hybridvision.pipelines.spectral.data import LabelledScene, stratified_split
 from hybridvision.pipelines.spectral.training_data import generated_scene
 

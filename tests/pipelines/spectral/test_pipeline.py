@@ -16,8 +16,8 @@ from hybridvision.pipelines.common.config import load_config, parse_run_config
 from hybridvision.pipelines.common.inference import strips
 from hybridvision.pipelines.common.training import train
 from hybridvision.pipelines.spectral import SpectralPipeline
-from hybridvision.pipelines.spectral.data import patches_at
 from hybridvision.pipelines.spectral.io import read_cube
+from hybridvision.pipelines.spectral.patches import patches_at
 from hybridvision.pipelines.spectral.samples import write_samples
 from hybridvision.pipelines.spectral.scene import classify_strip, in_memory, read_strip, scene_statistics
 
@@ -102,8 +102,7 @@ def test_missing_bands_matched_by_wavelength(tiny_checkpoint):
     wavelengths = pipeline.wavelengths
     mapping = pipeline.channels_for(64, tuple(wavelengths[::2]), "half.tif")
     assert mapping.tolist() == list(range(0, 128, 2))
-    pipeline.configure_prediction(bands="first-half")
-    assert (pipeline.channels_for(128, None, "x.tif") >= 0).sum() == 64
+    assert (pipeline.channels_for(128, None, "x.tif", "first-half") >= 0).sum() == 64
     with pytest.raises(ValueError, match="no wavelengths"):
         pipeline.channels_for(50, None, "x.tif")
 
@@ -191,8 +190,8 @@ def test_bands_option_equals_a_file_holding_only_those_bands(tiny_checkpoint, sc
     write_cube(cube.data[:64], tmp_path / "half" / "scene_900.tif", cube.wavelengths[:64], cube.georef, cube.nodata)
     pipeline, model, _ = load_checkpoint(tiny_checkpoint)
     run_batch(pipeline, model, tmp_path / "half", tmp_path / "out-file")
-    pipeline.configure_prediction(bands="first-half")
-    run_batch(pipeline, model, scene_samples / "inputs" / "scene_900.tif", tmp_path / "out-option")
+    options = pipeline.make_options(bands="first-half")
+    run_batch(pipeline, model, scene_samples / "inputs" / "scene_900.tif", tmp_path / "out-option", options=options)
     with (
         rasterio.open(tmp_path / "out-file" / "scene_900_classes.tif") as a,
         rasterio.open(tmp_path / "out-option" / "scene_900_classes.tif") as b,

@@ -6,9 +6,10 @@ import numpy as np
 import torch
 
 from hybridvision.pipelines.common.config import load_config
+from hybridvision.pipelines.common.training_task import training_task
 from hybridvision.pipelines.registry import PIPELINES
-from hybridvision.pipelines.spectral.data import LabelledScene, stratified_split
-from hybridvision.pipelines.spectral.windows import IGNORE, SparseWindows, TiledWindows, classify_dense
+from hybridvision.pipelines.spectral.data import LabelledScene, SparseWindows, TiledWindows, stratified_split
+from hybridvision.pipelines.spectral.windows import IGNORE, classify_dense
 
 
 def scene(size=40, bands=5, classes=4, per_class=5, seed=0):
@@ -73,16 +74,16 @@ def test_a_strips_class_map_lines_up_with_its_pixels():
 
 def test_the_loss_and_accuracy_read_labelled_pixels_only():
     config = load_config("configs/spectral/scene_lite0.yaml")
-    pipeline = PIPELINES.entry("spectral").factory(config.model, config.data)
+    task = training_task(PIPELINES.entry("spectral").factory(config.model, config.data))
     label = torch.full((1, 4, 4), IGNORE)
     label[0, 1, 2], label[0, 3, 0] = 2, 5
     pred = torch.zeros(1, 9, 4, 4)
     pred[0, 2, 1, 2] = pred[0, 5, 3, 0] = 10.0  # right where labelled
     pred[0, 0, 0, 0] = 10.0  # an unlabelled pixel: nothing to say about it
     batch = {"label": label}
-    assert pipeline.metrics(pred, batch)["accuracy"] == 1.0
-    right = pipeline.loss(pred, batch)
+    assert task.metrics(pred, batch)["accuracy"] == 1.0
+    right = task.loss(pred, batch)
     pred[0, 7, 0, 1] = 50.0  # a confident guess on an unlabelled pixel changes nothing
-    assert torch.isclose(pipeline.loss(pred, batch), right)
+    assert torch.isclose(task.loss(pred, batch), right)
     pred[0, 7, 1, 2] = 50.0  # one on a labelled pixel does
-    assert pipeline.loss(pred, batch) > right + 1
+    assert task.loss(pred, batch) > right + 1

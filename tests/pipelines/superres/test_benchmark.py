@@ -4,7 +4,7 @@ import numpy as np
 import rasterio
 import torch
 
-from hybridvision.pipelines.superres import benchmark
+from hybridvision.bench.superres import benchmark
 
 
 class ListQueue(list):
@@ -73,7 +73,7 @@ def test_uint16_test_raster_is_written_in_strips(tmp_path):
 
 
 def test_same_budget_models_see_identical_batches_and_learn():
-    from hybridvision.pipelines.superres import same_budget
+    from hybridvision.bench.superres import same_budget
 
     images = [np.random.default_rng(i).random((64, 64, 1)).astype(np.float32) for i in range(3)]
     batches = same_budget.batch_source(images, steps=3, batch=2, patch=8)

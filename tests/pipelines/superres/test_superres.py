@@ -200,9 +200,9 @@ def test_color_auto_picks_luma_for_rgb_photos_only(make_pipeline, tmp_path):
     write_geotiff(tmp_path / "scene.tif", rgb.transpose(2, 0, 1).copy())
     photo, grey, scene = (open_image(tmp_path / n) for n in ("photo.png", "grey.png", "scene.tif"))
     auto, _ = make_pipeline()
-    assert (auto.uses_luma(photo), auto.uses_luma(grey), auto.uses_luma(scene)) == (True, False, False)
-    assert make_pipeline(color="luma")[0].uses_luma(scene) and not make_pipeline(color="bands")[0].uses_luma(photo)
-    assert not make_pipeline(bands=3)[0].uses_luma(photo)  # a 3-band model takes colour itself
+    assert [auto.uses_luma(image, "auto") for image in (photo, grey, scene)] == [True, False, False]
+    assert auto.uses_luma(scene, "luma") and not auto.uses_luma(photo, "bands")
+    assert not make_pipeline(bands=3)[0].uses_luma(photo, "auto")  # a 3-band model takes colour itself
     with pytest.raises(ValueError, match="--color must be one of auto, luma, bands"):
         make_pipeline(color="rgb")
 

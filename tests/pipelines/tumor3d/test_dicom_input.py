@@ -9,7 +9,7 @@ from hybridvision.pipelines.base import InputError
 from hybridvision.pipelines.common.dicom_series import Grid, Series, grid_of, read_volume, scan
 from hybridvision.pipelines.tumor3d.dicom_input import discover_studies, modality_of, read_dicom_case
 from hybridvision.pipelines.tumor3d.dicom_samples import rewrite_tags, write_dicom_study, write_series
-from hybridvision.pipelines.tumor3d.generator import MODALITIES
+from hybridvision.pipelines.tumor3d.modalities import MODALITIES
 
 STUDY = {"StudyInstanceUID": "1.2.3.4", "FrameOfReferenceUID": "1.2.3.5", "PatientID": "X", "StudyID": "1"}
 STUDY |= {"AccessionNumber": ""}

@@ -151,7 +151,6 @@ def test_bad_studies_fail_one_line_each_and_the_batch_goes_on(tiny_pipeline, tum
     )
     (tmp_path / "in" / "notes.txt").write_text("not a study")
 
-    pipeline.configure_prediction()
     report = run_batch(pipeline, model, tmp_path / "in", tmp_path / "out")
     results = {u.name: u for u in report.units}
     assert results["good"].status == "done"
@@ -170,9 +169,9 @@ def test_bad_studies_fail_one_line_each_and_the_batch_goes_on(tiny_pipeline, tum
 
 def test_dicom_seg_of_nifti_input_is_refused_for_that_case(tiny_pipeline, tumour_block, tmp_path):
     pipeline, model = tiny_pipeline
-    pipeline.configure_prediction(output_format="dicom-seg")
+    case = write_nifti_case(tmp_path / "in", *tumour_block[::2], side=32)
     report = run_batch(
-        pipeline, model, write_nifti_case(tmp_path / "in", *tumour_block[::2], side=32), tmp_path / "out"
+        pipeline, model, case, tmp_path / "out", options=pipeline.make_options(output_format="dicom-seg")
     )
     assert report.units[0].error == "case HV: --output-format dicom-seg needs a DICOM study as input"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["report.json"]
@@ -201,8 +200,7 @@ def test_tta_writes_mean_probabilities_and_variance_on_the_input_grid(tiny_pipel
         "one": {"tta": True, "tta_flips": 1},
         "all": {"tta": True},
     }.items():
-        pipeline.configure_prediction(**options)
-        run_batch(pipeline, model, tmp_path / "in", tmp_path / name)
+        run_batch(pipeline, model, tmp_path / "in", tmp_path / name, options=pipeline.make_options(**options))
     plain = nib.load(tmp_path / "plain" / "HV_prob.nii.gz")
     one = nib.load(tmp_path / "one" / "HV_prob.nii.gz")
     assert np.allclose(plain.get_fdata(), one.get_fdata(), atol=1e-6)

@@ -11,7 +11,7 @@ from hybridvision.pipelines.common.batch import run_batch
 from hybridvision.pipelines.tumor3d import dicom_seg
 from hybridvision.pipelines.tumor3d.dicom_samples import write_dicom_study
 from hybridvision.pipelines.tumor3d.dicom_seg import read_dicom_seg, write_dicom_seg
-from hybridvision.pipelines.tumor3d.generator import MODALITIES
+from hybridvision.pipelines.tumor3d.modalities import MODALITIES
 from tests.dicom_checks import STRIPPED_BY_ANONYMISERS, assert_valid_dicom, strip_attributes
 
 
@@ -68,8 +68,8 @@ def test_a_seg_that_cannot_be_made_leaves_the_labels_and_a_partial_unit(tiny_pip
 
     monkeypatch.setattr(dicom_seg, "write_dicom_seg", refuse)
     for output_format, folder in (("both", "out"), ("dicom-seg", "seg_only")):
-        pipeline.configure_prediction(output_format=output_format)
-        report = run_batch(pipeline, model, tmp_path / "in", tmp_path / folder)
+        options = pipeline.make_options(output_format=output_format)
+        report = run_batch(pipeline, model, tmp_path / "in", tmp_path / folder, options=options)
         (unit,) = report.units
         assert unit.status == "partial" and report.incomplete == [unit]
         assert unit.error == (

@@ -50,10 +50,11 @@ def test_brats2023_output_labels(tiny_pipeline, samples_2023, tmp_path):
     from hybridvision.pipelines.common.batch import run_batch
 
     pipeline, model = tiny_pipeline
-    pipeline.configure_prediction(labels="brats2023")
     torch_state = {k: v.clone() for k, v in model.state_dict().items()}
     model.decoder.head.bias.data[:] = 5.0  # every region everywhere: ET must come out as 3
-    run_batch(pipeline, model, samples_2023 / "inputs", tmp_path / "out")
+    run_batch(
+        pipeline, model, samples_2023 / "inputs", tmp_path / "out", options=pipeline.make_options(labels="brats2023")
+    )
     label = np.asarray(nib.load(str(tmp_path / "out" / "HV_01010_seg.nii.gz")).dataobj)
     assert set(np.unique(label)) <= {0, 3} and (label == 3).any()
     model.load_state_dict(torch_state)

@@ -8,11 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
+from hybridvision.bench.tumor3d.skull_bench import FIELDS_OF_VIEW, head_variant, pydeface_head
 from hybridvision.pipelines.common.batch import run_batch
 from hybridvision.pipelines.common.volumes import save_nifti
-from hybridvision.pipelines.tumor3d.generator import MODALITIES
+from hybridvision.pipelines.tumor3d.modalities import MODALITIES
 from hybridvision.pipelines.tumor3d.skull import FALL_ABOVE, head_signs, skull_warning
-from hybridvision.pipelines.tumor3d.skull_bench import FIELDS_OF_VIEW, head_variant, pydeface_head
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,6 @@ def test_too_small_to_tell_is_no_warning():
 
 def test_predict_puts_the_skull_warning_in_report_json(tiny_pipeline, samples_2021, head, tmp_path):
     pipeline, model = tiny_pipeline
-    pipeline.configure_prediction()
     image, affine, _ = head_variant(*head, seed=2, grid_mm=3.0)  # BraTS's field of view
     inputs = tmp_path / "inputs"
     (inputs / "head").mkdir(parents=True)

@@ -85,9 +85,10 @@ def test_sample_views_read_back_as_the_training_views(samples):
     """A written sample, read and prepared as predict does, is the validation render of the same seed."""
     config = load_config(TINY.parent / "femur.yaml")
     pipeline = X2SPipeline(config.model, config.data)
-    pipeline.configure_prediction()
     [unit] = pipeline.discover_units(samples / "inputs")
-    prepared = pipeline.preprocess(pipeline.read(unit)).image
+    sample = pipeline.read(unit)
+    sample.options = pipeline.default_options()
+    prepared = pipeline.preprocess(sample).image
     rendered = FixedPairDataset("femur", config.model.grid, config.model.spacing_mm, range(1000, 1001))[0]["image"]
     assert prepared.shape == rendered.shape == (2, 128, 128)
     assert (prepared - rendered).abs().max() < 1e-3  # 16-bit quantisation only

@@ -1,4 +1,4 @@
-"""xray2shape's arms for ``hybridvision bench adapters --pipeline xray2shape`` (see common/adapter_bench.py).
+"""xray2shape's arms for ``hybridvision bench adapters --pipeline xray2shape`` (see bench/adapter_bench.py).
 
 Few labels: 8 training phantoms (a fixed pool, fresh augmented DRRs at every draw) and the same steps
 for every arm: the shipped view encoder trained from scratch (``hybrid_tiny``, femur.yaml) against the
@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..common.adapter_bench import Arm, adapter_report, run_adapter_bench
-from ..report import Report
+from hybridvision.pipelines.report import Report
+
+from ..adapter_bench import Arm, adapter_report, run_adapter_bench
 
 # LoRA wraps the whole model and freezes all but its updates: the new decoder must train too
 LORA = "model.adapter={name: lora, rank: 4, targets: [conv_pw, conv_pwl], train_also: [decoder]}"

@@ -1,4 +1,4 @@
-"""spectral's arms for ``hybridvision bench adapters --pipeline spectral`` (see common/adapter_bench.py).
+"""spectral's arms for ``hybridvision bench adapters --pipeline spectral`` (see bench/adapter_bench.py).
 
 Two designs with few labels, the same steps for every arm, each against the task's shipped network
 (ChannelViT with channel sampling) trained from scratch on the same labels:
@@ -20,8 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..common.adapter_bench import Arm, adapter_report, run_adapter_bench
-from ..report import Report
+from hybridvision.pipelines.report import Report
+
+from ..adapter_bench import Arm, adapter_report, run_adapter_bench
 
 CHIP_ARMS = (
     Arm("scratch channelvit (chips)", "chips.yaml", ("data.generated=10",)),

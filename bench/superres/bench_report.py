@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..common.atomic import write_json_atomic
-from ..report import Report, Table
+from hybridvision.pipelines.common.atomic import write_json_atomic
+from hybridvision.pipelines.report import Report, Table
 
 
 def run_benchmark(

@@ -1,12 +1,13 @@
 """``hybridvision bench adapters --pipeline TASK``: frozen pretrained backbones with adapters against
 training from scratch, with the same data and steps, each arm in a fresh process.
 
-A task lists its arms (``adapter_bench.py`` in its folder: a name, a config, overrides) and what
-"held-out" and "shifted" mean (its sample generator's seeds and options). Every arm trains through
-the usual harness with each learning rate of one small grid, predicts the held-out and shifted
-samples with the usual batch runner, and is scored with the task's evaluation; the row keeps the
-score, the trainable share, seconds per step and the peak memory of its process. Rows are appended
-to the JSON as they finish and a re-run skips them, so a long bench resumes where it stopped.
+A task lists its arms (its ``adapter_bench`` verb, ``bench/<task>/adapter_bench.py``: a name, a
+config, overrides) and what "held-out" and "shifted" mean (its sample generator's seeds and
+options). Every arm trains through the usual harness with each learning rate of one small grid,
+predicts the held-out and shifted samples with the usual batch runner, and is scored with the
+task's evaluation; the row keeps the score, the trainable share, seconds per step and the peak
+memory of its process. Rows are appended to the JSON as they finish and a re-run skips them, so a
+long bench resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..registry import PIPELINES
-from ..report import Report, Table
-from .atomic import write_json_atomic
+from hybridvision.pipelines.common.atomic import write_json_atomic
+from hybridvision.pipelines.registry import PIPELINES
+from hybridvision.pipelines.report import Report, Table
+
 from .isolated import isolated, peak_rss_mb
 
 
@@ -45,10 +47,15 @@ def run_arm(
 ) -> None:
     """Child process: train (or take the shipped checkpoint), predict each sample set, evaluate; one row
     on the queue. ``score_inputs``: the task's evaluation also reads the inputs (a gain over a baseline)."""
-    from .batch import run_batch
-    from .checkpoint import load_checkpoint, read_metadata, resolve_checkpoint, shipped_root
-    from .config import load_config
-    from .training import train
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import (
+        load_checkpoint,
+        read_metadata,
+        resolve_checkpoint,
+        shipped_root,
+    )
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.common.training import train
 
     if arm.trained:
         config = load_config(shipped_root() / task / arm.config, [*arm.overrides, *overrides])
@@ -66,8 +73,8 @@ def run_arm(
     }
     for label, (folder, predict_options) in samples.items():
         out = Path(work) / f"pred-{label}"
-        pipeline.configure_prediction(**predict_options)
-        report = run_batch(pipeline, model, Path(folder) / "inputs", out)
+        options = pipeline.make_options(**predict_options)
+        report = run_batch(pipeline, model, Path(folder) / "inputs", out, options=options)
         if report.failed:  # a score over the units that worked would flatter the arm
             first = report.failed[0]
             count = len(report.failed)

@@ -87,8 +87,8 @@ def build_ours(name: str):
     if name in (OURS_X4, OURS_X4_BANDS):
         pipeline, model, _ = load_checkpoint(shipped(SCALE))
         return pipeline, model
-    from ..common.config import Component
-    from .pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
+    from hybridvision.pipelines.common.config import Component
+    from hybridvision.pipelines.superres.pipeline import SuperresDataConfig, SuperresModelConfig, SuperresPipeline
 
     if name == OURS_HAT_SMALL:
         config = SuperresModelConfig(

@@ -1,5 +1,5 @@
 """superres's work for ``bench batch``: the shipped ``superres/x2`` on crops of a real photograph
-(scikit-image's astronaut), one unit each (``common/batch_bench.py`` times the engines)."""
+(scikit-image's astronaut), one unit each (``bench/batch_bench.py`` times the engines)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from ..common.batch_bench import compare_engines
+from ..batch_bench import compare_engines
 
 
 def write_units(folder: Path, count: int, side: int, prefix: str = "unit") -> Path:

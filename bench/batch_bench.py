@@ -1,11 +1,11 @@
 """``hybridvision bench batch``: units per minute with the serial runner and with 1 and 2 Dask
 workers on this machine, in the same run, and the peak memory of each worker process.
 
-A task's ``batch_bench.py`` gives the work (a checkpoint and a folder of units); every engine runs
-the same units at one torch thread per process, from a fresh output folder. ``units_per_minute``
-counts what a user waits for, a Dask cluster's start and model loads included;
-``steady_units_per_minute`` counts only the time the busiest process spent inside units (the rate
-of a long batch).
+A task's ``batch_bench`` verb (``bench/<task>/batch_bench.py``) gives the work (a checkpoint and
+a folder of units); every engine runs the same units at one torch thread per process, from a fresh
+output folder. ``units_per_minute`` counts what a user waits for, a Dask cluster's start and model
+loads included; ``steady_units_per_minute`` counts only the time the busiest process spent inside
+units (the rate of a long batch).
 """
 
 from __future__ import annotations
@@ -25,20 +25,19 @@ def compare_engines(checkpoint_name: str, inputs: Path, log: Callable[[str], Non
     """Run every unit under ``inputs`` with each engine of ``ENGINES``; their rates and memory."""
     from rich.console import Console
 
-    from .batch import run_batch
-    from .checkpoint import load_checkpoint, resolve_checkpoint
-    from .dask_engine import DaskEngine
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint, resolve_checkpoint
+    from hybridvision.pipelines.common.dask_engine import DaskEngine
 
     checkpoint = resolve_checkpoint(checkpoint_name)
     pipeline, model, _ = load_checkpoint(checkpoint, "cpu")
-    pipeline.configure_prediction()
     quiet = Console(stderr=True, quiet=True)
     rows = {}
     units = len(pipeline.discover_units(inputs))
     with tempfile.TemporaryDirectory(prefix="hybridvision-bench-batch-") as scratch:
         for name in ENGINES:
             log(f"{name}: {units} units ...")
-            engine = None if name == "serial" else DaskEngine(checkpoint, pipeline.prediction_options, int(name[-1]))
+            engine = None if name == "serial" else DaskEngine(checkpoint, {}, int(name[-1]))
             threads = torch.get_num_threads()
             torch.set_num_threads(1)
             start = time.perf_counter()

@@ -31,11 +31,11 @@ import torch
 import torch.nn.functional as F
 
 from hybridvision.backbones import BACKBONES, EncoderDecoder, build_decoder
-
-from ..report import Report, Table
-from .bands import band_subset, dead_bands, hierarchical_channel_sample
-from .data import LabelledScene, PixelPatches, patches_at, robust_scale, stratified_split
-from .training_data import generated_scene
+from hybridvision.pipelines.report import Report, Table
+from hybridvision.pipelines.spectral.bands import band_subset, dead_bands, hierarchical_channel_sample
+from hybridvision.pipelines.spectral.data import LabelledScene, PixelPatches, stratified_split
+from hybridvision.pipelines.spectral.patches import patches_at, robust_scale
+from hybridvision.pipelines.spectral.training_data import generated_scene
 
 SUBSETS = ("all", "every-other", "first-half")
 SCENE = {"size": 145, "bands": 128, "patch": 9}
@@ -149,8 +149,8 @@ def same_scene(steps: int, limit: int, log) -> dict[str, Any]:
 
 
 def other_scenes(seeds: tuple[int, ...], limit: int, log) -> dict[str, Any]:
-    from ..base import InputError
-    from ..common.checkpoint import default_checkpoint, load_checkpoint
+    from hybridvision.pipelines.base import InputError
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint, load_checkpoint
 
     try:
         _, model, metadata = load_checkpoint(default_checkpoint("spectral"))
@@ -190,9 +190,9 @@ def lora_adaptation(steps: int, limit: int, log) -> dict[str, Any]:
 
 def chips_robustness(limit: int, log) -> dict[str, Any]:
     """The shipped chip model against a plain ViT trained with its budget, on unseen chips, by band set."""
-    from ..common.checkpoint import load_checkpoint, read_metadata, shipped_checkpoints
-    from .data import Chips
-    from .training_data import VAL_SEED_OFFSET, generated_chips
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint, read_metadata, shipped_checkpoints
+    from hybridvision.pipelines.spectral.data import Chips
+    from hybridvision.pipelines.spectral.training_data import VAL_SEED_OFFSET, generated_chips
 
     found = [p for p in shipped_checkpoints() if p.parent.name == "spectral" and p.stem == "chips"]
     if not found:
@@ -247,7 +247,7 @@ def bench_spectral(
 
 def run_benchmark(output: Path, log: Callable[[str], None], steps: int, test_pixels: int, threads: int) -> Report:
     """``bench spectral``: runs ``bench_spectral``, saving its JSON as it goes, and gives its tables."""
-    from ..common.atomic import write_json_atomic
+    from hybridvision.pipelines.common.atomic import write_json_atomic
 
     if steps < 1 or test_pixels < 1 or threads < 1:
         raise ValueError("--steps, --test-pixels and --threads must be at least 1")

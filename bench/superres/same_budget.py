@@ -22,9 +22,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .degrade import bicubic_downsample, bicubic_upsample, crop_to_multiple
-from .metrics import psnr
-from .training_data import HOLDOUT, PatchDataset, load_unit_image, skimage_images, training_images
+from hybridvision.pipelines.superres.degrade import bicubic_downsample, bicubic_upsample, crop_to_multiple
+from hybridvision.pipelines.superres.metrics import psnr
+from hybridvision.pipelines.superres.training_data import (
+    HOLDOUT,
+    PatchDataset,
+    load_unit_image,
+    skimage_images,
+    training_images,
+)
 
 SCALE = 4
 OURS = "ours (hat_light, x4)"
@@ -38,8 +44,8 @@ def build_ours(backbone: str = "") -> tuple[Any, nn.Module]:
     import dataclasses
     from importlib import resources
 
-    from ..common.config import Component, load_config
-    from .pipeline import SuperresPipeline
+    from hybridvision.pipelines.common.config import Component, load_config
+    from hybridvision.pipelines.superres.pipeline import SuperresPipeline
 
     config = load_config(Path(str(resources.files("hybridvision.configs"))) / "superres" / "x4.yaml")
     model = dataclasses.replace(config.model, backbone=Component(backbone, {})) if backbone else config.model

@@ -1,4 +1,4 @@
-"""tumor3d's arms for ``hybridvision bench adapters --pipeline tumor3d`` (see common/adapter_bench.py).
+"""tumor3d's arms for ``hybridvision bench adapters --pipeline tumor3d`` (see bench/adapter_bench.py).
 
 With 8 generated training cases and the same steps: the shipped size trained from scratch
 (``hybrid_small`` + the U-decoder), the frozen CT encoder per modality with ``per_channel``, the CT
@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..common.adapter_bench import Arm, adapter_report, run_adapter_bench
-from ..report import Report
+from hybridvision.pipelines.report import Report
+
+from ..adapter_bench import Arm, adapter_report, run_adapter_bench
 
 ARMS = (
     Arm("scratch hybrid_small", "demo.yaml"),

@@ -11,7 +11,8 @@ from __future__ import annotations
 import statistics
 import time
 
-from ..report import Report, Table
+from hybridvision.pipelines.report import Report, Table
+
 from .isolated import current_rss_mb, isolated, peak_rss_mb
 
 REFERENCE = "monai:SwinUNETR-encoder-48"

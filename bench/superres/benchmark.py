@@ -59,7 +59,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
+from hybridvision.pipelines.superres.pipeline import GDAL_CACHE_BYTES
+
+from ..isolated import current_rss_mb, isolated, peak_rss_mb
 from .bench_models import (  # noqa: F401  (the models' names, as the tests and the report read them)
     HAT_REFERENCE,
     OURS_DLGSA,
@@ -74,7 +76,6 @@ from .bench_models import (  # noqa: F401  (the models' names, as the tests and 
     shipped,
     upscaler,
 )
-from .pipeline import GDAL_CACHE_BYTES
 
 SCALE = 4  # throughput part
 RASTER_SCALE = 2  # raster parts: the shipped x2 checkpoint
@@ -158,10 +159,11 @@ def predict_raster(source: str, output: str, identity: bool, threads: int, tile:
     scale = pipeline.model_cfg.scale
     if identity:
         model = Interpolate(scale)
-    pipeline.configure_prediction(tile=tile, overlap=overlap)
+    options = pipeline.make_options(tile=tile, overlap=overlap)
     baseline = current_rss_mb()
     start, start_cpu = time.perf_counter(), time.process_time()
-    report = run_batch(pipeline, model, Path(source), Path(output), console=Console(file=io.StringIO()))
+    quiet = Console(file=io.StringIO())
+    report = run_batch(pipeline, model, Path(source), Path(output), console=quiet, options=options)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
     peak = peak_rss_mb()
     if report.failed:

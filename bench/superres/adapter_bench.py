@@ -1,4 +1,4 @@
-"""superres's arms for ``hybridvision bench adapters --pipeline superres`` (see common/adapter_bench.py).
+"""superres's arms for ``hybridvision bench adapters --pipeline superres`` (see bench/adapter_bench.py).
 
 Adaptation to a domain the shipped x2 never saw (clinical radiology from pydicom-data: CT, CR,
 ultrasound, NM, MR; dicom_domain.py): five images to train on, five others to score. Arms: the shipped
@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..common.adapter_bench import Arm, adapter_report, run_adapter_bench
-from ..report import Report
-from .dicom_domain import write_training_images
+from hybridvision.pipelines.report import Report
+from hybridvision.pipelines.superres.dicom_domain import write_training_images
+
+from ..adapter_bench import Arm, adapter_report, run_adapter_bench
 
 ARMS = (
     Arm("shipped x2, unadapted", "superres/x2", trained=False),

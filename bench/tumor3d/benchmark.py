@@ -16,8 +16,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..common.isolated import current_rss_mb, isolated, peak_rss_mb
-from ..report import Report, Table
+from hybridvision.pipelines.report import Report, Table
+
+from ..isolated import current_rss_mb, isolated, peak_rss_mb
 
 BRATS_SHAPE = (240, 240, 155)
 REFERENCE = "monai:SwinUNETR(feature_size=12)"
@@ -50,7 +51,7 @@ def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> Non
     """Child process: one BraTS-sized volume through sliding-window inference."""
     import torch
 
-    from ..common.inference import sliding_window
+    from hybridvision.pipelines.common.inference import sliding_window
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -77,10 +78,10 @@ def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, 
     import torch
     from monai.losses import DiceCELoss
 
-    from ..common.inference import sliding_window
-    from .generator import GeneratorRanges
-    from .metrics import soft_region_dice
-    from .training_data import CropDataset, cached_cases
+    from hybridvision.pipelines.common.inference import sliding_window
+    from hybridvision.pipelines.tumor3d.generator import GeneratorRanges
+    from hybridvision.pipelines.tumor3d.metrics import soft_region_dice
+    from hybridvision.pipelines.tumor3d.training_data import CropDataset, cached_cases
 
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
@@ -108,7 +109,7 @@ def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, 
     with torch.inference_mode():
         for case in test_cases:
             logits = sliding_window(model, case["image"][None], (roi,) * 3, 2, 0.5)
-            from .transforms import label_to_regions
+            from hybridvision.pipelines.tumor3d.transforms import label_to_regions
 
             scores.append(soft_region_dice(logits, label_to_regions(case["label"].float())[None])["dice"])
     queue.put({"model": name, "seed": seed, "dice": float(np.mean(scores)), "train_seconds": round(train_seconds, 1)})
@@ -170,7 +171,7 @@ def run_benchmark(
     output: Path, log: Callable[[str], None], roi: int, overlap: float, threads: int, seeds: int, train_steps: int
 ) -> Report:
     """``bench tumor3d``: runs ``bench_tumor3d``, saving its JSON as it goes, and gives its table."""
-    from ..common.atomic import write_json_atomic
+    from hybridvision.pipelines.common.atomic import write_json_atomic
 
     def save(partial: dict) -> None:
         write_json_atomic(output, partial)

@@ -1,6 +1,6 @@
 """Measure the skull warning (``skull.py``): false positives on generated cases, true warnings on heads.
 
-``python -m hybridvision.pipelines.tumor3d.skull_bench [--head PATH] [--brain PATH] [--quick]``
+``python -m hybridvision.bench.tumor3d.skull_bench [--head PATH] [--brain PATH] [--quick]``
 prints a Markdown row per group (the README's figures) and the check's time on a BraTS-sized case.
 
 Brains: generated cases (100 on a 2 mm grid, 20 with the shifted ranges, 30 on 1 mm, 25 z-scored,
@@ -31,9 +31,16 @@ from tempfile import TemporaryDirectory
 import numpy as np
 from scipy import ndimage
 
-from ..common.volumes import grid_resample, reorient, resample_to_spacing, smooth_noise
-from .generator import MODALITIES, TISSUE_MEANS, GeneratorRanges, generate_case, random_warp, tumour_masks
-from .skull import HeadSigns, head_signs, voxel_sizes
+from hybridvision.pipelines.common.volumes import grid_resample, reorient, resample_to_spacing, smooth_noise
+from hybridvision.pipelines.tumor3d.generator import (
+    MODALITIES,
+    TISSUE_MEANS,
+    GeneratorRanges,
+    generate_case,
+    random_warp,
+    tumour_masks,
+)
+from hybridvision.pipelines.tumor3d.skull import HeadSigns, head_signs, voxel_sizes
 
 FIELDS_OF_VIEW = {  # name -> mm kept along (x, y, z) from the top of the head; None: all of it
     "as shipped": (None, None, None),
@@ -170,8 +177,8 @@ def generated(seeds: range, spacing: float, shifted: bool = False, zscored: bool
 
 def generated_dicom(seeds: range, spacing: float) -> list[Measured]:
     """Generated cases written as DICOM studies and read back as ``predict`` reads them."""
-    from .pipeline import Tumor3DDataConfig, Tumor3DModelConfig, Tumor3DPipeline
-    from .samples import write_samples
+    from hybridvision.pipelines.tumor3d.pipeline import Tumor3DDataConfig, Tumor3DModelConfig, Tumor3DPipeline
+    from hybridvision.pipelines.tumor3d.samples import write_samples
 
     pipeline = Tumor3DPipeline(Tumor3DModelConfig(), Tumor3DDataConfig())
     rows = []

@@ -1,0 +1,1 @@
+"""spectral's benchmarks: band subsets against full-band training, the adapter arms."""

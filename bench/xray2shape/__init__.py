@@ -1,0 +1,1 @@
+"""xray2shape's benchmarks: the adapter arms."""

@@ -1,0 +1,76 @@
+"""A task's training, kept apart from its prediction (the shape of torchgeo's ``BaseTask`` hooks).
+
+A ``Pipeline`` predicts; its ``TrainingTask`` trains it: the loss, the validation metrics, the
+forward pass of a batch and the datasets. A task's subclass lives in ``<task>/training.py``, which
+only the training harness (``common/training.py``) and tests import, so prediction never loads a
+loss, a data generator or an augmentation library.
+
+How the harness finds it: the pipeline class's ``training`` attribute, either ``"module:Class"``
+in the package of the class that declares it (every task: ``"training:Tumor3DTraining"``) or the
+class itself (tests' pipelines, which hold everything in one file).
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+from torch import nn
+
+from ..units import Batch
+
+if TYPE_CHECKING:
+    from ..base import Pipeline
+
+
+class TrainingTask(abc.ABC):
+    """How a pipeline's model learns. Subclasses fill in ``loss`` and the datasets.
+
+    Class attributes:
+        monitor: the validation metric that picks the best checkpoint, and ``"max"`` or ``"min"``.
+
+    Args:
+        pipeline: the task's pipeline under the run's config (``build_model``, ``model_cfg``, ``data_cfg``).
+    """
+
+    monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.model_cfg: Any = pipeline.model_cfg
+        self.data_cfg: Any = pipeline.data_cfg
+
+    @abc.abstractmethod
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """Training loss of a batch's prediction."""
+
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
+        """Validation metrics of a batch (the harness logs the loss anyway)."""
+        return {}
+
+    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
+        """The training/validation forward pass; override when a model takes more than the image."""
+        return model(batch["image"])
+
+    def train_dataset(self, seed: int) -> torch.utils.data.Dataset:
+        """Training data; a dataset may offer ``run_records() -> {file name: JSON}`` (a data split),
+        which the harness writes into the run folder."""
+        raise NotImplementedError(f"pipeline {self.pipeline.name} has no training data yet")
+
+    def val_dataset(self, seed: int) -> torch.utils.data.Dataset:
+        raise NotImplementedError(f"pipeline {self.pipeline.name} has no validation data yet")
+
+
+def training_task(pipeline: Pipeline) -> TrainingTask:
+    """The ``TrainingTask`` of ``pipeline``, its module imported now (see the module docstring)."""
+    owner = next(c for c in type(pipeline).__mro__ if "training" in c.__dict__)  # Pipeline's: None
+    target = owner.__dict__["training"]
+    if target is None:
+        raise NotImplementedError(f"pipeline {pipeline.name} cannot be trained (its class names no training)")
+    if isinstance(target, str):  # relative to the declaring class's package, so a subclass elsewhere keeps it
+        module, _, name = target.partition(":")
+        package = owner.__module__.rpartition(".")[0]
+        target = getattr(importlib.import_module(f"{package}.{module}"), name)
+    return target(pipeline)

@@ -1,0 +1,65 @@
+"""spectral's training: cross-entropy on a class per patch or chip (or per labelled pixel of a
+dense window), accuracy to pick the best checkpoint, Hierarchical Channel Sampling (Bao et al.,
+ChannelViT, ICLR 2024) so a model still works with bands missing, and the data of each template
+(``data.task``): patches around labelled pixels (scene), windows around them (dense_scene), chips.
+
+Imported only by the training harness (``common/training.py``): prediction never loads the
+generator, the training sets or the augmentation library.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..base import Batch
+from ..common.training_task import TrainingTask
+from . import training_data
+from .bands import hierarchical_channel_sample
+from .data import SparseWindows, TiledWindows
+from .windows import IGNORE
+
+
+class SpectralTraining(TrainingTask):
+    monitor = ("val/accuracy", "max")
+
+    def __init__(self, pipeline):
+        super().__init__(pipeline)
+        self.sampler = torch.Generator().manual_seed(0)  # the band subsets, the same from run to run
+
+    def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
+        """Hierarchical Channel Sampling in training: each batch sees a random band subset."""
+        x = batch["image"]
+        if model.training and self.data_cfg.channel_sampling == "hcs":
+            group_size = model.channel_group_size  # asked of the built backbone
+            channels = hierarchical_channel_sample(x.shape[1], self.sampler, group_size=group_size).to(x.device)
+            return model(x[:, channels], channel_ids=channels)
+        return model(x)
+
+    def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """A class per patch or chip, or (dense_scene) per pixel where labelled (IGNORE elsewhere)."""
+        return F.cross_entropy(pred, batch["label"], label_smoothing=0.05, ignore_index=IGNORE)
+
+    def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
+        labelled = batch["label"] != IGNORE
+        return {"accuracy": float((pred.argmax(1) == batch["label"])[labelled].float().mean())}
+
+    def labelled_scenes(self, seed: int) -> list:
+        return list(training_data.labelled_scenes(self.data_cfg, self.model_cfg.bands, seed))
+
+    def train_dataset(self, seed: int):
+        task = self.data_cfg.task
+        if task == "chips":
+            return training_data.chips_train_dataset(self.pipeline, seed)
+        if task == "dense_scene":
+            return SparseWindows(self.labelled_scenes(seed), self.model_cfg.patch, self.data_cfg.brightness, seed=seed)
+        return training_data.scene_train_dataset(self.pipeline, seed)
+
+    def val_dataset(self, seed: int):
+        task = self.data_cfg.task
+        if task == "chips":
+            return training_data.chips_val_dataset(self.pipeline, seed)
+        if task == "dense_scene":
+            return TiledWindows(self.labelled_scenes(seed), self.model_cfg.patch, self.data_cfg.val_pixels, seed + 1)
+        return training_data.scene_val_dataset(self.pipeline, seed)
