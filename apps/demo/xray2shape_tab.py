@@ -110,7 +110,7 @@ def case_name(ap: Path) -> str:
     them: the AP file's stem less ``_ap`` or ``-ap`` (any case: ``knee01_AP.png`` -> ``knee01``),
     made safe by ``safe_file_name``; ``case`` when nothing of it survives."""
     from hybridvision.pipelines.common.safe_names import safe_file_name
-    from hybridvision.pipelines.xray2shape.pipeline import strip_extension
+    from hybridvision.pipelines.xray2shape.files import strip_extension
 
     stem = AP_SUFFIX.sub("", strip_extension(ap.name))
     safe = safe_file_name(stem)

@@ -20,20 +20,19 @@ another band count than the model.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..base import InputError, IOSpec, Pipeline, Sample, Streaming, TensorSpec, Unit
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec
 from ..common.composition import build_composed
 from ..common.config import Component
 from ..report import Report, Table
 from .bands import band_subset
+from .files import SpectralFiles
 from .library import SCENE_CLASSES, imaging_spectrometer
 from .model import migrate_state
 from .options import SPEC
@@ -70,7 +69,7 @@ class SpectralDataConfig:
     val_chips_per_class: int = 20
 
 
-class SpectralPipeline(Pipeline):
+class SpectralPipeline(SpectralFiles, Pipeline):
     spec = SPEC
     model_config = SpectralModelConfig
     data_config = SpectralDataConfig
@@ -141,18 +140,7 @@ class SpectralPipeline(Pipeline):
             report.tables.append(Table("per-class accuracy (%), all cases pooled", columns, rows))
         return report
 
-    # -- files: the template the checkpoint's data.task chose (templates.py) ----------------
-    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
-        return self.template.discover_units(input_path)
-
-    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
-        return self.template.output_names(unit)
-
-    def finish_batch(self, output_dir: Path, results: list) -> None:
-        finish = getattr(self.template, "finish_batch", None)
-        if finish is not None:
-            finish(output_dir, results)
-
+    # -- options and the in-memory core, handed to the template (the files: files.py) ----
     def check_options(self, options: Any) -> None:
         band_subset(options.bands, self.model_cfg.bands)  # a bad --bands fails before any file is read
 
@@ -194,17 +182,8 @@ class SpectralPipeline(Pipeline):
 
         return predict
 
-    def read(self, unit: Unit) -> Sample:
-        return self.template.read(unit)
-
     def preprocess(self, sample: Sample) -> Sample:
         return self.template.preprocess(sample)
 
     def infer(self, model: nn.Module, sample: Sample) -> Sample:
         return self.template.infer(model, sample)
-
-    def output_sink(self, sample: Sample, paths: Mapping[str, Path]):
-        return self.template.output_sink(sample, paths) if isinstance(self.template, Streaming) else nullcontext(None)
-
-    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        self.template.write(sample, paths)

@@ -8,26 +8,22 @@ georeference kept with the transform scaled to the new pixel size.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..base import InputError, IOSpec, Pipeline, Sample, Streaming, TensorSpec, Unit
+from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
-from ..common.inference import Window, tiles
-from .io import SUFFIXES, ImageSink, ImageSource, open_image, output_name
+from .files import SuperresFiles
+from .io import ImageSource
 from .model import SuperResolver, migrate_state, upscale_by_luma
 from .options import SPEC
 from .tiling import upscale_window
-
-GDAL_CACHE_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -53,7 +49,7 @@ class SuperresDataConfig:
     val_crop: int = 192  # high-resolution centre crop of each hold-out image used for validation
 
 
-class SuperresPipeline(Streaming, Pipeline):
+class SuperresPipeline(SuperresFiles, Pipeline):
     spec = SPEC
     _window: int | None = None  # the built body's attention window (see ``window``)
     model_config = SuperresModelConfig
@@ -110,14 +106,7 @@ class SuperresPipeline(Streaming, Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    # -- files -------------------------------------------------------------------------
-    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
-        files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
-        return [Unit(p.name, (p,)) for p in files if p.suffix.lower() in SUFFIXES or input_path.is_file()]
-
-    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
-        return [output_name(unit.files[0])]
-
+    # -- options and the in-memory core (the files: files.py) ---------------------------
     @classmethod
     def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
         scale = options.get("scale") or 0
@@ -137,9 +126,6 @@ class SuperresPipeline(Streaming, Pipeline):
         if options.tile < 2 * options.overlap + self.window:
             raise ValueError("--tile must exceed twice --overlap plus one attention window")
 
-    def read(self, unit: Unit) -> Sample:
-        return Sample(open_image(unit.files[0]), {"name": unit.name})
-
     def preprocess(self, sample: Sample) -> Sample:
         """Refuse an image the network cannot take (a file's or the Python API's alike)."""
         source, name = sample.image, sample.name
@@ -149,46 +135,12 @@ class SuperresPipeline(Streaming, Pipeline):
             raise InputError(f"{name}: {source.bands} bands; this checkpoint takes {self.model_cfg.bands}")
         return sample
 
-    # -- the streaming template: tiles on the attention-window grid, into the output image ---------
+    # -- a tile through the network (the plan and the sinks: files.py) ------------------
     def window_predictor(self, model: nn.Module, sample: Sample):
         """A tile's (data, holes) -> its upscaled core."""
         luma = self.uses_luma(sample.image, sample.options.color)
         overlap, scale = sample.options.overlap, self.model_cfg.scale
         return partial(upscale_window, lambda data: self.predict_array(model, data, luma), scale, overlap)
-
-    def plan(self, sample: Sample) -> list[Window]:
-        options, source = sample.options, sample.image
-        return tiles(source.height, source.width, options.tile, options.overlap, self.window)
-
-    def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
-        return sample.image.read(*window.context)
-
-    @contextmanager
-    def file_sink(self, sample: Sample, paths: Mapping[str, Path]):
-        import rasterio
-
-        # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
-        # raster streams in flat memory (the value is in bytes)
-        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            sink = ImageSink(sample.image, paths[output_name(sample.image.path)], self.model_cfg.scale)
-            with self.image_sink(sample, sink) as put:
-                yield put
-
-    @contextmanager
-    def array_sink(self, sample: Sample):
-        """The upscaled image in memory, in the input's data type: ``sample.pred`` (bands, H*s, W*s)."""
-        sink = ImageSink(sample.image, None, self.model_cfg.scale)
-        with self.image_sink(sample, sink) as put:
-            yield put
-        sample.pred = sink.pixels
-
-    @contextmanager
-    def image_sink(self, sample: Sample, sink: ImageSink):
-        scale = self.model_cfg.scale
-        try:
-            yield lambda window, out: sink.write(*out, window.core[0] * scale, window.core[1] * scale)
-        finally:
-            sink.close()
 
     def uses_luma(self, source: ImageSource, color: str) -> bool:
         """Whether ``--color`` sends this image through the network by its luma (one-band models only)."""

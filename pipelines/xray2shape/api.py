@@ -9,8 +9,8 @@ import numpy as np
 
 from ..api import Prediction
 from ..base import InputError, Sample
+from .files import VIEWS
 from .io import Radiograph, checked
-from .pipeline import VIEWS
 
 
 def to_sample(data: np.ndarray, meta: Mapping[str, Any]) -> Sample:

@@ -30,7 +30,7 @@ MODULE = "hybridvision.pipelines.xray2shape.bundle"
 # -- helpers the bundle's inference.json calls ------------------------------------------------
 def datalist(dataset_dir: str) -> list[dict[str, Any]]:
     """Every complete AP + lateral pair under ``dataset_dir`` (incomplete cases are left out)."""
-    from .pipeline import discover_pairs
+    from .files import discover_pairs
 
     pairs = complete_cases(discover_pairs(Path(dataset_dir)), "case (<case>_ap.* + <case>_lat.*)", dataset_dir)
     return [

@@ -11,30 +11,22 @@ Training pairs are DRRs of generated phantoms (``training.py``, ``training_data.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal, Mapping
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec, Unit, is_ground_truth
+from ..base import IOSpec, Pipeline, Sample, TensorSpec
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
-from ..common.discovery import Roles, discover_cases
-from ..common.mesh import write_label_meshes
 from ..common.unfamiliar import bones_warning
-from ..common.volumes import save_nifti
+from .files import VIEWS, X2SFiles
 from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
-from .io import IMAGE_SUFFIXES, image_suffix, prepare_view, read_radiograph
+from .io import prepare_view
 from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
 from .options import SPEC
-
-VIEW_PATTERN = re.compile(r"^(?P<case>.+)_(?P<view>ap|lat|lateral)$", re.IGNORECASE)
-VIEWS = ("ap", "lateral")
-NON_INPUTS = (".json", ".glb", ".txt", ".md", ".csv", ".yaml", ".yml", ".log")
 
 
 @dataclass(frozen=True)
@@ -88,56 +80,7 @@ class X2SDataConfig:
                 raise ValueError(f"data.{name} must be an increasing pair of positive numbers")
 
 
-def strip_extension(name: str) -> str:
-    lowered = name.lower()
-    for suffix in sorted(IMAGE_SUFFIXES, key=len, reverse=True):
-        if lowered.endswith(suffix):
-            return name[: -len(suffix)]
-    return name.rsplit(".", 1)[0] if "." in name else name
-
-
-def parse_view(path: Path) -> tuple[str, str] | None:
-    """``(case, "ap" | "lateral")`` for ``<case>_ap.*`` / ``<case>_lat.*`` (or ``_lateral``), else None."""
-    match = VIEW_PATTERN.match(strip_extension(path.name))
-    if match is None:
-        return None
-    return match["case"], "ap" if match["view"].lower() == "ap" else "lateral"
-
-
-def looks_like_input(path: Path) -> bool:
-    name = path.name.lower()
-    return path.is_file() and not name.startswith(".") and not name.endswith(NON_INPUTS) and not is_ground_truth(path)
-
-
-def missing_view(case: str, missing: list[str], present: list[str]) -> str:
-    expected = f"{case}_ap.*" if missing[0] == "ap" else f"{case}_lat.*"
-    return f"case {case}: missing the {missing[0]} view ({expected})"
-
-
-def unnamed_view(path: Path) -> str | None:
-    """An image that is not a view is said; other files (notes, outputs) are passed over."""
-    if image_suffix(path) not in IMAGE_SUFFIXES:
-        return None
-    return f"{path.name}: not a view name (expected <case>_ap.* or <case>_lat.*)"
-
-
-VIEW_ROLES = Roles(
-    names=VIEWS,
-    noun="view",
-    parse=parse_view,
-    candidate=looks_like_input,
-    unnamed=unnamed_view,
-    missing=missing_view,
-    stem=lambda path: strip_extension(path.name),
-)
-
-
-def discover_pairs(input_path: Path) -> list[Unit]:
-    """Group view files into cases; incomplete or ambiguous cases become units carrying an ``error``."""
-    return discover_cases(input_path, VIEW_ROLES)
-
-
-class X2SPipeline(Pipeline):
+class X2SPipeline(X2SFiles, Pipeline):
     spec = SPEC
     model_config = X2SModelConfig
     data_config = X2SDataConfig
@@ -197,13 +140,7 @@ class X2SPipeline(Pipeline):
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
 
-    # -- files -------------------------------------------------------------------------
-    def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
-        return discover_pairs(Path(input_path))
-
-    def output_names(self, unit: Unit, options: Any = None) -> list[str]:
-        return [f"{unit.name}_seg.nii.gz", f"{unit.name}.glb"]
-
+    # -- options and the in-memory core (the files: files.py) ---------------------------
     @classmethod
     def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
         return options.get("anatomy") or cls.default_checkpoint_stem
@@ -222,15 +159,6 @@ class X2SPipeline(Pipeline):
                 f"--anatomy {anatomy}: this checkpoint reconstructs the {self.model_cfg.anatomy}; "
                 f"leave out --checkpoint to use the shipped {anatomy} model"
             )
-
-    def read(self, unit: Unit) -> Sample:
-        views = {}
-        for view in VIEWS:
-            try:
-                views[view] = read_radiograph(unit.extra["roles"][view])
-            except InputError as error:
-                raise InputError(f"case {unit.name}: {error}") from error
-        return Sample(views, {"name": unit.name})
 
     def preprocess(self, sample: Sample) -> Sample:
         """Both views to the model's detector grid, stacked (2, H, W): AP then lateral."""
@@ -252,9 +180,3 @@ class X2SPipeline(Pipeline):
         """The labels' place: the model's grid, centred on the views' isocentre, in millimetres."""
         sample.meta["affine"] = grid_affine(self.model_cfg.grid, self.model_cfg.spacing_mm)
         return sample
-
-    def write(self, sample: Sample, paths: Mapping[str, Path]) -> None:
-        name, affine = sample.name, sample.meta["affine"]
-        description = f"hybridvision xray2shape {self.model_cfg.anatomy}"
-        save_nifti(paths[f"{name}_seg.nii.gz"], sample.pred.astype(np.uint8), affine, description=description)
-        write_label_meshes(sample.pred, affine, self.model_cfg.label_names, paths[f"{name}.glb"])

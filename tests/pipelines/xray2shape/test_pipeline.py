@@ -20,6 +20,7 @@ from hybridvision.pipelines.common.mesh import read_mesh_bounds
 from hybridvision.pipelines.common.training import train
 from hybridvision.pipelines.xray2shape import X2SPipeline
 from hybridvision.pipelines.xray2shape.evaluate import evaluate_folders
+from hybridvision.pipelines.xray2shape.files import parse_view
 from hybridvision.pipelines.xray2shape.io import Radiograph, prepare_view, read_radiograph
 from hybridvision.pipelines.xray2shape.metrics import (
     femoral_head_diameter_mm,
@@ -28,7 +29,6 @@ from hybridvision.pipelines.xray2shape.metrics import (
     vertebral_body_heights_mm,
 )
 from hybridvision.pipelines.xray2shape.phantoms import SPINE_LABELS, femur_phantom, spine_phantom
-from hybridvision.pipelines.xray2shape.pipeline import parse_view
 from hybridvision.pipelines.xray2shape.samples import write_dicom_view, write_samples
 from hybridvision.pipelines.xray2shape.training_data import FixedPairDataset
 
