@@ -32,6 +32,7 @@ SLOW_FILES = (
     "test_foundation_routes.py",
     "test_benchmark.py",
     "test_cards.py",
+    "test_predict_products.py",
 )
 
 

@@ -108,7 +108,10 @@ def load_pipeline(path: str | Path) -> tuple[Pipeline, dict]:
     path = resolve_checkpoint(path)
     metadata = read_metadata(path)
     config = parse_run_config(metadata["config"], str(path))
-    return PIPELINES.entry(config.pipeline).factory(config.model, config.data), metadata
+    pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
+    identity = checkpoint_identity(path)
+    pipeline.checkpoint = {"name": identity["name"], "sha256": identity["sha256"]}  # outputs' provenance
+    return pipeline, metadata
 
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:

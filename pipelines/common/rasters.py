@@ -24,13 +24,19 @@ from ..errors import InputError
 from .holes import hole_mask
 
 
-def open_raster(path: Path) -> rasterio.io.DatasetReader:
+def gdal_path(path: Path | str) -> str:
+    """What GDAL opens: a file's path, or a ``/vsizip/`` / ``/vsitar/`` path kept as written."""
+    return path if isinstance(path, str) and path.startswith("/vsi") else str(Path(path))
+
+
+def open_raster(path: Path | str) -> rasterio.io.DatasetReader:
     """Open a raster for reading; a file GDAL cannot read is an ``InputError`` naming it."""
+    where = gdal_path(path)
     path = Path(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            return rasterio.open(path)
+            return rasterio.open(where)
     except rasterio.RasterioIOError as error:
         reason = str(error).splitlines()[0].replace(f"'{path}' ", "").replace(str(path), path.name)
         raise InputError(f"{path.name}: unreadable {path.suffix.lstrip('.').upper()} file ({reason})") from error
@@ -51,6 +57,20 @@ def create_raster(path: Path, **profile: Any) -> rasterio.io.DatasetWriter:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         return rasterio.open(Path(path), "w", BIGTIFF="IF_SAFER", **profile)
+
+
+def to_cog(source: Path, target: Path, overviews: str) -> None:
+    """``source`` (any GeoTIFF) copied to ``target`` as a Cloud-Optimised GeoTIFF: 512 x 512 tiles,
+    DEFLATE with a predictor, internal overviews resampled by ``overviews`` ("nearest" for classes,
+    "average" for measurements), nodata, CRS and transform kept."""
+    import rasterio.shutil
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        rasterio.shutil.copy(
+            str(source), str(target), driver="COG", BLOCKSIZE=512, COMPRESS="DEFLATE", PREDICTOR="YES",
+            OVERVIEW_RESAMPLING=overviews.upper(), BIGTIFF="IF_SAFER",
+        )  # fmt: skip
 
 
 def write_window(dataset, data: np.ndarray, top: int, left: int) -> None:
@@ -74,9 +94,9 @@ def georeference(meta: Mapping[str, Any]) -> tuple[Any, Any]:
 class FileRaster:
     """A raster file held open for the whole unit (one open dataset, however many windows are read)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.path = Path(path)
-        self.dataset = open_raster(self.path)
+        self.dataset = open_raster(path)
         self.height, self.width, self.count = self.dataset.height, self.dataset.width, self.dataset.count
         self.dtype = np.dtype(self.dataset.dtypes[0])
         self.nodata, self.crs, self.transform = self.dataset.nodata, self.dataset.crs, self.dataset.transform
@@ -119,10 +139,14 @@ class ArrayRaster:
 
 class RasterSink:
     """Where windows of an output go: a GeoTIFF written window by window (``path``: ``create_raster``'s
-    layout and ``profile``), or, without a path, an array in memory (``pixels``)."""
+    layout and ``profile``), or, without a path, an array in memory (``pixels``). With ``cog`` (the
+    overviews' resampling), the windows go to a scratch GeoTIFF beside ``path`` that ``close``
+    translates into a Cloud-Optimised GeoTIFF at ``path`` (``abort`` drops it)."""
 
-    def __init__(self, path: Path | None, **profile: Any):
-        self.dataset = create_raster(path, **profile) if path is not None else None
+    def __init__(self, path: Path | None, cog: str | None = None, **profile: Any):
+        self.path, self.cog = path, cog
+        self.scratch = Path(path).with_name(Path(path).name + ".stream.tif") if path is not None and cog else None
+        self.dataset = create_raster(self.scratch or path, **profile) if path is not None else None
         shape = (profile["count"], profile["height"], profile["width"])
         self.pixels = np.zeros(shape, np.dtype(profile["dtype"])) if path is None else None
 
@@ -134,5 +158,15 @@ class RasterSink:
             self.pixels[:, top : top + data.shape[1], left : left + data.shape[2]] = data
 
     def close(self) -> None:
-        if self.dataset is not None:
+        if self.dataset is not None and not self.dataset.closed:
             self.dataset.close()
+            if self.scratch is not None:
+                to_cog(self.scratch, self.path, self.cog)
+                self.scratch.unlink()
+
+    def abort(self) -> None:
+        """Close without finishing: nothing is translated, the scratch file goes."""
+        if self.dataset is not None and not self.dataset.closed:
+            self.dataset.close()
+        if self.scratch is not None:
+            self.scratch.unlink(missing_ok=True)

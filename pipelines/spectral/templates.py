@@ -24,6 +24,7 @@ from torch import nn
 from ..base import InputError, Sample, Streaming, Unit, is_ground_truth
 from ..common.holes import fill_holes
 from ..common.inference import Window, strips
+from ..common.products import find_products, open_product
 from ..common.unfamiliar import smoothness_warning
 from .chips import CHIP_SUFFIXES, classify_chips, gather_predictions, write_predictions
 from .io import CUBE_SUFFIXES
@@ -54,6 +55,21 @@ def is_class_map(path: Path) -> bool:
     return stem.endswith("_classes") or is_ground_truth(path)
 
 
+def product_refusal(path: Path) -> str:
+    """Why a satellite product is not classified: no shipped model declares its sensor's bands (a
+    model matched only by nearby wavelengths would classify bands it never saw)."""
+    try:
+        product = open_product(path)
+    except InputError as error:
+        return str(error)
+    sensor = {"sentinel2": "Sentinel-2", "landsat": "Landsat 8/9 OLI"}[product.sensor]
+    bands = ", ".join(band.name for band in product.bands)
+    return (
+        f"{path.name}: a {sensor} product ({bands}); no spectral model reads {sensor} bands yet: the shipped "
+        "ones read 128-band imaging-spectrometer scenes (scene, scene_lite0) and 13-band chips (chips)"
+    )
+
+
 class SceneTemplate(Streaming):
     """A scene per file, classified pixel by pixel into a georeferenced class map."""
 
@@ -61,6 +77,10 @@ class SceneTemplate(Streaming):
         self.pipeline = pipeline
 
     def discover_units(self, input_path: Path) -> list[Unit]:
+        products = find_products(input_path)
+        refused = [Unit(p.name, (p,), error=product_refusal(p)) for p in products]
+        if input_path in products:
+            return refused
         if input_path.is_file():
             return [Unit(input_path.name.split(".")[0], (input_path,))]
         cubes = [
@@ -68,7 +88,7 @@ class SceneTemplate(Streaming):
             for p in sorted(input_path.iterdir())
             if p.is_file() and p.suffix.lower() in CUBE_SUFFIXES and not is_class_map(p)
         ]
-        return [Unit(p.name.split(".")[0], (p,)) for p in cubes]
+        return refused + [Unit(p.name.split(".")[0], (p,)) for p in cubes if p not in products]
 
     def output_names(self, unit: Unit) -> list[str]:
         return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png"]
@@ -125,7 +145,7 @@ class SceneTemplate(Streaming):
     @contextmanager
     def file_sink(self, sample: Sample, paths: Mapping[str, Path]):
         config = self.pipeline.model_cfg
-        writer = SceneWriter(sample.image, paths[f"{sample.name}_classes.tif"], config.classes)
+        writer = SceneWriter(sample.image, paths[f"{sample.name}_classes.tif"], config.classes, config.colours)
         with writer:
             yield lambda strip, classes: writer.write(strip.core[0], strip.core[0] + strip.core[2], classes)
         writer.preview(paths[f"{sample.name}_classes.png"], config.colours)

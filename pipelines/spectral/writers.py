@@ -20,19 +20,21 @@ class SceneWriter:
     Use as a context manager; ``write(row0, row1, classes)`` takes (rows, W) strips in order.
     """
 
-    def __init__(self, source: SceneSource, path: Path | None, class_names: tuple[str, ...]):
+    def __init__(self, source: SceneSource, path: Path | None, class_names: tuple[str, ...], colours: tuple = ()):
         self.source, self.path, self.class_names = source, path, class_names
         self.step = max(1, int(np.ceil(max(source.height, source.width) / PREVIEW_SIDE)))
         self.decimated: list[np.ndarray] = []
         self.counts = np.zeros(len(class_names) + 1, np.int64)
         profile = dict(count=1, height=source.height, width=source.width, dtype="uint8", nodata=0)
         georef = source.georef
-        self.sink = RasterSink(
-            None if path is None else Path(path), crs=georef.crs, transform=georef.transform, **profile
-        )
+        where = None if path is None else Path(path)  # a file: a Cloud-Optimised GeoTIFF, overviews by nearest class
+        self.sink = RasterSink(where, cog="nearest", crs=georef.crs, transform=georef.transform, **profile)
         if self.sink.dataset is not None:
             self.sink.dataset.set_band_description(1, "class (0 = no data)")
             self.sink.dataset.update_tags(classes=",".join(class_names))
+            if colours:  # QGIS shows each class in its colour (the names are in the classes tag)
+                table = {0: (0, 0, 0, 0)} | {i + 1: (*map(int, c), 255) for i, c in enumerate(colours)}
+                self.sink.dataset.write_colormap(1, table)
 
     @property
     def classes(self) -> np.ndarray | None:
@@ -42,8 +44,8 @@ class SceneWriter:
     def __enter__(self) -> "SceneWriter":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.sink.close()
+    def __exit__(self, kind, *exc) -> None:
+        self.sink.close() if kind is None else self.sink.abort()
 
     def write(self, row0: int, row1: int, classes: np.ndarray) -> None:
         self.sink.write(classes[None], row0, 0)

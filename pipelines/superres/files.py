@@ -10,9 +10,30 @@ import numpy as np
 
 from ..base import Sample, Streaming, Unit
 from ..common.inference import Window, tiles
-from .io import SUFFIXES, ImageSink, open_image, output_name
+from ..common.products import find_products, open_product
+from ..common.stac import write_item
+from ..errors import InputError
+from .io import SUFFIXES, ImageSink, open_image, output_name, product_image
 
 GDAL_CACHE_BYTES = 64 * 2**20
+
+
+def product_units(path: Path, options: Any) -> list[Unit]:
+    """A product's units: one per resolution group of the chosen bands (default: Sentinel-2's 10 m
+    bands, Landsat's SR_B2-SR_B7); a product that cannot be read is one failing unit."""
+    try:
+        product = open_product(path)
+        names = [n.strip() for n in options.bands.split(",") if n.strip()] or DEFAULT_BANDS[product.sensor]
+        groups = product.groups(names)
+    except InputError as error:
+        return [Unit(path.name, (path,), error=str(error), extra={"product": True})]
+    return [
+        Unit(f"{product.id}_{resolution:g}m", (path,), extra={"product": True, "bands": [b.name for b in bands]})
+        for resolution, bands in groups.items()
+    ]
+
+
+DEFAULT_BANDS = {"sentinel2": ["B02", "B03", "B04", "B08"], "landsat": [f"SR_B{n}" for n in range(2, 8)]}
 
 
 class SuperresFiles(Streaming):
@@ -20,14 +41,31 @@ class SuperresFiles(Streaming):
     are written as they are predicted); the in-memory core is in ``pipeline.py``."""
 
     def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
+        """Pictures and rasters, and satellite products (``common/products.py``): a product is a unit
+        per resolution group of the bands ``--bands`` asks for (``<product>_10m``)."""
+        products = find_products(input_path)
+        units = [unit for product in products for unit in product_units(product, options or self.default_options())]
+        if products and input_path in products:
+            return units
         files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
-        return [Unit(p.name, (p,)) for p in files if p.suffix.lower() in SUFFIXES or input_path.is_file()]
+        pictures = [p for p in files if p not in products and (p.suffix.lower() in SUFFIXES or input_path.is_file())]
+        return units + [Unit(p.name, (p,)) for p in pictures]
 
     def output_names(self, unit: Unit, options: Any = None) -> list[str]:
+        if "product" in unit.extra:  # a Cloud-Optimised GeoTIFF and its STAC Item
+            stem = f"{unit.name}_x{self.model_cfg.scale}"
+            return [f"{stem}.tif", f"{stem}.json"]
         return [output_name(unit.files[0])]
 
     def read(self, unit: Unit) -> Sample:
-        return Sample(open_image(unit.files[0]), {"name": unit.name})
+        if "product" not in unit.extra:
+            return Sample(open_image(unit.files[0]), {"name": unit.name, "output": output_name(unit.files[0])})
+        product = open_product(unit.files[0])
+        bands = [product.band(name) for name in unit.extra["bands"]]
+        output = f"{unit.name}_x{self.model_cfg.scale}.tif"
+        source = {"id": product.id, "datetime": product.datetime}
+        meta = {"name": unit.name, "output": output, "source": source, "bands": unit.extra["bands"]}
+        return Sample(product_image(product, bands), meta)
 
     def plan(self, sample: Sample) -> list[Window]:
         options, source = sample.options, sample.image
@@ -43,9 +81,14 @@ class SuperresFiles(Streaming):
         # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
         # raster streams in flat memory (the value is in bytes)
         with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            sink = ImageSink(sample.image, paths[output_name(sample.image.path)], self.model_cfg.scale)
+            output = sample.meta["output"]
+            sink = ImageSink(sample.image, paths[output], self.model_cfg.scale)
             with self.image_sink(sample, sink) as put:
                 yield put
+        if "source" in sample.meta:  # a product's output: its STAC Item beside it
+            item = paths[output.removesuffix(".tif") + ".json"]
+            title = f"{sample.name} x{self.model_cfg.scale}: " + ", ".join(sample.meta["bands"])
+            write_item(item, output, sink.grid, sample.meta["source"], self.checkpoint, ("data",), title)
 
     @contextmanager
     def array_sink(self, sample: Sample):
@@ -60,5 +103,7 @@ class SuperresFiles(Streaming):
         scale = self.model_cfg.scale
         try:
             yield lambda window, out: sink.write(*out, window.core[0] * scale, window.core[1] * scale)
-        finally:
-            sink.close()
+        except BaseException:
+            sink.abort()  # nothing half-written is translated or kept
+            raise
+        sink.close()

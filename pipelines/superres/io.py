@@ -180,6 +180,27 @@ def open_geotiff(path: Path) -> ImageSource:
     return ImageSource(path, raster, normaliser)
 
 
+def product_image(product, bands) -> ImageSource:
+    """Bands of one resolution of a satellite product (``common/products.py``), as reflectance."""
+    from ..common.products import ProductRaster
+
+    raster = ProductRaster(product, bands)
+    try:
+        low, high = np.full(raster.count, np.inf), np.full(raster.count, -np.inf)
+        for top in range(0, raster.height, 512):  # the range over valid pixels, a strip at a time
+            data, holes = raster.read(top, 0, min(512, raster.height - top), raster.width)
+            valid = np.where(holes, np.nan, data)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-hole strips
+                low, high = np.fmin(low, np.nanmin(valid, axis=(1, 2))), np.fmax(high, np.nanmax(valid, axis=(1, 2)))
+        if not np.isfinite(low).all():
+            raise InputError(f"{product.path.name}: every pixel of {', '.join(b.name for b in bands)} is no data")
+    except Exception:
+        raster.close()
+        raise
+    return ImageSource(None, raster, Normaliser(low, high, np.dtype(np.float32)))
+
+
 def streamed_range(dataset) -> Normaliser:
     """Per-band min and max over valid pixels, read block by block (bounded memory)."""
     low = np.full(dataset.count, np.inf)
@@ -207,6 +228,8 @@ class ImageSink:
         self.source, self.path = source, path
         shape = dict(count=source.bands, height=source.height * scale, width=source.width * scale)
         raster = source.raster
+        scaled = raster.transform @ rasterio.Affine.scale(1 / scale) if raster.transform is not None else None
+        self.grid = {"crs": raster.crs, "transform": scaled, "width": shape["width"], "height": shape["height"]}
         if path is None or source.mode is not None:
             self.sink = RasterSink(None, dtype=source.dtype, **shape)
         else:
@@ -218,7 +241,7 @@ class ImageSink:
             profile.pop("photometric", None) if source.bands not in (3, 4) else None
             for key in ("driver", "tiled", "blockxsize", "blockysize", "compress"):
                 profile.pop(key, None)  # create_raster decides the layout
-            self.sink = RasterSink(path, **profile)
+            self.sink = RasterSink(path, cog="average", **profile)  # QGIS opens large outputs fast as COGs
 
     @property
     def pixels(self) -> np.ndarray | None:
@@ -237,6 +260,9 @@ class ImageSink:
         self.sink.close()
         if self.path is not None and self.source.mode is not None:
             save_pillow(self.sink.pixels, self.path, self.source.mode)
+
+    def abort(self) -> None:
+        self.sink.abort()
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:

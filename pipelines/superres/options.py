@@ -17,6 +17,13 @@ SPEC = TaskSpec(
             "luma: the network upscales an RGB image's luma, colour is bicubic (3x faster); bands: every "
             "band by the network; auto: luma for RGB PNG/JPEG photos, bands for everything else",
         ),
+        CliOption(
+            "bands",
+            str,
+            "",
+            "satellite products: the product's band names (B02,B8A or SR_B2,SR_B5), each resolution its own "
+            "output; default Sentinel-2's 10 m bands, Landsat's SR_B2-SR_B7",
+        ),
     ),
     samples=(
         CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),
@@ -27,6 +34,7 @@ SPEC = TaskSpec(
             "photos: scikit-image's hold-out photos; radiology: pydicom-data's held-out CT, CR, US and MR "
             "images, a domain the shipped models never trained on",
         ),
+        CliOption("product", str, "", "sentinel2 or landsat: small products in their real layout instead"),
     ),
     evaluate=(CliOption("input", str, "", "folder of the low-resolution inputs (adds bicubic scores)"),),
     bench=(

@@ -19,14 +19,24 @@ from .training_data import HOLDOUT, load_unit_image, skimage_images
 
 
 def write_samples(
-    output: Path, count: int, seed: int, scale: int = 4, domain: str = "photos", progress: Callable[[str], None] = print
+    output: Path,
+    count: int,
+    seed: int,
+    scale: int = 4,
+    domain: str = "photos",
+    product: str = "",
+    progress: Callable[[str], None] = print,
 ) -> dict:
-    """Hold-out images, downsampled, as predict's inputs and evaluate's truth.
+    """Hold-out images, downsampled, as predict's inputs and evaluate's truth; or satellite products.
 
     Args:
         domain: ``photos`` (scikit-image's hold-out photos) or ``radiology`` (pydicom-data's held-out
             clinical images, a domain the shipped models never trained on; see dicom_domain.py).
+        product: ``sentinel2`` or ``landsat``: ``count`` small products in their real layout in
+            ``OUT/inputs`` (``common/product_samples.py``), to upscale as they are; no truth.
     """
+    if product:
+        return write_products(Path(output), count, seed, product, progress)
     if scale not in (2, 4):
         raise ValueError(f"--scale must be 2 or 4, got {scale}")
     if domain == "photos":
@@ -50,6 +60,23 @@ def write_samples(
         "hold_out": [name for name, _ in images],
         "cases": cases,
     }
+    write_json_atomic(output / "manifest.json", manifest)
+    return manifest
+
+
+def write_products(output: Path, count: int, seed: int, product: str, progress: Callable[[str], None]) -> dict:
+    from ..common.product_samples import write_landsat, write_sentinel2
+
+    writers = {"sentinel2": write_sentinel2, "landsat": write_landsat}
+    if product not in writers:
+        raise ValueError(f"--product must be sentinel2 or landsat, got {product!r}")
+    (output / "inputs").mkdir(parents=True, exist_ok=True)
+    written = []
+    for index in range(count):
+        path = writers[product](output / "inputs", seed + index)
+        progress(path.name)
+        written.append(path.name)
+    manifest = {"pipeline": "superres", "product": product, "seed": seed, "products": written}
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
 

@@ -56,8 +56,12 @@ def test_predict_keeps_georeference_and_nodata_and_writes_a_preview(tiny_checkpo
         crs, transform, nodata_mask = source.crs, source.transform, source.read(1) == source.nodata
     with rasterio.open(tmp_path / "scene_900_classes.tif") as out:
         assert out.crs == crs and out.transform == transform and out.nodata == 0
-        classes = out.read(1)
+        classes, colours = out.read(1), out.colormap(1)
     assert (classes[nodata_mask] == 0).all() and (classes[~nodata_mask] > 0).all()
+    from rio_cogeo.cogeo import cog_validate
+
+    assert cog_validate(str(tmp_path / "scene_900_classes.tif")) == (True, [], [])  # QGIS opens it fast
+    assert colours[0][3] == 0 and colours[1] == (*pipeline.model_cfg.colours[0], 255)  # each class its colour
     assert (tmp_path / "scene_900_classes.png").read_bytes()[:4] == b"\x89PNG"
 
 

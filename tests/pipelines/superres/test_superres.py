@@ -91,6 +91,9 @@ def test_geotiff_keeps_crs_scaled_transform_nodata_and_16_bit(make_pipeline, tmp
         assert out.transform == src.transform * rasterio.Affine.scale(0.5)
         assert (out.width, out.height) == (112, 80)
         result = out.read()
+    from rio_cogeo.cogeo import cog_validate
+
+    assert cog_validate(str(tmp_path / "out" / "scene.tif")) == (True, [], [])  # a Cloud-Optimised GeoTIFF
     assert (result[:, :10, :10] == 0).all() and (result[:, 12:, 12:] > 0).all()
     low = result.astype(float)[:, 10:, 10:]
     assert 50 < low.mean() < 4100  # values stay in the band's range, not squeezed into 8 bits
