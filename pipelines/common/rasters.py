@@ -170,3 +170,72 @@ class RasterSink:
             self.dataset.close()
         if self.scratch is not None:
             self.scratch.unlink(missing_ok=True)
+
+
+# -- an area of interest: --bbox (lon/lat) or --window (pixels), on any raster of the stack ---------
+def parse_area(bbox: str, window: str) -> tuple[str, tuple[float, ...]] | None:
+    """``--bbox west,south,east,north`` (degrees, WGS 84) or ``--window col,row,width,height``
+    (pixels); None when neither is given. A malformed one is a ValueError naming the option."""
+    if bbox and window:
+        raise ValueError("--bbox and --window both given; choose one")
+    for name, text, kind in (("--bbox", bbox, "bbox"), ("--window", window, "window")):
+        if not text:
+            continue
+        try:
+            values = tuple(float(v) for v in text.split(","))
+        except ValueError:
+            values = ()
+        if len(values) != 4:
+            raise ValueError(f"{name} takes four comma-separated numbers, got {text!r}")
+        if kind == "bbox" and not (values[0] < values[2] and values[1] < values[3]):
+            raise ValueError(f"{name} must be west,south,east,north with west < east and south < north")
+        if kind == "window" and (min(values[:2]) < 0 or min(values[2:]) <= 0 or any(v != int(v) for v in values)):
+            raise ValueError(f"{name} must be whole pixels: column, row >= 0 and width, height > 0")
+        return kind, values
+    return None
+
+
+def area_window(raster, area: tuple[str, tuple[float, ...]], name: str, pixel: float | None = None):
+    """The pixel window of ``raster`` that ``area`` covers, clipped to it; ``pixel``: the size a
+    ``--window``'s pixels have (a product's finest band chosen), when not the raster's own."""
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window as PixelWindow
+    from rasterio.windows import from_bounds
+
+    kind, values = area
+    transform = raster.transform
+    if kind == "bbox":
+        if raster.crs is None:
+            raise InputError(f"{name}: no CRS, so --bbox (degrees) cannot be placed; use --window")
+        bounds = transform_bounds("EPSG:4326", raster.crs, *values, densify_pts=21)
+    else:
+        step = (pixel or abs(transform.a)) / abs(transform.a)  # raster pixels per --window pixel
+        column, row, width, height = (v * step for v in values)
+        bounds = (*(transform @ (column, row + height)), *(transform @ (column + width, row)))
+    window = from_bounds(*bounds, transform=transform)
+    top, left = max(0, int(np.floor(window.row_off + 1e-6))), max(0, int(np.floor(window.col_off + 1e-6)))
+    bottom = min(raster.height, int(np.ceil(window.row_off + window.height - 1e-6)))
+    right = min(raster.width, int(np.ceil(window.col_off + window.width - 1e-6)))
+    if bottom <= top or right <= left:
+        raise InputError(f"{name}: the {kind} {','.join(f'{v:g}' for v in values)} lies outside the raster")
+    return PixelWindow(left, top, right - left, bottom - top)
+
+
+class AreaRaster:
+    """A window of another raster of the stack, read and georeferenced as a raster of its own."""
+
+    def __init__(self, raster, window):
+        from rasterio.windows import transform as window_transform
+
+        self.inner, self.window = raster, window
+        self.row, self.column = int(window.row_off), int(window.col_off)
+        self.height, self.width, self.count = int(window.height), int(window.width), raster.count
+        self.dtype, self.nodata, self.crs = raster.dtype, raster.nodata, raster.crs
+        self.transform = window_transform(window, raster.transform) if raster.transform is not None else None
+        self.profile = dict(raster.profile, height=self.height, width=self.width, transform=self.transform)
+
+    def read(self, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.inner.read(self.row + top, self.column + left, height, width)
+
+    def close(self) -> None:
+        self.inner.close()

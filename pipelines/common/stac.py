@@ -22,7 +22,7 @@ def footprint(crs, transform, width: int, height: int) -> tuple[dict, list[float
     """The grid's outline as a lon/lat GeoJSON polygon and its bbox."""
     from rasterio.warp import transform_geom
 
-    corners = [transform * xy for xy in ((0, 0), (width, 0), (width, height), (0, height), (0, 0))]
+    corners = [transform @ xy for xy in ((0, 0), (width, 0), (width, height), (0, height), (0, 0))]
     polygon = {"type": "Polygon", "coordinates": [[list(c) for c in corners]]}
     if crs is not None:
         polygon = transform_geom(crs, "EPSG:4326", polygon)

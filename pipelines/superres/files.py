@@ -11,6 +11,7 @@ import numpy as np
 from ..base import Sample, Streaming, Unit
 from ..common.inference import Window, tiles
 from ..common.products import find_products, open_product
+from ..common.rasters import AreaRaster, area_window, parse_area
 from ..common.stac import write_item
 from ..errors import InputError
 from .io import SUFFIXES, ImageSink, open_image, output_name, product_image
@@ -27,10 +28,27 @@ def product_units(path: Path, options: Any) -> list[Unit]:
         groups = product.groups(names)
     except InputError as error:
         return [Unit(path.name, (path,), error=str(error), extra={"product": True})]
+    finest = min(groups)  # --window counts pixels of the finest band chosen
     return [
-        Unit(f"{product.id}_{resolution:g}m", (path,), extra={"product": True, "bands": [b.name for b in bands]})
+        Unit(
+            f"{product.id}_{resolution:g}m",
+            (path,),
+            extra={"product": True, "bands": [b.name for b in bands], "pixel": finest},
+        )
         for resolution, bands in groups.items()
     ]
+
+
+def cropped(source, unit: Unit):
+    """``source`` reduced to the unit's area of interest (``--bbox`` / ``--window``), if it has one."""
+    if "area" in unit.extra:
+        try:
+            window = area_window(source.raster, unit.extra["area"], unit.name, unit.extra.get("pixel"))
+        except Exception:
+            source.close()
+            raise
+        source.raster = AreaRaster(source.raster, window)
+    return source
 
 
 DEFAULT_BANDS = {"sentinel2": ["B02", "B03", "B04", "B08"], "landsat": [f"SR_B{n}" for n in range(2, 8)]}
@@ -43,13 +61,19 @@ class SuperresFiles(Streaming):
     def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
         """Pictures and rasters, and satellite products (``common/products.py``): a product is a unit
         per resolution group of the bands ``--bands`` asks for (``<product>_10m``)."""
+        options = options or self.default_options()
+        area = parse_area(options.bbox, options.window)
         products = find_products(input_path)
-        units = [unit for product in products for unit in product_units(product, options or self.default_options())]
-        if products and input_path in products:
-            return units
-        files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
-        pictures = [p for p in files if p not in products and (p.suffix.lower() in SUFFIXES or input_path.is_file())]
-        return units + [Unit(p.name, (p,)) for p in pictures]
+        units = [unit for product in products for unit in product_units(product, options)]
+        if not (products and input_path in products):
+            files = [input_path] if input_path.is_file() else sorted(p for p in input_path.iterdir() if p.is_file())
+            pictures = [
+                p for p in files if p not in products and (p.suffix.lower() in SUFFIXES or input_path.is_file())
+            ]
+            units += [Unit(p.name, (p,)) for p in pictures]
+        for unit in units if area else ():
+            unit.extra["area"] = area  # read crops to it
+        return units
 
     def output_names(self, unit: Unit, options: Any = None) -> list[str]:
         if "product" in unit.extra:  # a Cloud-Optimised GeoTIFF and its STAC Item
@@ -59,13 +83,14 @@ class SuperresFiles(Streaming):
 
     def read(self, unit: Unit) -> Sample:
         if "product" not in unit.extra:
-            return Sample(open_image(unit.files[0]), {"name": unit.name, "output": output_name(unit.files[0])})
+            meta = {"name": unit.name, "output": output_name(unit.files[0])}
+            return Sample(cropped(open_image(unit.files[0]), unit), meta)
         product = open_product(unit.files[0])
         bands = [product.band(name) for name in unit.extra["bands"]]
         output = f"{unit.name}_x{self.model_cfg.scale}.tif"
         source = {"id": product.id, "datetime": product.datetime}
         meta = {"name": unit.name, "output": output, "source": source, "bands": unit.extra["bands"]}
-        return Sample(product_image(product, bands), meta)
+        return Sample(cropped(product_image(product, bands), unit), meta)
 
     def plan(self, sample: Sample) -> list[Window]:
         options, source = sample.options, sample.image

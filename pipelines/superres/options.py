@@ -24,6 +24,15 @@ SPEC = TaskSpec(
             "satellite products: the product's band names (B02,B8A or SR_B2,SR_B5), each resolution its own "
             "output; default Sentinel-2's 10 m bands, Landsat's SR_B2-SR_B7",
         ),
+        CliOption(
+            "bbox", str, "", "only this area: west,south,east,north in degrees (WGS 84), any georeferenced input"
+        ),
+        CliOption(
+            "window",
+            str,
+            "",
+            "only this area: column,row,width,height in input pixels (a product's finest band chosen)",
+        ),
     ),
     samples=(
         CliOption("scale", int, 4, "downsampling factor of the inputs: 2 or 4"),

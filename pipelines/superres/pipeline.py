@@ -19,6 +19,7 @@ from torch import nn
 from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec
 from ..common.composition import build_backbone_of, build_decoder_of
 from ..common.config import Component
+from ..common.rasters import parse_area
 from .files import SuperresFiles
 from .io import ImageSource
 from .model import SuperResolver, migrate_state, upscale_by_luma
@@ -121,6 +122,7 @@ class SuperresPipeline(SuperresFiles, Pipeline):
                 f"--scale {options.scale}: this checkpoint upscales x{self.model_cfg.scale}; "
                 f"use a x{options.scale} one, or leave out --checkpoint"
             )
+        parse_area(options.bbox, options.window)
         if options.color not in self.COLOR_MODES:
             raise ValueError(f"--color must be one of {', '.join(self.COLOR_MODES)}")
         if options.tile < 2 * options.overlap + self.window:
