@@ -151,7 +151,8 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     source = Path(shutil.copy(path, folder / "input" / path.name))
     report(0.15, desc=f"upscaling x{scale} tile by tile")
     start = time.perf_counter()
-    (output,) = predict_folder(checkpoint, source, folder / "output", scale=scale)
+    outputs = predict_folder(checkpoint, source, folder / "output", scale=scale)
+    (output,) = [path for path in outputs if path.suffix != ".json"]  # a GeoTIFF's STAC Item stays beside it
     seconds = time.perf_counter() - start
     (ours, ours_holes), (base, base_holes) = read_unit(output, limit=False), bicubic(unit, holes, scale)
     status = f"{path.name}: {unit.shape[2]}x{unit.shape[1]} -> {ours.shape[2]}x{ours.shape[1]} in {seconds:.1f} s"

@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hybridvision.pipelines.superres.pipeline import GDAL_CACHE_BYTES
+from hybridvision.pipelines.superres.files import GDAL_CACHE_BYTES
 
 from ..isolated import current_rss_mb, isolated, peak_rss_mb
 from .bench_models import (  # noqa: F401  (the models' names, as the tests and the report read them)

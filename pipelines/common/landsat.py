@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .products import Band, Product
+from .product_bands import Band, Product
 
 OLI_CENTRES_NM = {1: 443.0, 2: 482.0, 3: 561.5, 4: 654.5, 5: 865.0, 6: 1608.5, 7: 2200.5}
 MISSIONS = {"LANDSAT_8": "landsat-8", "LANDSAT_9": "landsat-9"}

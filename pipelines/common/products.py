@@ -13,65 +13,16 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
+from . import landsat, sentinel2
+from .product_bands import Band, Product
 
 MAX_ARCHIVE_BYTES = 8 * 2**30  # a real L2A tile unpacks to about 1.2 GB
 MAX_COMPRESSION_RATIO = 200  # JPEG 2000 and deflated COGs barely compress further: more is a zip bomb
-
-
-@dataclass(frozen=True)
-class Band:
-    """One spectral band of a product.
-
-    Attributes:
-        name: the provider's name (``B02``, ``B8A``, ``SR_B4``).
-        path: what GDAL opens (a file, or a ``/vsizip/`` or ``/vsitar/`` path inside an archive).
-        resolution: metres per pixel of the file.
-        wavelength: centre wavelength, nm.
-        scale, offset: reflectance = stored value * scale + offset (from the product's metadata).
-        nodata: the stored value of pixels without data.
-    """
-
-    name: str
-    path: str
-    resolution: float
-    wavelength: float
-    scale: float
-    offset: float
-    nodata: float | None = 0
-
-
-@dataclass
-class Product:
-    """A product's identity, bands and quality layer (see the module docstring)."""
-
-    id: str
-    sensor: str  # "sentinel2" or "landsat"
-    platform: str  # "sentinel-2b", "landsat-9"
-    path: Path
-    datetime: datetime | None
-    bands: list[Band]
-    quality: str | None = None  # Sentinel-2's SCL, Landsat's QA_PIXEL (a GDAL path)
-    notes: dict[str, Any] = field(default_factory=dict)  # processing baseline, collection ...
-
-    def band(self, name: str) -> Band:
-        for band in self.bands:
-            if band.name.lower() == name.lower():
-                return band
-        names = ", ".join(b.name for b in self.bands)
-        raise InputError(f"{self.path.name}: no band {name!r} (it has {names})")
-
-    def groups(self, names: list[str]) -> dict[float, list[Band]]:
-        """The bands ``names`` by native resolution, finest first, in the order given."""
-        chosen = [self.band(name) for name in names]
-        return {r: [b for b in chosen if b.resolution == r] for r in sorted({b.resolution for b in chosen})}
 
 
 def is_product(path: Path) -> bool:
@@ -97,8 +48,6 @@ def find_products(folder: Path) -> list[Path]:
 
 def open_product(path: Path) -> Product:
     """The product at ``path``; a product that cannot be used is an ``InputError`` naming it."""
-    from . import landsat, sentinel2
-
     path = Path(path)
     name = path.name.upper()
     try:

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import InputError
-from .products import Band, Product
+from .product_bands import Band, Product
 
 METADATA = "MTD_MSIL2A.xml"
 FILE_BAND = re.compile(r"_(B\d[\dA])_(\d+)m$")  # ..._B8A_20m

@@ -18,6 +18,18 @@ from typing import Any
 PROJECTION = "https://stac-extensions.github.io/projection/v2.0.0/schema.json"
 
 
+def raster_time(path: Path) -> datetime | None:
+    """A GeoTIFF's TIFFTAG_DATETIME (``YYYY:MM:DD HH:MM:SS``, taken as UTC), or None."""
+    from .rasters import open_raster
+
+    try:
+        with open_raster(path) as dataset:
+            stamp = dataset.tags().get("TIFFTAG_DATETIME")
+        return datetime.strptime(stamp.strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=timezone.utc) if stamp else None
+    except Exception:  # no tag, another format: the Item says the time is unknown
+        return None
+
+
 def footprint(crs, transform, width: int, height: int) -> tuple[dict, list[float]]:
     """The grid's outline as a lon/lat GeoJSON polygon and its bbox."""
     from rasterio.warp import transform_geom
@@ -49,13 +61,13 @@ def write_item(
     import pystac
 
     crs, transform, width, height = grid["crs"], grid["transform"], grid["width"], grid["height"]
-    geometry, bbox = footprint(crs, transform, width, height)
+    geometry, bbox = footprint(crs, transform, width, height) if crs is not None else (None, None)  # no place
     when = source.get("datetime")
     properties: dict[str, Any] = {
         "hybridvision:source": source["id"],
         "proj:shape": [height, width],
-        "proj:transform": list(transform)[:6],
-        "proj:bbox": footprint(None, transform, width, height)[1],
+        "proj:transform": list(transform)[:6] if transform is not None else None,
+        "proj:bbox": footprint(None, transform, width, height)[1] if transform is not None else None,
         "proj:code": f"EPSG:{crs.to_epsg()}" if crs is not None and crs.to_epsg() else None,
     }
     if checkpoint:

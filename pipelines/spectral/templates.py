@@ -25,6 +25,7 @@ from ..base import InputError, Sample, Streaming, Unit, is_ground_truth
 from ..common.holes import fill_holes
 from ..common.inference import Window, strips
 from ..common.products import find_products, open_product
+from ..common.stac import raster_time, write_item
 from ..common.unfamiliar import smoothness_warning
 from .chips import CHIP_SUFFIXES, classify_chips, gather_predictions, write_predictions
 from .io import CUBE_SUFFIXES
@@ -41,6 +42,7 @@ class BandClassifier(Protocol):
 
     model_cfg: Any
     data_cfg: Any
+    checkpoint: dict[str, str] | None  # name and SHA-256 for the outputs' STAC Items
 
     def channels_for(
         self, bands: int, wavelengths: tuple[float, ...] | None, name: str, subset: str = "all"
@@ -91,7 +93,7 @@ class SceneTemplate(Streaming):
         return refused + [Unit(p.name.split(".")[0], (p,)) for p in cubes if p not in products]
 
     def output_names(self, unit: Unit) -> list[str]:
-        return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png"]
+        return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png", f"{unit.name}_classes.json"]
 
     def read(self, unit: Unit) -> Sample:
         return Sample(open_scene(unit.files[0]), {"name": unit.name, "file": unit.files[0].name})
@@ -149,6 +151,24 @@ class SceneTemplate(Streaming):
         with writer:
             yield lambda strip, classes: writer.write(strip.core[0], strip.core[0] + strip.core[2], classes)
         writer.preview(paths[f"{sample.name}_classes.png"], config.colours)
+        source, georef = sample.image, sample.image.georef
+        grid = {"crs": georef.crs, "transform": georef.transform, "width": source.width, "height": source.height}
+        when = (
+            raster_time(source.path)
+            if source.path is not None and source.path.suffix.lower() in (".tif", ".tiff")
+            else None
+        )
+        origin = {"id": sample.meta["file"], "datetime": when, "file": source.path}
+        item, title = paths[f"{sample.name}_classes.json"], f"{sample.name}: classes, " + ", ".join(config.classes)
+        write_item(
+            item,
+            f"{sample.name}_classes.tif",
+            grid,
+            origin,
+            self.pipeline.checkpoint,
+            ("data", "classification"),
+            title,
+        )
 
     @contextmanager
     def array_sink(self, sample: Sample):

@@ -12,9 +12,9 @@ from ..base import Sample, Streaming, Unit
 from ..common.inference import Window, tiles
 from ..common.products import find_products, open_product
 from ..common.rasters import AreaRaster, area_window, parse_area
-from ..common.stac import write_item
+from ..common.stac import raster_time, write_item
 from ..errors import InputError
-from .io import SUFFIXES, ImageSink, open_image, output_name, product_image
+from .io import RASTER_SUFFIXES, SUFFIXES, ImageSink, open_image, output_name, product_image
 
 GDAL_CACHE_BYTES = 64 * 2**20
 
@@ -79,11 +79,16 @@ class SuperresFiles(Streaming):
         if "product" in unit.extra:  # a Cloud-Optimised GeoTIFF and its STAC Item
             stem = f"{unit.name}_x{self.model_cfg.scale}"
             return [f"{stem}.tif", f"{stem}.json"]
+        if unit.files[0].suffix.lower() in RASTER_SUFFIXES:  # a GeoTIFF out: its STAC Item beside it
+            return [output_name(unit.files[0]), f"{unit.files[0].stem}.json"]
         return [output_name(unit.files[0])]
 
     def read(self, unit: Unit) -> Sample:
         if "product" not in unit.extra:
             meta = {"name": unit.name, "output": output_name(unit.files[0])}
+            if unit.files[0].suffix.lower() in RASTER_SUFFIXES:
+                file = unit.files[0]
+                meta |= {"source": {"id": file.name, "datetime": raster_time(file), "file": file}, "bands": ()}
             return Sample(cropped(open_image(unit.files[0]), unit), meta)
         product = open_product(unit.files[0])
         bands = [product.band(name) for name in unit.extra["bands"]]
@@ -110,9 +115,11 @@ class SuperresFiles(Streaming):
             sink = ImageSink(sample.image, paths[output], self.model_cfg.scale)
             with self.image_sink(sample, sink) as put:
                 yield put
-        if "source" in sample.meta:  # a product's output: its STAC Item beside it
-            item = paths[output.removesuffix(".tif") + ".json"]
-            title = f"{sample.name} x{self.model_cfg.scale}: " + ", ".join(sample.meta["bands"])
+        if "source" in sample.meta:  # a GeoTIFF's or a product's output: its STAC Item beside it
+            item = paths[Path(output).stem + ".json"]
+            title = f"{sample.name} x{self.model_cfg.scale}" + (
+                ": " + ", ".join(sample.meta["bands"]) if sample.meta["bands"] else ""
+            )
             write_item(item, output, sink.grid, sample.meta["source"], self.checkpoint, ("data",), title)
 
     @contextmanager

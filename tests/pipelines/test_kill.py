@@ -12,7 +12,7 @@ from PIL import Image
 from .batch_inputs import kill_group, start, temporaries, wait_for, write_photos, write_raster
 
 PHOTOS = [f"photo{i:03d}.png" for i in range(4)]
-OUTPUTS = sorted([*PHOTOS, "zz_scene.tif", "report.json"])
+OUTPUTS = sorted([*PHOTOS, "zz_scene.tif", "zz_scene.json", "report.json"])  # a GeoTIFF gets its STAC Item
 
 
 @pytest.fixture(scope="module")

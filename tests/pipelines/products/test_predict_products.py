@@ -25,7 +25,7 @@ def run(*args: str, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run([COMMAND, *args], capture_output=True, text=True, env=environment, timeout=600)
 
 
-def check_item(item_path: Path, raster_path: Path, source_id: str) -> None:
+def check_item(item_path: Path, raster_path: Path, source_id: str, checkpoint: str = "superres/x2") -> None:
     """The Item's fields checked against the STAC 1.x Item and projection-extension specs (pystac's
     own ``validate`` fetches the schemas from the network, which the tests may not use)."""
     item = json.loads(item_path.read_text())
@@ -83,3 +83,27 @@ def test_predict_superres_on_a_sentinel2_zip_and_a_landsat_folder(tmp_path):
     (unit,) = json.loads((tmp_path / "spectral" / "report.json").read_text())["units"]
     assert unit["status"] == "failed" and unit["error"].startswith(f"{zipped.name}: a Sentinel-2 product (B01, B02,")
     assert "no spectral model reads Sentinel-2 bands yet" in unit["error"] and "\n" not in unit["error"]
+
+
+def test_every_georeferenced_output_has_its_item(tmp_path):
+    """A plain GeoTIFF's upscaled copy and a scene's class map get an Item too, dated by the input's
+    TIFFTAG_DATETIME; an input without one gets no datetime and says why."""
+    from rasterio.transform import from_origin
+
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+
+    (tmp_path / "in").mkdir()
+    profile = dict(driver="GTiff", height=40, width=48, count=1, dtype="uint16", crs="EPSG:32633")
+    for name, tags in (("dated.tif", {"TIFFTAG_DATETIME": "2024:05:17 10:30:00"}), ("undated.tif", {})):
+        with rasterio.open(tmp_path / "in" / name, "w", transform=from_origin(500000, 4000000, 10, 10), **profile) as d:
+            d.write((np.random.default_rng(0).random((1, 40, 48)) * 1000).astype(np.uint16))
+            d.update_tags(**tags)
+    pipeline, model, _ = load_checkpoint("superres/x2")
+    assert run_batch(pipeline, model, tmp_path / "in", tmp_path / "out").count("done") == 2
+    check_item(tmp_path / "out" / "dated.json", tmp_path / "out" / "dated.tif", "dated.tif")
+    assert json.loads((tmp_path / "out" / "dated.json").read_text())["properties"]["datetime"] == "2024-05-17T10:30:00Z"
+    undated = json.loads((tmp_path / "out" / "undated.json").read_text())["properties"]
+    assert undated["datetime"] is None and undated["start_datetime"] == undated["end_datetime"]
+    assert "unknown acquisition time" in undated["hybridvision:datetime_source"]
+    assert cog_validate(str(tmp_path / "out" / "undated.tif"))[0]

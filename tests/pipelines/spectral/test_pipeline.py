@@ -62,6 +62,14 @@ def test_predict_keeps_georeference_and_nodata_and_writes_a_preview(tiny_checkpo
 
     assert cog_validate(str(tmp_path / "scene_900_classes.tif")) == (True, [], [])  # QGIS opens it fast
     assert colours[0][3] == 0 and colours[1] == (*pipeline.model_cfg.colours[0], 255)  # each class its colour
+    item = json.loads((tmp_path / "scene_900_classes.json").read_text())  # its STAC Item
+    assert (
+        item["assets"]["data"]["href"] == "./scene_900_classes.tif"
+        and "classification" in item["assets"]["data"]["roles"]
+    )
+    assert item["properties"]["proj:code"] == f"EPSG:{crs.to_epsg()}" and item["properties"]["proj:shape"] == list(
+        classes.shape
+    )
     assert (tmp_path / "scene_900_classes.png").read_bytes()[:4] == b"\x89PNG"
 
 
