@@ -206,3 +206,21 @@ def write_landsat(folder: Path, seed: int = 0, side: int = 64, spacecraft: str =
     (staging / f"{product}_MTL.json").write_text(json.dumps(mtl, indent=2))
     staging.replace(target)
     return target
+
+
+def write_products(output: Path, count: int, seed: int, product: str, pipeline: str, progress) -> dict:
+    """``samples <task> --product sentinel2|landsat``: ``count`` products in ``OUT/inputs`` and a manifest."""
+    from .atomic import write_json_atomic
+
+    writers = {"sentinel2": write_sentinel2, "landsat": write_landsat}
+    if product not in writers:
+        raise ValueError(f"--product must be sentinel2 or landsat, got {product!r}")
+    (output / "inputs").mkdir(parents=True, exist_ok=True)
+    written = []
+    for index in range(count):
+        path = writers[product](output / "inputs", seed + index)
+        progress(path.name)
+        written.append(path.name)
+    manifest = {"pipeline": pipeline, "product": product, "seed": seed, "products": written}
+    write_json_atomic(output / "manifest.json", manifest)
+    return manifest

@@ -16,6 +16,7 @@ SPEC = TaskSpec(
         ),
         CliOption("size", int, 145, "scene side in pixels (chips: 32)"),
         CliOption("bands", int, 128, "scene bands, 400-2500 nm"),
+        CliOption("product", str, "", "sentinel2 or landsat: small products in their real layout instead"),
     ),
     evaluate=(),
     bench=(

@@ -86,9 +86,14 @@ def write_samples(
     formats: str = "tif",
     size: int = 145,
     bands: int = 128,
+    product: str = "",
     progress: Callable[[str], None] = print,
 ) -> dict:
     output = Path(output)
+    if product:  # products in their real layout (no class map yet: the models for them come next)
+        from ..common.product_samples import write_products
+
+        return write_products(output, count, seed, product, "spectral", progress)
     wanted = [f.strip().lower() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(wanted) - set(FORMAT_SUFFIXES))
     if unknown:

@@ -36,7 +36,9 @@ def write_samples(
             ``OUT/inputs`` (``common/product_samples.py``), to upscale as they are; no truth.
     """
     if product:
-        return write_products(Path(output), count, seed, product, progress)
+        from ..common.product_samples import write_products
+
+        return write_products(Path(output), count, seed, product, "superres", progress)
     if scale not in (2, 4):
         raise ValueError(f"--scale must be 2 or 4, got {scale}")
     if domain == "photos":
@@ -60,23 +62,6 @@ def write_samples(
         "hold_out": [name for name, _ in images],
         "cases": cases,
     }
-    write_json_atomic(output / "manifest.json", manifest)
-    return manifest
-
-
-def write_products(output: Path, count: int, seed: int, product: str, progress: Callable[[str], None]) -> dict:
-    from ..common.product_samples import write_landsat, write_sentinel2
-
-    writers = {"sentinel2": write_sentinel2, "landsat": write_landsat}
-    if product not in writers:
-        raise ValueError(f"--product must be sentinel2 or landsat, got {product!r}")
-    (output / "inputs").mkdir(parents=True, exist_ok=True)
-    written = []
-    for index in range(count):
-        path = writers[product](output / "inputs", seed + index)
-        progress(path.name)
-        written.append(path.name)
-    manifest = {"pipeline": "superres", "product": product, "seed": seed, "products": written}
     write_json_atomic(output / "manifest.json", manifest)
     return manifest
 

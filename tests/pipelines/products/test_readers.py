@@ -146,3 +146,22 @@ def test_bad_products_fail_in_one_line_naming_them(tmp_path):
         ProductRaster(product, product.groups(["SR_B2", "SR_B3"])[30.0])
     manifest = json.loads(next(landsat.glob("*_MTL.json")).read_text())
     assert manifest["LANDSAT_METADATA_FILE"]["IMAGE_ATTRIBUTES"]["SPACECRAFT_ID"] == "LANDSAT_9"
+
+
+def test_a_landsat_tar_reads_in_place_like_its_folder(tmp_path):
+    import tarfile
+
+    folder = write_landsat(tmp_path / "folder", seed=5, side=32)
+    archive = tmp_path / f"{folder.name}.tar"
+    with tarfile.open(archive, "w") as tar:
+        for file in sorted(folder.iterdir()):
+            tar.add(file, arcname=file.name)
+    assert find_products(tmp_path) == [archive]
+    unpacked, packed = open_product(folder), open_product(archive)
+    assert packed.id == unpacked.id and packed.band("SR_B4").path.startswith("/vsitar/")
+    readers = [ProductRaster(p, p.groups(["SR_B4", "SR_B7"])[30.0]) for p in (unpacked, packed)]
+    (a, holes_a), (b, holes_b) = (r.read(0, 0, 32, 32) for r in readers)
+    for reader in readers:
+        reader.close()
+    assert np.array_equal(holes_a, holes_b) and np.array_equal(a[~holes_a], b[~holes_b])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["folder", archive.name])  # nothing extracted
