@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from .shared import (
 from .tabs import tab
 
 MAX_INPUT_PIXELS = 1024 * 1024  # the page stays interactive; the CLI streams any size
+PRODUCT_SIDE = 256  # of a satellite product the page upscales the centre, this many pixels a side
 PREVIEW_SIDE = 1024
 SAMPLES = {  # button text -> how the sample is made
     "astronaut (photo, hold-out)": "astronaut",
@@ -144,6 +145,10 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
         raise ValueError("upload an image (PNG, JPEG, TIFF or GeoTIFF) or pick a sample")
     scale = int(scale_name[1:])
     report = progress or (lambda *args, **kwargs: None)
+    from hybridvision.pipelines.common.products import is_product
+
+    if is_product(path):
+        return upscale_product(path, checkpoint, scale, report)
     report(0.05, desc="reading")
     unit, holes = read_unit(path)
     folder = request_folder("superres")
@@ -161,6 +166,49 @@ def upscale(file: Any, scale_name: str, truth: Path | None = None, progress: Any
     if truth is not None:
         status += psnr_line(truth, ours, base, scale)
     return (preview(base, base_holes), preview(ours, ours_holes)), str(output), status
+
+
+def upscale_product(path: Path, checkpoint: Path, scale: int, report: Callable) -> tuple:
+    """A satellite product's centre ``PRODUCT_SIDE`` pixels of its default bands, upscaled as
+    ``predict superres --window`` does; previews in true colour (reflectance 0-0.3)."""
+    from hybridvision.pipelines.common.products import ProductRaster, open_product
+    from hybridvision.pipelines.common.rasters import AreaRaster, area_window
+    from hybridvision.pipelines.superres.files import DEFAULT_BANDS
+
+    report(0.05, desc="reading the product's metadata")
+    product = open_product(path)
+    names = DEFAULT_BANDS[product.sensor]
+    ((resolution, bands),) = list(product.groups(names).items())[:1]
+    raster = ProductRaster(product, bands)
+    width, height = min(raster.width, PRODUCT_SIDE), min(raster.height, PRODUCT_SIDE)
+    window = f"{(raster.width - width) // 2},{(raster.height - height) // 2},{width},{height}"
+    crop = AreaRaster(raster, area_window(raster, ("window", tuple(map(float, window.split(",")))), path.name))
+    try:
+        data, holes = crop.read(0, 0, crop.height, crop.width)
+    finally:
+        crop.close()
+    folder = request_folder("superres")
+    (folder / "input").mkdir()
+    source = Path(shutil.copy(path, folder / "input" / path.name))
+    report(0.15, desc=f"upscaling x{scale} the centre {width}x{height} pixels")
+    start = time.perf_counter()
+    outputs = predict_folder(checkpoint, source, folder / "output", scale=scale, window=window)
+    seconds = time.perf_counter() - start
+    (output,) = [p for p in outputs if p.suffix == ".tif"]
+    import rasterio
+
+    with rasterio.open(output) as dataset:
+        ours = dataset.read()
+    true_colour = [2, 1, 0]  # B04, B03, B02 (Sentinel-2) or SR_B4, SR_B3, SR_B2 (Landsat)
+    unit = np.clip(np.nan_to_num(data[true_colour]) / 0.3, 0, 1)
+    mine = np.clip(np.nan_to_num(ours[true_colour]) / 0.3, 0, 1)
+    base, base_holes = bicubic(unit, holes[true_colour], scale)
+    status = (
+        f"{path.name}: the centre {width}x{height} of its {resolution:g} m bands ({', '.join(names)}) -> "
+        f"{ours.shape[2]}x{ours.shape[1]} at {resolution / scale:g} m in {seconds:.1f} s; a whole tile: "
+        "`hybridvision predict superres --input <product> --bbox west,south,east,north`"
+    )
+    return (preview(base, base_holes), preview(mine, np.isnan(ours[true_colour]))), str(output), status
 
 
 @shows_errors
@@ -181,7 +229,11 @@ def build_tab() -> None:
     )
     with gr.Row():
         with gr.Column(scale=2):
-            upload = gr.File(label="image (PNG, JPEG, TIFF, GeoTIFF)", type="filepath", elem_id="superres-input")
+            upload = gr.File(
+                label="image (PNG, JPEG, TIFF, GeoTIFF) or a small Sentinel-2 .SAFE.zip",
+                type="filepath",
+                elem_id="superres-input",
+            )
             scale = gr.Radio(scales, value=scales[-1] if scales else None, label="scale")
             first = list(models_for(scales[-1])) if scales else []
             model = model_dropdown(

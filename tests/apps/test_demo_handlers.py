@@ -356,3 +356,18 @@ def test_xray2shape_errors_name_the_users_file(tmp_path):
 def test_xray2shape_missing_view_is_a_readable_error(tmp_path):
     with pytest.raises(gr.Error, match="lateral view is missing"):
         xray2shape_tab.reconstruct(tmp_path / "a.png", None, "femur")
+
+
+def test_superres_upscales_the_centre_of_a_sentinel2_zip(tmp_path):
+    """A product uploaded to the page: its centre, in its own bands, as predict --window writes it."""
+    import rasterio
+
+    from hybridvision.pipelines.common.product_samples import write_sentinel2
+
+    product = write_sentinel2(tmp_path, seed=6, side=320)
+    (before, after), output, status = superres_tab.upscale(product, "x2")
+    with rasterio.open(output) as dataset:
+        assert (dataset.width, dataset.height, dataset.res, dataset.count) == (512, 512, (5.0, 5.0), 4)
+    assert before.shape[-1] == after.shape[-1] == 3 and before.shape[:2] == after.shape[:2]
+    assert "the centre 256x256 of its 10 m bands (B02, B03, B04, B08) -> 512x512 at 5 m" in status
+    assert Path(output).with_suffix(".json").is_file()  # its STAC Item beside it
