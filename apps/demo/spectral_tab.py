@@ -140,7 +140,8 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     subset = SUBSETS.get(subset_label, "all")
     notes: dict = {}
     chosen = checkpoint(model)
-    tif, png, _item = predict_folder(chosen, folder / "input" / cube.name, folder / "output", notes, bands=subset)
+    outputs = predict_folder(chosen, folder / "input" / cube.name, folder / "output", notes, bands=subset)
+    tif, png = (next(p for p in outputs if p.name.endswith(suffix)) for suffix in ("_classes.tif", "_classes.png"))
     seconds = time.perf_counter() - start
     pipeline, _, _ = load_model(str(chosen))
     areas = class_areas(tif, pipeline.model_cfg.classes)

@@ -31,7 +31,7 @@ from .chips import CHIP_SUFFIXES, classify_chips, gather_predictions, write_pred
 from .io import CUBE_SUFFIXES
 from .scene import classify_strip, open_scene, read_strip, scene_statistics, spectral_smoothness
 from .windows import classify_dense
-from .writers import SceneWriter
+from .writers import SceneWriter, write_category_names
 
 STRIP_ROWS = 16  # rows classified per strip: memory is one strip of the scene whatever its size
 
@@ -93,7 +93,8 @@ class SceneTemplate(Streaming):
         return refused + [Unit(p.name.split(".")[0], (p,)) for p in cubes if p not in products]
 
     def output_names(self, unit: Unit) -> list[str]:
-        return [f"{unit.name}_classes.tif", f"{unit.name}_classes.png", f"{unit.name}_classes.json"]
+        names = [f"{unit.name}_classes.tif", f"{unit.name}_classes.png", f"{unit.name}_classes.json"]
+        return [*names, f"{unit.name}_classes.tif.aux.xml"]  # the class names, where GDAL and QGIS look
 
     def read(self, unit: Unit) -> Sample:
         return Sample(open_scene(unit.files[0]), {"name": unit.name, "file": unit.files[0].name})
@@ -151,6 +152,7 @@ class SceneTemplate(Streaming):
         with writer:
             yield lambda strip, classes: writer.write(strip.core[0], strip.core[0] + strip.core[2], classes)
         writer.preview(paths[f"{sample.name}_classes.png"], config.colours)
+        write_category_names(paths[f"{sample.name}_classes.tif.aux.xml"], ("no data", *config.classes))
         source, georef = sample.image, sample.image.georef
         grid = {"crs": georef.crs, "transform": georef.transform, "width": source.width, "height": source.height}
         when = (

@@ -77,3 +77,15 @@ def class_areas(path: Path, class_names: tuple[str, ...]) -> list[dict]:
         {"class": name, "pixels": int(count), "hectares": None if pixel_area is None else count * pixel_area / 1e4}
         for name, count in zip(class_names, counts[1:])
     ]
+
+
+def write_category_names(path: Path, names: tuple[str, ...]) -> None:
+    """The class map's category names as GDAL's PAM sidecar (``<map>.tif.aux.xml``), which GDAL reads
+    with the raster and QGIS shows as the legend of its colour table (value i is ``names[i]``)."""
+    from xml.sax.saxutils import escape
+
+    categories = "\n".join(f"      <Category>{escape(name)}</Category>" for name in names)
+    Path(path).write_text(
+        '<PAMDataset>\n  <PAMRasterBand band="1">\n    <CategoryNames>\n'
+        f"{categories}\n    </CategoryNames>\n  </PAMRasterBand>\n</PAMDataset>\n"
+    )

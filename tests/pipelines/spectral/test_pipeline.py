@@ -62,6 +62,12 @@ def test_predict_keeps_georeference_and_nodata_and_writes_a_preview(tiny_checkpo
 
     assert cog_validate(str(tmp_path / "scene_900_classes.tif")) == (True, [], [])  # QGIS opens it fast
     assert colours[0][3] == 0 and colours[1] == (*pipeline.model_cfg.colours[0], 255)  # each class its colour
+    import xml.etree.ElementTree as ElementTree
+
+    with rasterio.open(tmp_path / "scene_900_classes.tif") as out:  # GDAL finds the class names' sidecar
+        assert str(tmp_path / "scene_900_classes.tif.aux.xml") in out.files
+    names = [e.text for e in ElementTree.parse(tmp_path / "scene_900_classes.tif.aux.xml").iter("Category")]
+    assert names == ["no data", *pipeline.model_cfg.classes]
     item = json.loads((tmp_path / "scene_900_classes.json").read_text())  # its STAC Item
     assert (
         item["assets"]["data"]["href"] == "./scene_900_classes.tif"
