@@ -82,6 +82,15 @@ def list_pipelines() -> None:
     print_listing(Listing("pipelines", ["name", "description"], rows), Console())
 
 
+def band_set(metadata: dict) -> str:
+    """The bands a model reads, where it declares them (spectral): satellite products need theirs."""
+    description = metadata.get("description") or {}
+    wavelengths = description.get("wavelengths_nm") or []
+    if not wavelengths:
+        return ""
+    return f"reads {len(wavelengths)} bands, {min(wavelengths):.0f}-{max(wavelengths):.0f} nm"
+
+
 def list_checkpoints(
     wide: bool = typer.Option(False, "--wide", help="no wrapping: one line per evaluation, however wide"),
 ) -> None:
@@ -109,7 +118,7 @@ def list_checkpoints(
         name = shipped_name(path)
         model = summarise_checkpoint(meta).replace(" + ", "\n+ ")  # one part a line: the column stays narrow
         size = f"{prov.get('parameters', 0) / 1e6:.2f}M params, {path.stat().st_size / 2**20:.1f} MB"
-        about = "\n".join(part for part in (name, model, size) if part)
+        about = "\n".join(part for part in (name, model, size, band_set(meta)) if part)
         card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
         for evaluation in card["evaluations"]:
             figures = ", ".join(figure_text(f) for f in evaluation["figures"])

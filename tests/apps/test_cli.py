@@ -28,7 +28,11 @@ def test_list_backbones_shows_every_family_and_the_timm_source():
 
 def test_list_pipelines_and_checkpoints():
     assert "toy" in invoke("list", "pipelines").output
-    assert invoke("list", "checkpoints").exit_code == 0
+    listed = invoke("list", "checkpoints", "--wide")
+    assert listed.exit_code == 0
+    assert (
+        "reads 128 bands, 400-2500 nm" in listed.output and "reads 13 bands, 443-2190 nm" in listed.output
+    )  # band sets
 
 
 @pytest.fixture(scope="module")
