@@ -137,6 +137,28 @@ class ArrayRaster:
         return None
 
 
+class OnRaster:
+    """What a task's source (an image, a cube) asks of the raster it holds in ``raster``: its size
+    and band count, and closing it."""
+
+    raster: Any
+
+    @property
+    def height(self) -> int:
+        return self.raster.height
+
+    @property
+    def width(self) -> int:
+        return self.raster.width
+
+    @property
+    def bands(self) -> int:
+        return self.raster.count
+
+    def close(self) -> None:
+        self.raster.close()
+
+
 class RasterSink:
     """Where windows of an output go: a GeoTIFF written window by window (``path``: ``create_raster``'s
     layout and ``profile``), or, without a path, an array in memory (``pixels``). With ``cog`` (the

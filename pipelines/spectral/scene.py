@@ -17,7 +17,7 @@ import numpy as np
 
 from ..base import InputError
 from ..common.inference import Window as Strip
-from ..common.rasters import ArrayRaster, FileRaster
+from ..common.rasters import ArrayRaster, FileRaster, OnRaster
 from ..common.unfamiliar import neighbour_correlation
 from .bands import dead_bands
 from .io import Cube, Georeference, raster_wavelengths, read_cube
@@ -27,7 +27,7 @@ SCALE_SAMPLE_ROWS = 64
 
 
 @dataclass
-class SceneSource:
+class SceneSource(OnRaster):
     """A cube to classify: its raster (a GeoTIFF held open for the unit, or a cube in memory: the
     raster stack in ``common/rasters.py``), its band wavelengths and georeference.
 
@@ -40,24 +40,9 @@ class SceneSource:
     wavelengths: tuple[float, ...] | None
     georef: Georeference
 
-    @property
-    def height(self) -> int:
-        return self.raster.height
-
-    @property
-    def width(self) -> int:
-        return self.raster.width
-
-    @property
-    def bands(self) -> int:
-        return self.raster.count
-
     def read(self, row0: int, row1: int) -> tuple[np.ndarray, np.ndarray]:
         data, holes = self.raster.read(row0, 0, row1 - row0, self.width)
         return np.where(holes, 0, data).astype(np.float32), holes
-
-    def close(self) -> None:
-        self.raster.close()
 
 
 def open_scene(path: Path) -> SceneSource:

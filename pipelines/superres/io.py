@@ -21,7 +21,7 @@ from PIL import Image
 
 from ..base import InputError
 from ..common.holes import avoid_nodata
-from ..common.rasters import ArrayRaster, FileRaster, RasterSink
+from ..common.rasters import ArrayRaster, FileRaster, OnRaster, RasterSink
 
 PIL_SUFFIXES = {".png", ".jpg", ".jpeg"}
 RASTER_SUFFIXES = {".tif", ".tiff"}
@@ -65,7 +65,7 @@ def dtype_normaliser(dtype: np.dtype, bands: int) -> Normaliser | None:
 
 
 @dataclass
-class ImageSource:
+class ImageSource(OnRaster):
     """An opened input: its raster (a file held open for the unit, or pixels in memory), how its
     values map to [0, 1], and for pictures Pillow's mode (they are written back as PNG)."""
 
@@ -73,18 +73,6 @@ class ImageSource:
     raster: FileRaster | ArrayRaster
     normaliser: Normaliser
     mode: str | None = None  # L, LA, RGB, RGBA, I;16 for Pillow pictures; None for rasters
-
-    @property
-    def height(self) -> int:
-        return self.raster.height
-
-    @property
-    def width(self) -> int:
-        return self.raster.width
-
-    @property
-    def bands(self) -> int:
-        return self.raster.count
 
     @property
     def dtype(self) -> np.dtype:
@@ -103,9 +91,6 @@ class ImageSource:
 
     def read_all(self) -> tuple[np.ndarray, np.ndarray]:
         return self.read(0, 0, self.height, self.width)
-
-    def close(self) -> None:
-        self.raster.close()
 
     def __enter__(self) -> "ImageSource":
         return self
