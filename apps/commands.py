@@ -89,7 +89,7 @@ def run_predict(
     **options: Any,
 ) -> None:
     from hybridvision.pipelines.common.batch import run_batch
-    from hybridvision.pipelines.common.checkpoint import checkpoint_identity, load_checkpoint, load_pipeline
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint, load_pipeline
 
     set_threads(threads)
     path = choose_checkpoint(pipeline_name, checkpoint, options)
@@ -102,7 +102,7 @@ def run_predict(
     if metadata["pipeline"] != pipeline_name:
         raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
     chosen = pipeline.make_options(**options)  # a bad value fails here, before any unit is read
-    identity = checkpoint_identity(path)
+    identity = dict(pipeline.checkpoint)  # hashed once, when the pipeline was loaded
     summary = pipeline.model_summary()
     errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
     engine = None

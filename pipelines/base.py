@@ -124,7 +124,7 @@ class Pipeline(abc.ABC):
     def __init__(self, model: Any, data: Any):
         self.model_cfg = model
         self.data_cfg = data
-        self.checkpoint: dict[str, str] | None = None  # name and SHA-256, when loaded from one (provenance)
+        self.checkpoint: dict[str, str] | None = None  # name, path and SHA-256, when loaded from one (provenance)
 
     # -- model (its training: ``training``) ---------------------------------------------
     @property

@@ -109,8 +109,7 @@ def load_pipeline(path: str | Path) -> tuple[Pipeline, dict]:
     metadata = read_metadata(path)
     config = parse_run_config(metadata["config"], str(path))
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
-    identity = checkpoint_identity(path)
-    pipeline.checkpoint = {"name": identity["name"], "sha256": identity["sha256"]}  # outputs' provenance
+    pipeline.checkpoint = checkpoint_identity(path)  # name, path, SHA-256: the outputs' provenance, hashed once
     return pipeline, metadata
 
 
