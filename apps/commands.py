@@ -92,7 +92,7 @@ def run_predict(
     from hybridvision.pipelines.common.checkpoint import load_checkpoint, load_pipeline
 
     set_threads(threads)
-    path = choose_checkpoint(pipeline_name, checkpoint, options)
+    path = choose_checkpoint(pipeline_name, checkpoint, {**options, "input": input})
     on_dask = bool(workers or scheduler)
     if on_dask:  # each worker loads the model and resolves --device: this machine may have no GPU
         check_device_choice(device)

@@ -4,7 +4,21 @@ Importing this package registers every family. ``build_backbone("hybrid_small", 
 spatial_dims=3)`` builds one; ``BACKBONES.names()`` lists them.
 """
 
-from . import channelvit, convnext, dlgsa, drct, foundation, hat, hybrid, paratrans, spectral, swin, timm_source  # noqa: F401  (registers the families)
+# importing each family registers it
+from . import (  # noqa: F401
+    channelvit,
+    convnext,
+    dlgsa,
+    drct,
+    foundation,
+    hat,
+    hybrid,
+    paratrans,
+    spectral,
+    swin,
+    timm_source,
+    wavelength,
+)
 from .adapters import ADAPTERS  # noqa: E402
 from .composed import EncoderDecoder
 from .contract import BACKBONES, Backbone, FeatureInfo, Support, count_parameters

@@ -6,7 +6,7 @@ tests pair every backbone with every decoder that accepts it. A new decoder is o
 its ``@DECODERS.register`` line.
 """
 
-from . import classifier, pixel_shuffle, unet  # noqa: E402,F401  (registers the decoders)
+from . import classifier, pixel, pixel_shuffle, unet  # noqa: E402,F401  (registers the decoders)
 from .base import DECODERS, Needs, build_decoder
 
 __all__ = ["DECODERS", "Needs", "build_decoder"]

@@ -48,9 +48,11 @@ def build_backbone_of(
 ) -> Backbone:
     """The block's backbone for this input, inside its adapter when the adapter wraps a backbone;
     ``image_size`` goes to backbones built for one size; ``task_facts`` (e.g. the bands' wavelengths)
-    to an adapter that names them in its ``task_keys``."""
-    support = BACKBONES.entry(block.backbone.name).metadata["support"]
+    to a backbone or an adapter that names them in its ``task_keys``."""
+    entry = BACKBONES.entry(block.backbone.name)
+    support = entry.metadata["support"]
     extra: dict[str, Any] = {"in_channels": in_channels, "spatial_dims": spatial_dims}
+    extra |= {k: v for k, v in (task_facts or {}).items() if k in entry.metadata.get("task_keys", ()) and v}
     adapter = ADAPTERS.entry(block.adapter.name) if adapter_kind(block) == "backbone" else None
     if adapter is not None and adapter.metadata.get("changes_input_channels"):
         extra["in_channels"] = support.max_in_channels or in_channels  # the frozen model reads its own channels

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,20 @@ def block_mean(image: np.ndarray, factor: int) -> np.ndarray:
     return image[: side * factor, : side * factor].reshape(side, factor, side, factor).mean((1, 3))
 
 
-def write_sentinel2(folder: Path, seed: int = 0, side: int = 192, baseline: str = "05.09") -> Path:
-    """A ``S2B_MSIL2A_...SAFE.zip`` in ``folder``: 12 bands as lossless JPEG 2000 at 10/20/60 m, SCL at 20 m."""
+@dataclass
+class ProductContent:
+    """What a sample product holds when a generator gives it: reflectance per band name at the band's
+    native resolution (NaN: no data) and the quality layer (SCL at 20 m, or QA_PIXEL at 30 m)."""
+
+    bands: dict[str, np.ndarray]
+    quality: np.ndarray
+
+
+def write_sentinel2(
+    folder: Path, seed: int = 0, side: int = 192, baseline: str = "05.09", content: ProductContent | None = None
+) -> Path:
+    """A ``S2B_MSIL2A_...SAFE.zip`` in ``folder``: 12 bands as lossless JPEG 2000 at 10/20/60 m, SCL at 20 m
+    (``content``'s, or a smooth mosaic with a cloud drawn here)."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -76,12 +89,19 @@ def write_sentinel2(folder: Path, seed: int = 0, side: int = 192, baseline: str 
         if name == "B10":
             continue  # cirrus: Level-1C only
         factor = resolution // 10
-        values = block_mean(reflectance_at(truth["weights"], centre, cloud, rng), factor)
-        empty = block_mean(nodata.astype(float), factor) > 0.5
+        if content is None:
+            values = block_mean(reflectance_at(truth["weights"], centre, cloud, rng), factor)
+            empty = block_mean(nodata.astype(float), factor) > 0.5
+        else:
+            empty = np.isnan(content.bands[name])
+            values = np.nan_to_num(content.bands[name])
         stored = np.where(empty, 0, np.clip(np.round(values * 10000 - offset), 1, 65534)).astype(np.uint16)
         files[f"{granule}/R{resolution}m/{tile}_{when}_{name}_{resolution}m"] = (stored, resolution)
-    scl = np.where(block_mean(cloud.astype(float), 2) > 0.5, 9, 4).astype(np.uint8)
-    scl[block_mean(nodata.astype(float), 2) > 0.5] = 0
+    if content is None:
+        scl = np.where(block_mean(cloud.astype(float), 2) > 0.5, 9, 4).astype(np.uint8)
+        scl[block_mean(nodata.astype(float), 2) > 0.5] = 0
+    else:
+        scl = content.quality
     files[f"{granule}/R20m/{tile}_{when}_SCL_20m"] = (scl, 20)
     staging.mkdir(exist_ok=True)
     archive_path = folder / f"{product}.SAFE.zip"
@@ -156,8 +176,11 @@ def sentinel2_metadata(product: str, files: list[str], baseline: str, offset: in
 """
 
 
-def write_landsat(folder: Path, seed: int = 0, side: int = 64, spacecraft: str = "LANDSAT_9") -> Path:
-    """A ``LC09_L2SP_...`` folder: SR_B1..SR_B7 and QA_PIXEL as COGs at 30 m, and its ``_MTL.json``."""
+def write_landsat(
+    folder: Path, seed: int = 0, side: int = 64, spacecraft: str = "LANDSAT_9", content: ProductContent | None = None
+) -> Path:
+    """A ``LC09_L2SP_...`` folder: SR_B1..SR_B7 and QA_PIXEL as COGs at 30 m, and its ``_MTL.json``
+    (``content``'s, or a smooth mosaic with a cloud drawn here)."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -175,14 +198,22 @@ def write_landsat(folder: Path, seed: int = 0, side: int = 64, spacecraft: str =
     factors = {}
     grid = dict(crs="EPSG:32634", transform=from_origin(300000, 5900040, 30, 30), height=side, width=side, count=1)
     layers = {}
+    if content is not None:
+        side = content.quality.shape[0]
+        grid |= {"height": side, "width": side}
     for number, centre in OLI_CENTRES_NM.items():
-        values = reflectance_at(truth["weights"], centre, cloud, rng)
+        if content is None:
+            values = reflectance_at(truth["weights"], centre, cloud, rng)
+        else:
+            nodata = np.isnan(content.bands[f"SR_B{number}"])
+            values = np.nan_to_num(content.bands[f"SR_B{number}"])
         stored = np.where(nodata, 0, np.clip(np.round((values + 0.2) / 2.75e-05), 1, 65535)).astype(np.uint16)
         layers[f"{product}_SR_B{number}.TIF"] = stored
         contents[f"FILE_NAME_BAND_{number}"] = f"{product}_SR_B{number}.TIF"
         factors |= {f"REFLECTANCE_MULT_BAND_{number}": "2.75E-05", f"REFLECTANCE_ADD_BAND_{number}": "-0.200000"}
     qa = np.where(cloud, 1 << 3, 1 << 6).astype(np.uint16)  # cloud: bit 3; clear: bit 6
-    layers[f"{product}_QA_PIXEL.TIF"] = np.where(nodata, 1, qa).astype(np.uint16)  # fill bit 0
+    qa = np.where(nodata, 1, qa).astype(np.uint16) if content is None else content.quality  # fill: bit 0
+    layers[f"{product}_QA_PIXEL.TIF"] = qa
     contents["FILE_NAME_QUALITY_L1_PIXEL"] = f"{product}_QA_PIXEL.TIF"
     for name, array in layers.items():
         scratch = staging / f"{name}.scratch.tif"

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..base import Sample, Streaming, Unit
+from .landcover import LandcoverTemplate
 
 
 class SpectralFiles:
@@ -14,6 +15,8 @@ class SpectralFiles:
     (preprocess, infer, postprocess) is in ``pipeline.py``."""
 
     def discover_units(self, input_path: Path, options: Any = None) -> list[Unit]:
+        if isinstance(self.template, LandcoverTemplate):  # products: the options choose bands, grid and area
+            return self.template.discover_units(input_path, options or self.default_options())
         return self.template.discover_units(input_path)
 
     def output_names(self, unit: Unit, options: Any = None) -> list[str]:

@@ -48,9 +48,20 @@ def shadow_light(shadow_fraction: np.ndarray) -> np.ndarray:
     return 1 - shadow_fraction[:, None] * (1 - diffuse[None])
 
 
-def render(layout: lay.Layout, sensor: Sensor, rng: np.random.Generator, noise: float) -> Rendered:
-    """Spectra for a fine layout, mixed per pixel, lit, sampled by ``sensor`` and made noisy."""
-    classes = len(SCENE_CLASSES)
+def render(
+    layout: lay.Layout,
+    sensor: Sensor,
+    rng: np.random.Generator,
+    noise: float,
+    classes: int = len(SCENE_CLASSES),
+    spectra_of=class_spectra,
+) -> Rendered:
+    """Spectra for a fine layout, mixed per pixel, lit, sampled by ``sensor`` and made noisy.
+
+    Args:
+        classes: labels in the layout (1..classes); ``spectra_of(label, count, rng, scene_shift)``
+            draws each one's spectra (the library's classes by default; ``multispectral`` adds one).
+    """
     fractions, shadow = lay.abundances(layout, OVERSAMPLE, classes)
     _, height, width = fractions.shape
     scene_shift = rng.uniform(-1, 1, 3)
@@ -64,10 +75,10 @@ def render(layout: lay.Layout, sensor: Sensor, rng: np.random.Generator, noise: 
             continue
         if k == 0:  # unlabelled background: a mixture of two classes in varying shares
             share = rng.uniform(0.3, 0.7, len(where))[:, None]
-            part = share * class_spectra(mix_pair[0], len(where), rng, scene_shift)
-            part += (1 - share) * class_spectra(mix_pair[1], len(where), rng, scene_shift)
+            part = share * spectra_of(mix_pair[0], len(where), rng, scene_shift)
+            part += (1 - share) * spectra_of(mix_pair[1], len(where), rng, scene_shift)
         else:
-            part = class_spectra(k, len(where), rng, scene_shift)
+            part = spectra_of(k, len(where), rng, scene_shift)
         spectra[where] += (flat[k, where, None] * part).astype(np.float32)
     light = rng.uniform(0.75, 1.25) * (1 + 0.08 * lay.smooth_noise((height, width), height / 6, rng))
     spectra *= (light.reshape(-1, 1) * shadow_light(shadow.reshape(-1))).astype(np.float32)

@@ -7,10 +7,26 @@ SPEC = TaskSpec(
     description="hyperspectral scene and multi-band chip classification, robust to missing bands (ChannelViT)",
     default_checkpoint="scene",
     predict=(
-        CliOption("bands", str, "all", "bands to keep: all, every-other, first-half, second-half, one, or 0-63,80"),
+        CliOption(
+            "bands",
+            str,
+            "all",
+            "bands to keep: all, every-other, first-half, second-half, one, or 0-63,80; products: their band "
+            "names (B02,B03,B04,B08)",
+        ),
+        CliOption("mask", str, "clouds", "products: holes from the quality layer: none, nodata or clouds"),
+        CliOption("resolution", float, 0.0, "products: the grid in metres (default Sentinel-2 10, Landsat 30)"),
+        CliOption("bbox", str, "", "products: only this area, west,south,east,north in degrees (WGS 84)"),
+        CliOption("window", str, "", "products: only this area, column,row,width,height in grid pixels"),
     ),
     samples=(
-        CliOption("kind", str, "scene", "scene (hyperspectral GeoTIFF + class map) or chips (13-band Sentinel-2-like)"),
+        CliOption(
+            "kind",
+            str,
+            "scene",
+            "scene (hyperspectral GeoTIFF + class map), chips (13-band Sentinel-2-like) or multispectral "
+            "(land cover as Sentinel-2 or Landsat products, --product, with truth)",
+        ),
         CliOption(
             "formats", str, "tif", "scene formats: tif, envi, mat, npy, comma-separated (extras in OUT/formats/)"
         ),

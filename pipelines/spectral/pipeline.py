@@ -21,7 +21,8 @@ another band count than the model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import torch
@@ -30,6 +31,7 @@ from torch import nn
 from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec
 from ..common.composition import build_composed
 from ..common.config import Component
+from ..common.products import find_products
 from ..report import Report, Table
 from .bands import band_subset
 from .files import SpectralFiles
@@ -38,6 +40,7 @@ from .model import migrate_state
 from .options import SPEC
 from .templates import TEMPLATES
 
+PRODUCT_CHECKPOINT = "landcover"  # the shipped model for Sentinel-2 and Landsat products
 DEFAULT_BACKBONE = {"dim": 48, "depth": 3, "heads": 4, "group_size": 8}
 
 
@@ -49,6 +52,8 @@ class SpectralModelConfig:
     adapter: Component | None = None
     bands: int = 128
     wavelengths: tuple[float, ...] = ()  # nm; empty: the generator's sensor for ``bands``
+    band_names: tuple[str, ...] = ()  # products' own band names (B02, SR_B4), one per band, when it reads products
+    sensors: tuple[str, ...] = ()  # the products it reads (sentinel2, landsat): others are refused
     classes: tuple[str, ...] = tuple(c.name for c in SCENE_CLASSES)
     colours: tuple[tuple[int, int, int], ...] = tuple(c.colour for c in SCENE_CLASSES)
     patch: int = 9  # scene: pixel neighbourhood side; dense_scene: window side; chips: chip side
@@ -56,7 +61,7 @@ class SpectralModelConfig:
 
 @dataclass(frozen=True)
 class SpectralDataConfig:
-    task: Literal["scene", "dense_scene", "chips"] = "scene"
+    task: Literal["scene", "dense_scene", "chips", "landcover"] = "scene"
     folders: tuple[str, ...] = ()  # samples-layout folders (inputs/, truth/) of your own data
     generated: int = 4  # generated scenes (or chips per class) to train on
     generated_seed: int = 0  # first seed; validation uses other seeds for chips
@@ -64,7 +69,7 @@ class SpectralDataConfig:
     labelled_fraction: float = 0.05  # scene protocol: share of each class's pixels used for training
     labelled_per_class: int = 0  # or a fixed count per class (overrides the fraction)
     val_pixels: int = 1500
-    channel_sampling: Literal["none", "hcs"] = "hcs"
+    channel_sampling: Literal["none", "hcs", "per_window"] = "hcs"  # per_window: landcover's, in its data
     brightness: float = 0.2  # training brightness jitter (+/-)
     val_chips_per_class: int = 20
 
@@ -98,8 +103,22 @@ class SpectralPipeline(SpectralFiles, Pipeline):
             "wavelengths_nm": list(self.wavelengths),
             "classes": list(self.model_cfg.classes),
             "label_values": "class i is value i + 1 in class maps; 0 = unlabelled / no data",
-            "intensity": "each cube divided by the 99th percentile of its valid values",
-        }
+            "intensity": "surface reflectance as the product's metadata gives it"
+            if self.model_cfg.sensors
+            else "each cube divided by the 99th percentile of its valid values",
+        } | (
+            {"sensors": list(self.model_cfg.sensors), "band_names": list(self.model_cfg.band_names)}
+            if self.model_cfg.sensors
+            else {}
+        )
+
+    @classmethod
+    def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
+        """Satellite products go to the land-cover model, which reads their bands; the rest to ``scene``."""
+        source = options.get("input")
+        if source is not None and find_products(Path(source)):
+            return PRODUCT_CHECKPOINT
+        return cls.default_checkpoint_stem
 
     # -- model -------------------------------------------------------------------------
     def build_model(self) -> nn.Module:
@@ -142,7 +161,10 @@ class SpectralPipeline(SpectralFiles, Pipeline):
 
     # -- options and the in-memory core, handed to the template (the files: files.py) ----
     def check_options(self, options: Any) -> None:
-        band_subset(options.bands, self.model_cfg.bands)  # a bad --bands fails before any file is read
+        """A bad option fails before any file is read."""
+        if hasattr(self.template, "check_options"):  # landcover: product band names, --mask, --bbox
+            return self.template.check_options(options)
+        band_subset(options.bands, self.model_cfg.bands)
 
     def channels_for(
         self, bands: int, wavelengths: tuple[float, ...] | None, name: str, subset: str = "all"

@@ -90,7 +90,11 @@ def write_samples(
     progress: Callable[[str], None] = print,
 ) -> dict:
     output = Path(output)
-    if product:  # products in their real layout (no class map yet: the models for them come next)
+    if kind == "multispectral":
+        from .multispectral_samples import write_multispectral
+
+        return write_multispectral(output, count, seed, product or "sentinel2", size, progress)
+    if product:  # products in their real layout, a smooth mosaic without truth (--kind multispectral has one)
         from ..common.product_samples import write_products
 
         return write_products(output, count, seed, product, "spectral", progress)
@@ -99,7 +103,7 @@ def write_samples(
     if unknown:
         raise ValueError(f"--formats: unknown {unknown[0]!r} (use {', '.join(FORMAT_SUFFIXES)})")
     if kind not in ("scene", "chips"):
-        raise ValueError(f"--kind must be scene or chips, got {kind!r}")
+        raise ValueError(f"--kind must be scene, chips or multispectral, got {kind!r}")
     if not 100 <= bands <= 200 and kind == "scene":
         raise ValueError(f"--bands must be 100 to 200 (a 400-2500 nm imaging spectrometer), got {bands}")
     (output / "inputs").mkdir(parents=True, exist_ok=True)

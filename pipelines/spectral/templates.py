@@ -29,6 +29,7 @@ from ..common.stac import raster_time, write_item
 from ..common.unfamiliar import smoothness_warning
 from .chips import CHIP_SUFFIXES, classify_chips, gather_predictions, write_predictions
 from .io import CUBE_SUFFIXES
+from .landcover import LandcoverTemplate
 from .scene import classify_strip, open_scene, read_strip, scene_statistics, spectral_smoothness
 from .windows import classify_dense
 from .writers import SceneWriter, write_category_names
@@ -239,4 +240,9 @@ class ChipsTemplate:
         gather_predictions(results, self.pipeline.model_cfg.classes, output_dir)
 
 
-TEMPLATES = {"scene": SceneTemplate, "dense_scene": DenseSceneTemplate, "chips": ChipsTemplate}
+TEMPLATES = {
+    "scene": SceneTemplate,
+    "dense_scene": DenseSceneTemplate,
+    "chips": ChipsTemplate,
+    "landcover": LandcoverTemplate,
+}

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..base import Batch
 from ..common.training_task import TrainingTask
-from . import training_data
+from . import landcover_data, training_data
 from .bands import hierarchical_channel_sample
 from .data import SparseWindows, TiledWindows
 from .windows import IGNORE
@@ -54,6 +54,12 @@ class SpectralTraining(TrainingTask):
             return training_data.chips_train_dataset(self.pipeline, seed)
         if task == "dense_scene":
             return SparseWindows(self.labelled_scenes(seed), self.model_cfg.patch, self.data_cfg.brightness, seed=seed)
+        if task == "landcover":
+            scenes = landcover_data.generated_scenes(self.model_cfg, self.data_cfg, validation=False)
+            names = self.model_cfg.band_names
+            return landcover_data.LandcoverWindows(
+                scenes, self.model_cfg.patch, self.data_cfg.brightness, names, seed=seed
+            )
         return training_data.scene_train_dataset(self.pipeline, seed)
 
     def val_dataset(self, seed: int):
@@ -62,4 +68,7 @@ class SpectralTraining(TrainingTask):
             return training_data.chips_val_dataset(self.pipeline, seed)
         if task == "dense_scene":
             return TiledWindows(self.labelled_scenes(seed), self.model_cfg.patch, self.data_cfg.val_pixels, seed + 1)
+        if task == "landcover":
+            scenes = landcover_data.generated_scenes(self.model_cfg, self.data_cfg, validation=True)
+            return landcover_data.LandcoverTiles(scenes, self.model_cfg.patch)
         return training_data.scene_val_dataset(self.pipeline, seed)

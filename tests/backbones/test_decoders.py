@@ -8,7 +8,12 @@ import torch
 from hybridvision.backbones import BACKBONES, DECODERS, build_backbone, build_decoder
 
 SIDE = {2: 64, 3: 32}
-OPTIONS = {"unet": {"out_channels": 3}, "pixel_shuffle": {"scale": 2, "hidden": 8}, "classifier": {"classes": 5}}
+OPTIONS = {
+    "unet": {"out_channels": 3},
+    "pixel_shuffle": {"scale": 2, "hidden": 8},
+    "classifier": {"classes": 5},
+    "pixel": {"out_channels": 4},
+}
 
 
 def build(backbone: str, dims: int):
@@ -29,13 +34,18 @@ def pairs(accepted: bool):
 
 
 def test_every_decoder_is_listed_with_its_needs():
-    assert {"unet", "pixel_shuffle", "classifier"} <= set(DECODERS.names())
+    assert {"unet", "pixel_shuffle", "classifier", "pixel"} <= set(DECODERS.names())
     assert len(list(pairs(True))) >= 8
 
 
 def expected_shape(decoder: str, dims: int) -> tuple:
     side = (SIDE[dims],) * dims
-    return {"unet": (2, 3, *side), "pixel_shuffle": (2, 1, *(2 * SIDE[dims],) * dims), "classifier": (2, 5)}[decoder]
+    return {
+        "unet": (2, 3, *side),
+        "pixel_shuffle": (2, 1, *(2 * SIDE[dims],) * dims),
+        "classifier": (2, 5),
+        "pixel": (2, 4, *side),
+    }[decoder]
 
 
 @pytest.mark.parametrize("backbone,dims,decoder", list(pairs(True)))

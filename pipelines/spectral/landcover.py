@@ -1,0 +1,199 @@
+"""The land-cover template (``data.task: landcover``): Sentinel-2 L2A and Landsat 8/9 products
+classified pixel by pixel by a fully convolutional, wavelength-aware model.
+
+A unit is a product (``common/products.py``); its bands come to one grid (``common/product_grid.py``:
+10 m for Sentinel-2, 30 m for Landsat, ``--resolution`` to choose; ``--mask`` picks which quality
+flags are holes) and are read in full-width strips with a halo of the model's receptive field, each
+strip classified in column blocks, so memory is one block whatever the tile's size. Each product
+band goes to the model band of the same name (the checkpoint's ``band_names``); a product of a
+sensor the checkpoint does not declare is refused. Outputs, each a Cloud-Optimised GeoTIFF with a
+STAC Item: ``<product>_classes.tif`` (colour table, category names in its ``.aux.xml``, 0 = no data,
+cloud or hole) and ``<product>_confidence.tif`` (the winning class's softmax, percent, 0 = none);
+``<product>_classes.png`` is a preview with a legend and the area of each class.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..base import InputError, Sample, Streaming, Unit
+from ..common.inference import Window, strips
+from ..common.product_grid import ProductGrid
+from ..common.products import find_products, open_product
+from ..common.rasters import AreaRaster, RasterSink, area_window, parse_area
+from ..common.stac import write_item
+from .writers import SceneWriter, write_category_names
+
+STRIP_ROWS = 256
+BLOCK_COLUMNS = 1024  # columns classified at once: memory is one block of features
+
+
+@dataclass
+class Georef:
+    crs: Any
+    transform: Any
+
+
+class ProductScene:
+    """A product's grid as the scene writer sees it: a raster read by window, its size and georef."""
+
+    def __init__(self, raster, product):
+        self.raster, self.product, self.path = raster, product, None
+        self.height, self.width = raster.height, raster.width
+        self.georef = Georef(raster.crs, raster.transform)
+
+    def close(self) -> None:
+        self.raster.close()
+
+
+def product_bands(band_names: tuple[str, ...], option: str) -> list[str] | None:
+    """The band names ``--bands`` keeps (None: every band the model reads)."""
+    if option.strip().lower() in ("", "all"):
+        return None
+    names = [n.strip() for n in option.split(",") if n.strip()]
+    unknown = [n for n in names if n.upper() not in band_names]
+    if unknown:
+        raise ValueError(f"--bands: {', '.join(unknown)} not among the model's bands ({', '.join(band_names)})")
+    return [n.upper() for n in names]
+
+
+class LandcoverTemplate(Streaming):
+    """A product per unit, classified into a georeferenced class map and a confidence map."""
+
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+
+    def check_options(self, options: Any) -> None:
+        product_bands(tuple(self.pipeline.model_cfg.band_names), options.bands)
+        parse_area(options.bbox, options.window)
+        if options.mask not in ("none", "nodata", "clouds"):
+            raise ValueError(f"--mask must be none, nodata or clouds, got {options.mask!r}")
+
+    def discover_units(self, input_path: Path, options: Any) -> list[Unit]:
+        products = find_products(input_path)
+        if not products:
+            raise InputError(
+                f"{input_path.name}: no Sentinel-2 L2A or Landsat 8/9 Collection 2 Level-2 product; this model "
+                "reads products (a .SAFE folder or .SAFE.zip, a Landsat folder or .tar, or a folder of them)"
+            )
+        extra = {"options": options}
+        return [Unit(path.name.split(".")[0], (path,), extra=extra) for path in products]
+
+    def output_names(self, unit: Unit) -> list[str]:
+        stems = [f"{unit.name}_classes", f"{unit.name}_confidence"]
+        return [f"{stems[0]}.tif", f"{stems[0]}.tif.aux.xml", f"{stems[0]}.png", f"{stems[0]}.json"] + [
+            f"{stems[1]}.tif",
+            f"{stems[1]}.json",
+        ]
+
+    def read(self, unit: Unit) -> Sample:
+        options, config = unit.extra["options"], self.pipeline.model_cfg
+        product = open_product(unit.files[0])
+        if product.sensor not in config.sensors:
+            readable = ", ".join(config.sensors) or "none"
+            raise InputError(f"{unit.files[0].name}: a {product.sensor} product; this model reads {readable} products")
+        wanted = product_bands(tuple(config.band_names), options.bands)
+        bands = [b for b in product.bands if b.name in config.band_names and (wanted is None or b.name in wanted)]
+        if not bands:
+            raise InputError(f"{unit.files[0].name}: none of the bands asked for is in this {product.sensor} product")
+        raster = ProductGrid(product, bands, options.resolution, options.mask)
+        area = parse_area(options.bbox, options.window)
+        if area:
+            try:
+                raster = AreaRaster(raster, area_window(raster, area, unit.files[0].name))
+            except Exception:
+                raster.close()
+                raise
+        names = [b.name for b in bands]
+        meta = {"name": unit.name, "file": unit.files[0].name, "bands": names, "product": product}
+        return Sample(ProductScene(raster, product), meta)
+
+    def preprocess(self, sample: Sample) -> Sample:
+        names = tuple(self.pipeline.model_cfg.band_names)
+        sample.meta["channels"] = np.array([names.index(n) for n in sample.meta["bands"]])
+        return sample
+
+    # -- the streaming template -------------------------------------------------------------
+    def window_predictor(self, model: nn.Module, sample: Sample):
+        sample.meta["halo"] = model.backbone.receptive_field // 2
+        device = next(model.parameters()).device
+        channels = torch.as_tensor(sample.meta["channels"], device=device)
+
+        def classify(read_back: tuple[np.ndarray, np.ndarray], window: Window) -> tuple[np.ndarray, np.ndarray]:
+            data, masked = read_back
+            data[:, masked] = np.nan  # a flagged pixel is a hole in every band
+            rows, columns = window.core_in_context
+            probabilities = np.empty((len(self.pipeline.model_cfg.classes), rows.stop - rows.start, data.shape[2]))
+            halo = sample.meta["halo"]
+            for left in range(0, data.shape[2], BLOCK_COLUMNS):
+                right = min(left + BLOCK_COLUMNS, data.shape[2])
+                lo, hi = max(0, left - halo), min(data.shape[2], right + halo)
+                x = torch.from_numpy(np.ascontiguousarray(data[None, :, :, lo:hi])).to(device)
+                logits = model(x, channel_ids=channels)[0]
+                block = torch.softmax(logits.float(), 0)[:, rows, left - lo : right - lo]
+                probabilities[:, :, left:right] = block.cpu().numpy()
+            classes = (probabilities.argmax(0) + 1).astype(np.uint8)
+            confidence = np.clip(np.round(probabilities.max(0) * 100), 1, 100).astype(np.uint8)
+            empty = np.isnan(data[:, rows]).all(0)
+            classes[empty], confidence[empty] = 0, 0
+            return classes, confidence
+
+        return classify
+
+    def plan(self, sample: Sample) -> list[Window]:
+        return strips(sample.image.height, sample.image.width, STRIP_ROWS, sample.meta["halo"])
+
+    def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
+        top, left, rows, columns = window.context
+        return sample.image.raster.read(top, left, rows, columns)
+
+    @contextmanager
+    def file_sink(self, sample: Sample, paths: Mapping[str, Path]):
+        config, name, scene = self.pipeline.model_cfg, sample.name, sample.image
+        writer = SceneWriter(scene, paths[f"{name}_classes.tif"], config.classes, config.colours)
+        profile = dict(count=1, height=scene.height, width=scene.width, dtype="uint8", nodata=0)
+        georef = scene.georef
+        confidence = RasterSink(
+            paths[f"{name}_confidence.tif"], cog="average", crs=georef.crs, transform=georef.transform, **profile
+        )
+        try:
+            with writer:
+                yield lambda window, out: self.put(writer, confidence, window, out)
+            confidence.close()
+        except BaseException:
+            confidence.abort()
+            raise
+        writer.preview(paths[f"{name}_classes.png"], config.colours)
+        write_category_names(paths[f"{name}_classes.tif.aux.xml"], ("no data", *config.classes))
+        grid = {"crs": georef.crs, "transform": georef.transform, "width": scene.width, "height": scene.height}
+        product = sample.meta["product"]
+        origin = {"id": product.id, "datetime": product.datetime, "file": product.path}
+        bands = ", ".join(sample.meta["bands"])
+        for stem, roles, title in (
+            (f"{name}_classes", ("data", "classification"), f"{name}: land cover from {bands}"),
+            (f"{name}_confidence", ("data",), f"{name}: confidence of the land cover class, percent"),
+        ):
+            write_item(paths[f"{stem}.json"], f"{stem}.tif", grid, origin, self.pipeline.checkpoint, roles, title)
+
+    @staticmethod
+    def put(writer: SceneWriter, confidence: RasterSink, window: Window, out) -> None:
+        classes, percent = out
+        writer.write(window.core[0], window.core[0] + window.core[2], classes)
+        confidence.write(percent[None], window.core[0], 0)
+
+    @contextmanager
+    def array_sink(self, sample: Sample):
+        """The class map in ``sample.pred`` (H, W) uint8 and the confidence in ``meta["confidence"]``."""
+        scene = sample.image
+        writer = SceneWriter(scene, None, self.pipeline.model_cfg.classes)
+        confidence = RasterSink(None, count=1, height=scene.height, width=scene.width, dtype="uint8")
+        with writer:
+            yield lambda window, out: self.put(writer, confidence, window, out)
+        sample.pred, sample.meta["confidence"] = writer.classes, confidence.pixels[0]
