@@ -33,6 +33,7 @@ SLOW_FILES = (
     "test_benchmark.py",
     "test_cards.py",
     "test_predict_products.py",
+    "test_predict_landcover.py",
 )
 
 

@@ -245,12 +245,28 @@ def bench_spectral(
     return result
 
 
-def run_benchmark(output: Path, log: Callable[[str], None], steps: int, test_pixels: int, threads: int) -> Report:
-    """``bench spectral``: runs ``bench_spectral``, saving its JSON as it goes, and gives its tables."""
+def run_benchmark(
+    output: Path,
+    log: Callable[[str], None],
+    steps: int,
+    test_pixels: int,
+    threads: int,
+    tile: bool = False,
+    tile_size: int = 10980,
+    cache: str = "",
+) -> Report:
+    """``bench spectral``: runs ``bench_spectral`` (or, ``--tile``, the tile bench), saving its JSON
+    as it goes, and gives its tables."""
     from hybridvision.pipelines.common.atomic import write_json_atomic
 
     if steps < 1 or test_pixels < 1 or threads < 1:
         raise ValueError("--steps, --test-pixels and --threads must be at least 1")
+    if tile:
+        from .tile_bench import tile_bench, tile_report
+
+        result = tile_bench(tile_size, threads, Path(cache) if cache else None, log)
+        write_json_atomic(output, result)
+        return tile_report(result)
     result = bench_spectral(
         steps, threads, test_pixels, log=log, save=lambda partial: write_json_atomic(output, partial)
     )

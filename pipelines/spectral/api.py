@@ -16,7 +16,8 @@ from .scene import SceneSource
 def to_sample(data: np.ndarray, meta: Mapping[str, Any]) -> Sample:
     """(bands, H, W), as stored (raw counts, radiance or reflectance: each scene is scaled on its
     own). ``meta``: ``wavelengths`` (nm, to match another band count than the model's), ``crs``,
-    ``transform``, ``nodata`` (a band's nodata value or NaN is a hole in it). Scene models only;
+    ``transform``, ``nodata`` (a band's nodata value or NaN is a hole in it); for the land-cover
+    model, surface reflectance and ``band_names`` (the products' own: B02, SR_B4). Scene models only;
     chips models take a folder's path."""
     data = np.asarray(data)
     if data.ndim != 3:
@@ -32,7 +33,10 @@ def to_sample(data: np.ndarray, meta: Mapping[str, Any]) -> Sample:
     source = SceneSource(
         None, raster, tuple(float(w) for w in wavelengths) if wavelengths is not None else None, georef
     )
-    return Sample(source, {"name": name, "file": name})
+    band_names = [str(n).upper() for n in meta["band_names"]] if meta.get("band_names") is not None else None
+    if band_names is not None and len(band_names) != data.shape[0]:
+        raise InputError(f"spectral: {len(band_names)} band names for {data.shape[0]} bands")
+    return Sample(source, {"name": name, "file": name, "band_names": band_names})
 
 
 def to_prediction(sample: Sample) -> Prediction:

@@ -116,7 +116,18 @@ class LandcoverTemplate(Streaming):
         return Sample(ProductScene(raster, product), meta)
 
     def preprocess(self, sample: Sample) -> Sample:
+        """The model band of each input band, by name (an array from the Python API names its bands)."""
         names = tuple(self.pipeline.model_cfg.band_names)
+        if "bands" not in sample.meta:  # an array: reflectance, its band names given beside it
+            given = sample.meta.get("band_names")
+            if not given:
+                raise InputError(f"{sample.name}: give band_names= (the products' own: B02, SR_B4) with the array")
+            unknown = [n for n in given if n not in names]
+            if unknown:
+                raise InputError(
+                    f"{sample.name}: bands {', '.join(unknown)} are not among the model's ({', '.join(names)})"
+                )
+            sample.meta["bands"] = list(given)
         sample.meta["channels"] = np.array([names.index(n) for n in sample.meta["bands"]])
         return sample
 
@@ -152,7 +163,10 @@ class LandcoverTemplate(Streaming):
 
     def read_window(self, sample: Sample, window: Window) -> tuple[np.ndarray, np.ndarray]:
         top, left, rows, columns = window.context
-        return sample.image.raster.read(top, left, rows, columns)
+        data, holes = sample.image.raster.read(top, left, rows, columns)
+        if holes.ndim == 3:  # an array's per-band holes (the product grid flags whole pixels apart)
+            data, holes = np.where(holes, np.nan, data).astype(np.float32), np.zeros(holes.shape[1:], bool)
+        return data, holes
 
     @contextmanager
     def file_sink(self, sample: Sample, paths: Mapping[str, Path]):

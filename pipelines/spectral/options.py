@@ -39,6 +39,10 @@ SPEC = TaskSpec(
         CliOption("steps", int, 1000, "training steps of each compared model (batch 64)"),
         CliOption("test_pixels", int, 6000, "test pixels per scene and band set (a random subset)"),
         CliOption("threads", int, 2, "CPU threads"),
+        CliOption("tile", bool, False, "instead: a whole generated Sentinel-2 tile, land cover against ChannelViT"),
+        CliOption("tile_size", int, 10980, "--tile: the tile's side in 10 m pixels (a multiple of 60)"),
+        CliOption("cache", str, "", "--tile: where the generated tile is kept (default ~/.cache/hybridvision/bench)"),
     ),
-    bench_help="spectral: same-scene 5% protocol (ChannelViT+HCS vs plain ViT), other scenes, missing bands, LoRA.",
+    bench_help="spectral: same-scene 5% protocol (ChannelViT+HCS vs plain ViT), other scenes, missing bands, LoRA; "
+    "--tile: minutes per Sentinel-2 tile.",
 )

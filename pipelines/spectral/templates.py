@@ -59,8 +59,8 @@ def is_class_map(path: Path) -> bool:
 
 
 def product_refusal(path: Path) -> str:
-    """Why a satellite product is not classified: no shipped model declares its sensor's bands (a
-    model matched only by nearby wavelengths would classify bands it never saw)."""
+    """Why a satellite product is not classified by a hyperspectral scene model: it never saw the
+    product's bands (matched by nearby wavelengths only, it would classify bands it does not know)."""
     try:
         product = open_product(path)
     except InputError as error:
@@ -68,8 +68,8 @@ def product_refusal(path: Path) -> str:
     sensor = {"sentinel2": "Sentinel-2", "landsat": "Landsat 8/9 OLI"}[product.sensor]
     bands = ", ".join(band.name for band in product.bands)
     return (
-        f"{path.name}: a {sensor} product ({bands}); no spectral model reads {sensor} bands yet: the shipped "
-        "ones read 128-band imaging-spectrometer scenes (scene, scene_lite0) and 13-band chips (chips)"
+        f"{path.name}: a {sensor} product ({bands}); this model reads 128-band imaging-spectrometer scenes: "
+        "use --checkpoint spectral/landcover (the default for products), which reads Sentinel-2 and Landsat bands"
     )
 
 

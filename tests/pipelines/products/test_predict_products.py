@@ -1,7 +1,8 @@
 """The installed command on products as users run it: ``samples superres --product``, then
 ``predict superres --scale 2`` on a Sentinel-2 .SAFE.zip and a Landsat folder side by side, a fresh
 HOME; every GeoTIFF out is a valid Cloud-Optimised GeoTIFF (rio-cogeo's validator) at half the
-pixel size, with a STAC Item beside it; ``predict spectral`` refuses a product in one line."""
+pixel size, with a STAC Item beside it; ``predict spectral`` gives products to the land-cover model
+and a hyperspectral model refuses one in one line."""
 
 from __future__ import annotations
 
@@ -78,11 +79,17 @@ def test_predict_superres_on_a_sentinel2_zip_and_a_landsat_folder(tmp_path):
     )
     assert again.returncode == 0 and "2 skipped" in again.stderr  # resumable: one unit a product's group
 
-    refused = run("predict", "spectral", "--input", str(zipped), "--output", str(tmp_path / "spectral"), home=home)
+    args = ("--checkpoint", "spectral/scene", "--input", str(zipped), "--output", str(tmp_path / "spectral"))
+    refused = run("predict", "spectral", *args, home=home)  # a hyperspectral model never saw these bands
     assert refused.returncode == 1
     (unit,) = json.loads((tmp_path / "spectral" / "report.json").read_text())["units"]
     assert unit["status"] == "failed" and unit["error"].startswith(f"{zipped.name}: a Sentinel-2 product (B01, B02,")
-    assert "no spectral model reads Sentinel-2 bands yet" in unit["error"] and "\n" not in unit["error"]
+    assert "use --checkpoint spectral/landcover" in unit["error"] and "\n" not in unit["error"]
+
+    default = run("predict", "spectral", "--input", str(inputs), "--output", str(tmp_path / "landcover"), home=home)
+    assert default.returncode == 0, default.stderr  # products go to the shipped land-cover model
+    report = json.loads((tmp_path / "landcover" / "report.json").read_text())
+    assert report["checkpoint"]["name"] == "spectral/landcover" and len(report["units"]) == 2
 
 
 def test_every_georeferenced_output_has_its_item(tmp_path):

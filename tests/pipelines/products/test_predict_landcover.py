@@ -1,0 +1,121 @@
+"""Land cover from products as users run it: the installed command, a fresh HOME, a Sentinel-2
+.SAFE.zip and a Landsat folder from ``samples spectral --kind multispectral``, a landcover model
+trained by ``train`` at its test size. The class map and the confidence map are valid Cloud-Optimised
+GeoTIFFs on the product's grid with STAC Items; a pixel the quality layer flags is no data; a
+re-run resumes; a sensor the model does not declare is refused in one line."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+from rio_cogeo.cogeo import cog_validate
+
+from tests.homes import fresh_home
+from tests.pipelines.products.test_predict_products import run
+
+CONFIG = Path(__file__).resolve().parents[3] / "configs" / "spectral" / "landcover_tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root, home = tmp_path_factory.mktemp("landcover"), fresh_home()
+    for product, size in (("sentinel2", "96"), ("landsat", "32")):
+        args = ("--kind", "multispectral", "--product", product, "--size", size, "--seed", "1", "--n", "1")
+        done = run("samples", "spectral", *args, "--output", str(root / product), home=home)
+        assert done.returncode == 0, done.stderr
+        shutil.copytree(root / product / "inputs", root / "inputs", dirs_exist_ok=True)
+    done = run("train", "-c", str(CONFIG), "-o", str(root / "run"), home=home)
+    assert done.returncode == 0, done.stderr
+    return root, home, root / "run" / "model.safetensors"
+
+
+def test_products_to_class_and_confidence_cogs(setup):
+    root, home, checkpoint = setup
+    out = root / "out"
+    done = run(
+        "predict",
+        "spectral",
+        "--checkpoint",
+        str(checkpoint),
+        "--input",
+        str(root / "inputs"),
+        "--output",
+        str(out),
+        home=home,
+    )
+    assert done.returncode == 0, done.stderr
+    (s2,) = (root / "inputs").glob("S2B_MSIL2A_*.SAFE.zip")
+    (l9,) = (root / "inputs").glob("LC09_L2SP_*")
+    for unit, pixel, side, sensor in ((s2.name.split(".")[0], 10.0, 96, "sentinel2"), (l9.name, 30.0, 32, "landsat")):
+        classes_path, confidence_path = out / f"{unit}_classes.tif", out / f"{unit}_confidence.tif"
+        for path in (classes_path, confidence_path):
+            valid, errors, warnings = cog_validate(str(path))
+            assert valid and not errors and not warnings, (path.name, errors, warnings)
+        with rasterio.open(classes_path) as dataset:
+            assert dataset.res == (pixel, pixel) and (dataset.height, dataset.width) == (side, side)
+            assert dataset.crs.to_epsg() == 32634 and dataset.nodata == 0
+            classes, colours = dataset.read(1), dataset.colormap(1)
+            assert colours[1][:3] == (30, 90, 200)  # water's colour: QGIS shows the legend
+        with rasterio.open(confidence_path) as dataset:
+            confidence = dataset.read(1)
+        assert classes.max() <= 7 and (classes > 0).any()
+        np.testing.assert_array_equal(classes == 0, confidence == 0)  # no class, no confidence
+        assert confidence[classes > 0].min() >= 100 // 7  # a softmax's winner has at least 1/7
+        truth = json.loads((root / sensor / "manifest.json").read_text())["cases"][0]["sky_pixels"]
+        assert (classes == 0).sum() >= truth["cloud"]  # every cloud (and no-data) pixel is a hole
+        names = (out / f"{unit}_classes.tif.aux.xml").read_text()
+        assert "<Category>no data</Category>" in names and "<Category>wetland</Category>" in names
+        for stem in (f"{unit}_classes", f"{unit}_confidence"):
+            item = json.loads((out / f"{stem}.json").read_text())
+            assert item["id"] == stem and item["properties"]["hybridvision:source"] == unit
+            assert item["properties"]["datetime"] and item["properties"]["proj:shape"] == [side, side]
+            assert item["assets"]["data"]["href"] == f"./{stem}.tif"
+    again = run(
+        "predict",
+        "spectral",
+        "--checkpoint",
+        str(checkpoint),
+        "--input",
+        str(root / "inputs"),
+        "--output",
+        str(out),
+        home=home,
+    )
+    assert again.returncode == 0 and "2 skipped" in again.stderr
+
+    unmasked = root / "unmasked"
+    args = ("--mask", "none", "--bands", "B02,B03,B04,B08", "--input", str(s2), "--output", str(unmasked))
+    assert run("predict", "spectral", "--checkpoint", str(checkpoint), *args, home=home).returncode == 0
+    with rasterio.open(unmasked / f"{s2.name.split('.')[0]}_classes.tif") as dataset:
+        assert (dataset.read(1) == 0).sum() < (classes_of(out, s2) == 0).sum()  # clouds classified too
+
+
+def classes_of(out: Path, product: Path) -> np.ndarray:
+    with rasterio.open(out / f"{product.name.split('.')[0]}_classes.tif") as dataset:
+        return dataset.read(1)
+
+
+def test_an_area_and_a_sensor_the_model_does_not_read(setup, tmp_path):
+    root, home, checkpoint = setup
+    (s2,) = (root / "inputs").glob("S2B_MSIL2A_*.SAFE.zip")
+    args = ("--window", "10,20,30,40", "--input", str(s2), "--output", str(tmp_path / "area"))
+    assert run("predict", "spectral", "--checkpoint", str(checkpoint), *args, home=home).returncode == 0
+    with rasterio.open(tmp_path / "area" / f"{s2.name.split('.')[0]}_classes.tif") as dataset:
+        assert (dataset.width, dataset.height) == (30, 40) and dataset.transform.c == 300000 + 10 * 10
+
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+
+    pipeline, model, _ = load_checkpoint(checkpoint)
+    pipeline.model_cfg = dataclasses.replace(pipeline.model_cfg, sensors=("sentinel2",))
+    (landsat,) = (root / "inputs").glob("LC09_L2SP_*")
+    run_batch(pipeline, model, landsat, tmp_path / "refused")
+    (unit,) = json.loads((tmp_path / "refused" / "report.json").read_text())["units"]
+    assert unit["status"] == "failed" and "\n" not in unit["error"]
+    assert unit["error"] == f"{landsat.name}: a landsat product; this model reads sentinel2 products"
