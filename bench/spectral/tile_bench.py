@@ -27,6 +27,8 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
+from hybridvision.pipelines.report import Report, Table
+
 MOSAIC_SCENES, SCENE_SIDE, WINDOW = 16, 192, 512
 
 
@@ -154,9 +156,7 @@ def tile_bench(
     }
 
 
-def tile_report(result: dict[str, Any]) -> "Report":
-    from hybridvision.pipelines.report import Report, Table
-
+def tile_report(result: dict[str, Any]) -> Report:
     ours, reference, tile = result["ours"], result["reference"], result["tile"]
     rows = [
         ["ours: spectral/landcover, whole product", f"{ours['minutes_per_tile']:.1f}", f"{ours['pixels_per_s']:.0f}",
