@@ -36,15 +36,15 @@ def default_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hybridvision" / "bench"
 
 
-def mosaic(size: int, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def mosaic(size: int, seed: int = 0, count: int = MOSAIC_SCENES) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The bands (at native resolutions) and the SCL (20 m) of a ``size`` x ``size`` mosaic."""
     from hybridvision.pipelines.spectral.multispectral import SENTINEL2_L2A, scene
     from hybridvision.pipelines.spectral.multispectral_samples import quality_layer
 
-    scenes = [scene(SENTINEL2_L2A, SCENE_SIDE, seed + i) for i in range(MOSAIC_SCENES)]
+    scenes = [scene(SENTINEL2_L2A, SCENE_SIDE, seed + i) for i in range(count)]
     rng = np.random.default_rng(seed)
     cells = -(-size // SCENE_SIDE)
-    layout = rng.integers(0, MOSAIC_SCENES, (cells, cells))
+    layout = rng.integers(0, count, (cells, cells))
     turns = rng.integers(0, 4, (cells, cells))
 
     def assemble(pieces: list[np.ndarray], factor: int) -> np.ndarray:
@@ -62,7 +62,7 @@ def mosaic(size: int, seed: int = 0) -> tuple[dict[str, np.ndarray], np.ndarray]
     return bands, assemble([quality_layer(s) for s in scenes], 2)
 
 
-def cached_tile(size: int, cache: Path, log: Callable[[str], None]) -> Path:
+def cached_tile(size: int, cache: Path, log: Callable[[str], None], count: int = MOSAIC_SCENES) -> Path:
     """The tile's ``.SAFE.zip``, written on first use (minutes for a full tile: JPEG 2000 encoding)."""
     from hybridvision.pipelines.common.product_samples import ProductContent, write_sentinel2
 
@@ -73,7 +73,7 @@ def cached_tile(size: int, cache: Path, log: Callable[[str], None]) -> Path:
     if found:
         return found[0]
     log(f"writing a {size} x {size} Sentinel-2 tile once into {folder} ...")
-    bands, scl = mosaic(size)
+    bands, scl = mosaic(size, count=count)
     return write_sentinel2(folder, 0, size, content=ProductContent(bands, scl))
 
 

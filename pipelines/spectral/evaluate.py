@@ -1,6 +1,7 @@
 """``hybridvision evaluate spectral``: class maps against truth maps, or chip predictions against labels.
 
-Scenes: ``PRED/<scene>_classes.tif`` against ``TRUTH/<scene>_classes.tif`` on the labelled pixels:
+Scenes (and products' land cover): ``PRED/<scene>_classes.tif`` against ``TRUTH/<scene>_classes.tif``
+on the labelled pixels (class names from the prediction's ``classes`` tag):
 overall accuracy, average accuracy, kappa, per-class accuracy and the confusion matrix, per scene
 and over all scenes pooled. Chips: ``PRED/predictions.csv`` against ``TRUTH/labels.csv``.
 """
@@ -16,11 +17,21 @@ from .chips import read_labels
 from .generator import CHIP_CLASSES
 from .io import read_class_map
 from .library import SCENE_CLASS_NAMES
-from .metrics import confusion_matrix, scores
+from .metrics import confusion_matrix, coverage, scores
+
+
+def class_names(pred_path: Path) -> tuple[str, ...]:
+    """The classes a class map was written with (its ``classes`` tag: a land-cover model's are not
+    the hyperspectral scenes'), else the hyperspectral scenes' classes."""
+    from ..common.rasters import open_raster
+
+    with open_raster(pred_path) as dataset:
+        tag = dataset.tags().get("classes", "")
+    return tuple(tag.split(",")) if tag else SCENE_CLASS_NAMES
 
 
 def evaluate_scenes(pred: Path, truth: Path) -> dict:
-    cases, pooled = [], None
+    cases, pooled, counted = [], None, np.zeros(2, np.int64)
     for truth_path in sorted(truth.glob("*_classes.tif")):
         pred_path = pred / truth_path.name
         if not pred_path.exists():
@@ -32,15 +43,19 @@ def evaluate_scenes(pred: Path, truth: Path) -> dict:
         differs = pred_grid.differs_from(truth_grid)
         if differs:  # same size, another place: pixel-wise scores would compare unrelated ground
             raise InputError(f"{truth_path.name}: the prediction and the truth are not on one grid ({differs})")
-        classes = max(len(SCENE_CLASS_NAMES), int(expected.max()))
-        names = SCENE_CLASS_NAMES if classes == len(SCENE_CLASS_NAMES) else None
+        known = class_names(pred_path)
+        classes = max(len(known), int(expected.max()), int(predicted.max()))
+        names = known if classes == len(known) else None
         confusion = confusion_matrix(expected, predicted, classes)
         pooled = confusion if pooled is None else pooled + confusion
         row = scores(confusion, names)
+        labelled, classified = coverage(expected, predicted)
+        counted += (labelled, classified)
+        row["coverage"] = 100 * classified / labelled  # labelled pixels given a class (not no data or cloud)
         cases.append({"case": truth_path.name.removesuffix("_classes.tif"), **row})
     if not cases:
         raise FileNotFoundError(f"no class map in {pred} matches a *_classes.tif in {truth}")
-    return {"cases": cases, "mean": scores(pooled, names)}
+    return {"cases": cases, "mean": scores(pooled, names) | {"coverage": 100 * counted[1] / counted[0]}}
 
 
 def evaluate_chips(pred: Path, truth: Path) -> dict:

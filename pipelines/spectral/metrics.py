@@ -6,8 +6,10 @@ import numpy as np
 
 
 def confusion_matrix(truth: np.ndarray, pred: np.ndarray, classes: int) -> np.ndarray:
-    """(classes, classes) counts, rows = truth, columns = prediction; labels are 1..classes (0 ignored)."""
-    keep = truth > 0
+    """(classes, classes) counts, rows = truth, columns = prediction; labels are 1..classes. 0 is left
+    out on either side: unlabelled truth, or a pixel the prediction left without a class (no data, a
+    cloud), which ``coverage`` counts."""
+    keep = (truth > 0) & (pred > 0)
     truth, pred = truth[keep].astype(np.int64) - 1, np.clip(pred[keep].astype(np.int64) - 1, 0, classes - 1)
     return np.bincount(truth * classes + pred, minlength=classes * classes).reshape(classes, classes)
 
@@ -31,3 +33,9 @@ def scores(confusion: np.ndarray, class_names: tuple[str, ...] | None = None) ->
         "support": {n: int(s) for n, s in zip(names, support)},
         "confusion": confusion.tolist(),
     }
+
+
+def coverage(truth: np.ndarray, pred: np.ndarray) -> tuple[int, int]:
+    """(labelled pixels, those the prediction gave a class)."""
+    labelled = truth > 0
+    return int(labelled.sum()), int((labelled & (pred > 0)).sum())

@@ -54,3 +54,13 @@ def test_dead_bands_are_the_constant_ones_over_valid_pixels():
     valid[:, :3] = True
     assert dead_bands(cube).tolist() == [False, True, False, False]
     assert dead_bands(cube, valid).tolist() == [False, True, False, True]
+
+
+def test_a_pixel_left_without_a_class_is_coverage_not_a_wrong_class():
+    from hybridvision.pipelines.spectral.metrics import confusion_matrix, coverage
+
+    truth = np.array([[1, 2, 2, 0]])
+    pred = np.array([[1, 0, 2, 1]])  # the second pixel is under a cloud: no class
+    confusion = confusion_matrix(truth, pred, 2)
+    assert confusion.tolist() == [[1, 0], [0, 1]]  # not counted as class 1
+    assert coverage(truth, pred) == (3, 2)
