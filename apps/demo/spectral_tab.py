@@ -30,6 +30,7 @@ from .shared import (
     uploaded_path,
     warning_line,
 )
+from .spectral_products import PRODUCT_SEED, classify_product, sample_product
 from .spectral_truth import accuracy_line, is_truth, truth_for
 from .tabs import tab
 
@@ -124,9 +125,14 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
 
     from .shared import load_model
 
+    from hybridvision.pipelines.common.products import is_product
+
     values = files if isinstance(files, (list, tuple)) else [files] if files else []
     paths = [p for p in (uploaded_path(v) for v in values) if p is not None]
     report = progress or (lambda *args, **kwargs: None)
+    products = [p for p in paths if is_product(p)]
+    if products:  # a Sentinel-2 or Landsat product: land cover of its centre
+        return classify_product(products[0], subset_label, truth, request_folder("spectral"), report)
     cube = pick_cube(paths)
     folder = request_folder("spectral")
     (folder / "input").mkdir()
@@ -161,6 +167,12 @@ def classify_sample(subset_label: str, progress: Any = None, model: str | None =
     return (str(cube), *classify(str(cube), subset_label, truth, progress, model))
 
 
+@shows_errors
+def classify_sample_product(subset_label: str, progress: Any = None, model: str | None = None):
+    product, truth = sample_product()
+    return (str(product), *classify(str(product), subset_label, truth, progress, model))
+
+
 @tab("spectral")
 def build_tab() -> None:
     import gradio as gr
@@ -169,12 +181,16 @@ def build_tab() -> None:
         "Hyperspectral scene classification, pixel by pixel (ChannelViT trained with Hierarchical Channel "
         "Sampling; or, as the second model, a frozen ImageNet Lite0 read through a band adapter, trained on "
         "10 labelled pixels per class). Choose a band subset to see how the model copes when bands are "
-        "missing. The class map GeoTIFF keeps the input's CRS and transform."
+        "missing. The class map GeoTIFF keeps the input's CRS and transform. A Sentinel-2 or Landsat product "
+        "goes to the land-cover model (water, tree cover, grassland, cropland, built-up, bare soil, wetland); "
+        "a real L2A zip (0.6-1.2 GB) is over the upload limit: crop it with `hybridvision predict spectral "
+        "--input <product> --bbox west,south,east,north`."
     )
     with gr.Row():
         with gr.Column(scale=2):
             upload = gr.File(
-                label="cube (GeoTIFF, ENVI .hdr + data, .mat, .npy), and its <scene>_classes.tif to score it",
+                label="cube (GeoTIFF, ENVI .hdr + data, .mat, .npy), and its <scene>_classes.tif to score it; or a "
+                "Sentinel-2 L2A .SAFE.zip or Landsat .tar (land cover of its centre 512 x 512)",
                 file_count="multiple",
                 type="filepath",
                 elem_id="spectral-input",
@@ -189,6 +205,12 @@ def build_tab() -> None:
                 f"generated scene (seed {SAMPLE_SEED}, never trained on)",
                 size="sm",
                 elem_id="spectral-sample-0",
+                elem_classes=SAMPLE_BUTTON,
+            )
+            sample_product_button = gr.Button(
+                f"generated Sentinel-2 L2A product (seed {PRODUCT_SEED}): land cover",
+                size="sm",
+                elem_id="spectral-sample-1",
                 elem_classes=SAMPLE_BUTTON,
             )
         with gr.Column(scale=3):
@@ -208,6 +230,10 @@ def build_tab() -> None:
         cube, *rest = classify_sample(subset_label, progress, model_name)
         return [cube], *rest
 
+    def run_sample_product(subset_label, model_name, progress=gr.Progress()):
+        product, *rest = classify_sample_product(subset_label, progress, model_name)
+        return [product], *rest
+
     outputs = [rgb, classes, areas, download, status]
     blank = (None, None, None, None, "")
     run_button.click(in_status(run, blank, 4), [upload, subset, model], outputs)
@@ -216,4 +242,10 @@ def build_tab() -> None:
         [subset, model],
         [upload, *outputs],
         api_name="spectral_sample",
+    )
+    sample_product_button.click(
+        in_status(run_sample_product, (gr.update(),) + blank, 5),
+        [subset, model],
+        [upload, *outputs],
+        api_name="spectral_sample_product",
     )

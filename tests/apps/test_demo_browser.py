@@ -34,6 +34,7 @@ EXPECTED = {
     "superres-sample-1": "camera.png",
     "superres-sample-2": "rmnp-rgb.tif",
     "spectral-sample-0": "overall accuracy",
+    "spectral-sample-1": "sentinel2 land cover",
     "xray2shape-sample": "labels and mesh",
     "tumor3d-sample": "whole tumour",
 }
