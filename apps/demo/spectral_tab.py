@@ -120,12 +120,11 @@ def rgb_composite(path: Path) -> np.ndarray:
 @shows_errors
 def classify(files: Any, subset_label: str, truth: Path | None = None, progress: Any = None, model: str | None = None):
     """Classify one cube; returns (RGB composite, class map preview, area rows, class map file, status)."""
+    from hybridvision.pipelines.common.products import is_product
     from hybridvision.pipelines.spectral.bands import band_subset
     from hybridvision.pipelines.spectral.writers import class_areas
 
     from .shared import load_model
-
-    from hybridvision.pipelines.common.products import is_product
 
     values = files if isinstance(files, (list, tuple)) else [files] if files else []
     paths = [p for p in (uploaded_path(v) for v in values) if p is not None]
