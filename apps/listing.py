@@ -82,13 +82,26 @@ def list_pipelines() -> None:
     print_listing(Listing("pipelines", ["name", "description"], rows), Console())
 
 
+SENSOR_NAMES = {"sentinel2": "Sentinel-2 L2A", "landsat": "Landsat 8/9 OLI"}
+
+
 def band_set(metadata: dict) -> str:
     """The bands a model reads, where it declares them (spectral): satellite products need theirs."""
     description = metadata.get("description") or {}
+    sensors, names = description.get("sensors") or [], description.get("band_names") or []
+    if sensors:  # a product model: which products, how many of each one's bands
+        counts = {s: sum(1 for n in names if n.startswith("SR_") == (s == "landsat")) for s in sensors}
+        return "reads " + ", ".join(f"{SENSOR_NAMES.get(s, s)} ({counts[s]} bands)" for s in sensors)
     wavelengths = description.get("wavelengths_nm") or []
     if not wavelengths:
         return ""
     return f"reads {len(wavelengths)} bands, {min(wavelengths):.0f}-{max(wavelengths):.0f} nm"
+
+
+def cost_line(card: dict) -> str:
+    """A card's measured cost per pixel, where it has one."""
+    cost = card.get("cost") or {}
+    return f"{cost['macs_per_pixel'] / 1e3:.0f}k multiply-adds a pixel" if "macs_per_pixel" in cost else ""
 
 
 def list_checkpoints(
@@ -118,8 +131,8 @@ def list_checkpoints(
         name = shipped_name(path)
         model = summarise_checkpoint(meta).replace(" + ", "\n+ ")  # one part a line: the column stays narrow
         size = f"{prov.get('parameters', 0) / 1e6:.2f}M params, {path.stat().st_size / 2**20:.1f} MB"
-        about = "\n".join(part for part in (name, model, size, band_set(meta)) if part)
         card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
+        about = "\n".join(part for part in (name, model, size, band_set(meta), cost_line(card)) if part)
         for evaluation in card["evaluations"]:
             figures = ", ".join(figure_text(f) for f in evaluation["figures"])
             table.add_row(escape(about), escape(evaluation["data"]), escape(figures))

@@ -41,6 +41,32 @@ class Georef:
     transform: Any
 
 
+def class_probabilities(model: nn.Module, x: torch.Tensor, channels: torch.Tensor, tta: bool) -> torch.Tensor:
+    """(classes, H, W) softmax of one block; with ``tta`` the mean over its 8 flips and rotations
+    (each turned back), which a per-pixel network allows at any block shape."""
+    if not tta:
+        return torch.softmax(model(x, channel_ids=channels)[0].float(), 0)
+    total = None
+    for turns in range(4):
+        for flip in (False, True):
+            view = torch.rot90(x, turns, (2, 3))
+            view = view.flip(3) if flip else view
+            out = torch.softmax(model(view, channel_ids=channels)[0].float(), 0)
+            out = torch.rot90(out.flip(2) if flip else out, -turns, (1, 2))
+            total = out if total is None else total + out
+    return total / 8
+
+
+def entropy_percent(probabilities: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: each pixel's entropy of the averaged classes, in percent of the most there can
+    be (1 where the views agree completely; 0 where there is no class)."""
+    p = np.clip(probabilities, 1e-12, 1)
+    entropy = -(p * np.log(p)).sum(0) / np.log(len(p))
+    percent = np.clip(np.round(entropy * 100), 1, 100).astype(np.uint8)
+    percent[empty] = 0
+    return percent
+
+
 class ProductScene:
     """A product's grid as the scene writer sees it: a raster read by window, its size and georef."""
 
@@ -87,11 +113,11 @@ class LandcoverTemplate(Streaming):
         return [Unit(path.name.split(".")[0], (path,), extra=extra) for path in products]
 
     def output_names(self, unit: Unit) -> list[str]:
-        stems = [f"{unit.name}_classes", f"{unit.name}_confidence"]
-        return [f"{stems[0]}.tif", f"{stems[0]}.tif.aux.xml", f"{stems[0]}.png", f"{stems[0]}.json"] + [
-            f"{stems[1]}.tif",
-            f"{stems[1]}.json",
-        ]
+        classes, maps = f"{unit.name}_classes", [f"{unit.name}_confidence"]
+        if getattr(unit.extra.get("options"), "tta", False):
+            maps.append(f"{unit.name}_entropy")
+        names = [f"{classes}.tif", f"{classes}.tif.aux.xml", f"{classes}.png", f"{classes}.json"]
+        return names + [f"{stem}{suffix}" for stem in maps for suffix in (".tif", ".json")]
 
     def read(self, unit: Unit) -> Sample:
         options, config = unit.extra["options"], self.pipeline.model_cfg
@@ -136,6 +162,7 @@ class LandcoverTemplate(Streaming):
         sample.meta["halo"] = model.backbone.receptive_field // 2
         device = next(model.parameters()).device
         channels = torch.as_tensor(sample.meta["channels"], device=device)
+        tta = bool(getattr(sample.options, "tta", False))
 
         def classify(read_back: tuple[np.ndarray, np.ndarray], window: Window) -> tuple[np.ndarray, np.ndarray]:
             data, masked = read_back
@@ -147,14 +174,15 @@ class LandcoverTemplate(Streaming):
                 right = min(left + BLOCK_COLUMNS, data.shape[2])
                 lo, hi = max(0, left - halo), min(data.shape[2], right + halo)
                 x = torch.from_numpy(np.ascontiguousarray(data[None, :, :, lo:hi])).to(device)
-                logits = model(x, channel_ids=channels)[0]
-                block = torch.softmax(logits.float(), 0)[:, rows, left - lo : right - lo]
+                block = class_probabilities(model, x, channels, tta)[:, rows, left - lo : right - lo]
                 probabilities[:, :, left:right] = block.cpu().numpy()
             classes = (probabilities.argmax(0) + 1).astype(np.uint8)
             confidence = np.clip(np.round(probabilities.max(0) * 100), 1, 100).astype(np.uint8)
             empty = np.isnan(data[:, rows]).all(0)
             classes[empty], confidence[empty] = 0, 0
-            return classes, confidence
+            if not tta:
+                return classes, confidence
+            return classes, confidence, entropy_percent(probabilities, empty)
 
         return classify
 
@@ -174,15 +202,19 @@ class LandcoverTemplate(Streaming):
         writer = SceneWriter(scene, paths[f"{name}_classes.tif"], config.classes, config.colours)
         profile = dict(count=1, height=scene.height, width=scene.width, dtype="uint8", nodata=0)
         georef = scene.georef
-        confidence = RasterSink(
-            paths[f"{name}_confidence.tif"], cog="average", crs=georef.crs, transform=georef.transform, **profile
-        )
+        stems = [s for s in (f"{name}_confidence", f"{name}_entropy") if f"{s}.tif" in paths]
+        maps = [
+            RasterSink(paths[f"{s}.tif"], cog="average", crs=georef.crs, transform=georef.transform, **profile)
+            for s in stems
+        ]
         try:
             with writer:
-                yield lambda window, out: self.put(writer, confidence, window, out)
-            confidence.close()
+                yield lambda window, out: self.put(writer, maps, window, out)
+            for sink in maps:
+                sink.close()
         except BaseException:
-            confidence.abort()
+            for sink in maps:
+                sink.abort()
             raise
         writer.preview(paths[f"{name}_classes.png"], config.colours)
         write_category_names(paths[f"{name}_classes.tif.aux.xml"], ("no data", *config.classes))
@@ -190,17 +222,23 @@ class LandcoverTemplate(Streaming):
         product = sample.meta["product"]
         origin = {"id": product.id, "datetime": product.datetime, "file": product.path}
         bands = ", ".join(sample.meta["bands"])
-        for stem, roles, title in (
-            (f"{name}_classes", ("data", "classification"), f"{name}: land cover from {bands}"),
-            (f"{name}_confidence", ("data",), f"{name}: confidence of the land cover class, percent"),
-        ):
-            write_item(paths[f"{stem}.json"], f"{stem}.tif", grid, origin, self.pipeline.checkpoint, roles, title)
+        titles = {
+            f"{name}_classes": f"{name}: land cover from {bands}",
+            f"{name}_confidence": f"{name}: confidence of the land cover class, percent",
+            f"{name}_entropy": f"{name}: entropy over 8 flips and rotations, percent of its maximum",
+        }
+        for stem in (f"{name}_classes", *stems):
+            roles = ("data", "classification") if stem.endswith("_classes") else ("data",)
+            write_item(
+                paths[f"{stem}.json"], f"{stem}.tif", grid, origin, self.pipeline.checkpoint, roles, titles[stem]
+            )
 
     @staticmethod
-    def put(writer: SceneWriter, confidence: RasterSink, window: Window, out) -> None:
-        classes, percent = out
+    def put(writer: SceneWriter, maps: list[RasterSink], window: Window, out) -> None:
+        classes, *percent = out
         writer.write(window.core[0], window.core[0] + window.core[2], classes)
-        confidence.write(percent[None], window.core[0], 0)
+        for sink, values in zip(maps, percent):
+            sink.write(values[None], window.core[0], 0)
 
     @contextmanager
     def array_sink(self, sample: Sample):
@@ -209,5 +247,5 @@ class LandcoverTemplate(Streaming):
         writer = SceneWriter(scene, None, self.pipeline.model_cfg.classes)
         confidence = RasterSink(None, count=1, height=scene.height, width=scene.width, dtype="uint8")
         with writer:
-            yield lambda window, out: self.put(writer, confidence, window, out)
+            yield lambda window, out: self.put(writer, [confidence], window, out)
         sample.pred, sample.meta["confidence"] = writer.classes, confidence.pixels[0]

@@ -18,6 +18,9 @@ SPEC = TaskSpec(
         CliOption("resolution", float, 0.0, "products: the grid in metres (default Sentinel-2 10, Landsat 30)"),
         CliOption("bbox", str, "", "products: only this area, west,south,east,north in degrees (WGS 84)"),
         CliOption("window", str, "", "products: only this area, column,row,width,height in grid pixels"),
+        CliOption(
+            "tta", bool, False, "products: average the 8 flips and rotations; also <product>_entropy.tif (8x slower)"
+        ),
     ),
     samples=(
         CliOption(

@@ -101,6 +101,21 @@ def classes_of(out: Path, product: Path) -> np.ndarray:
         return dataset.read(1)
 
 
+def test_flips_and_rotations_give_an_entropy_map(setup, tmp_path):
+    root, home, checkpoint = setup
+    (landsat,) = (root / "inputs").glob("LC09_L2SP_*")
+    args = ("--tta", "--input", str(landsat), "--output", str(tmp_path / "tta"))
+    assert run("predict", "spectral", "--checkpoint", str(checkpoint), *args, home=home).returncode == 0
+    entropy_path = tmp_path / "tta" / f"{landsat.name}_entropy.tif"
+    assert cog_validate(str(entropy_path))[0]
+    with rasterio.open(entropy_path) as dataset, rasterio.open(tmp_path / "tta" / f"{landsat.name}_classes.tif") as c:
+        entropy, classes = dataset.read(1), c.read(1)
+    np.testing.assert_array_equal(entropy == 0, classes == 0)
+    assert entropy[classes > 0].min() >= 1 and json.loads(
+        (tmp_path / "tta" / f"{landsat.name}_entropy.json").read_text()
+    )
+
+
 def test_an_area_and_a_sensor_the_model_does_not_read(setup, tmp_path):
     root, home, checkpoint = setup
     (s2,) = (root / "inputs").glob("S2B_MSIL2A_*.SAFE.zip")
