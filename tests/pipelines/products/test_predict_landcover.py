@@ -96,6 +96,16 @@ def test_products_to_class_and_confidence_cogs(setup):
         assert (dataset.read(1) == 0).sum() < (classes_of(out, s2) == 0).sum()  # clouds classified too
 
 
+def test_products_on_dask_give_the_serial_class_maps(setup, tmp_path):
+    root, home, checkpoint = setup
+    common = ("predict", "spectral", "--checkpoint", str(checkpoint), "--input", str(root / "inputs"))
+    serial = run(*common, "--output", str(tmp_path / "serial"), home=home)
+    dask = run(*common, "--output", str(tmp_path / "dask"), "--workers", "1", home=home)
+    assert serial.returncode == 0 and dask.returncode == 0, dask.stderr
+    for product in sorted((root / "inputs").iterdir()):
+        np.testing.assert_array_equal(classes_of(tmp_path / "serial", product), classes_of(tmp_path / "dask", product))
+
+
 def classes_of(out: Path, product: Path) -> np.ndarray:
     with rasterio.open(out / f"{product.name.split('.')[0]}_classes.tif") as dataset:
         return dataset.read(1)
