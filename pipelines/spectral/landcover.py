@@ -216,6 +216,11 @@ class LandcoverTemplate(Streaming):
             for sink in maps:
                 sink.abort()
             raise
+        if not writer.counts[1:].any():  # nothing to classify: say why, write nothing
+            mask = getattr(sample.options, "mask", "clouds")
+            raise InputError(
+                f"{sample.meta['file']}: no pixel to classify (every one is no data, or cloud or shadow under --mask {mask})"
+            )
         writer.preview(paths[f"{name}_classes.png"], config.colours)
         write_category_names(paths[f"{name}_classes.tif.aux.xml"], ("no data", *config.classes))
         grid = {"crs": georef.crs, "transform": georef.transform, "width": scene.width, "height": scene.height}

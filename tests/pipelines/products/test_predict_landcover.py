@@ -137,10 +137,26 @@ def test_an_area_and_a_sensor_the_model_does_not_read(setup, tmp_path):
     from hybridvision.pipelines.common.batch import run_batch
     from hybridvision.pipelines.common.checkpoint import load_checkpoint
 
+    from hybridvision.pipelines.common.product_samples import ProductContent, write_sentinel2
+    from hybridvision.pipelines.spectral.multispectral import SENTINEL2_L2A, scene
+
+    overcast = scene(SENTINEL2_L2A, 48, 5)
+    cloudy = write_sentinel2(
+        tmp_path / "cloudy", 7, content=ProductContent(overcast.bands, np.full((24, 24), 9, np.uint8))
+    )
     pipeline, model, _ = load_checkpoint(checkpoint)
     pipeline.model_cfg = dataclasses.replace(pipeline.model_cfg, sensors=("sentinel2",))
     (landsat,) = (root / "inputs").glob("LC09_L2SP_*")
-    run_batch(pipeline, model, landsat, tmp_path / "refused")
-    (unit,) = json.loads((tmp_path / "refused" / "report.json").read_text())["units"]
-    assert unit["status"] == "failed" and "\n" not in unit["error"]
-    assert unit["error"] == f"{landsat.name}: a landsat product; this model reads sentinel2 products"
+    shutil.copytree(landsat, tmp_path / "mixed" / landsat.name)
+    shutil.copy(cloudy, tmp_path / "mixed" / cloudy.name)
+    shutil.copy(s2, tmp_path / "mixed" / s2.name)
+    run_batch(pipeline, model, tmp_path / "mixed", tmp_path / "refused")
+    units = {u["name"]: u for u in json.loads((tmp_path / "refused" / "report.json").read_text())["units"]}
+    assert [u["status"] for u in units.values()].count("done") == 1  # the batch went on past both
+    refused, overcast_unit = units[landsat.name], units[cloudy.name.split(".")[0]]
+    assert refused["error"] == f"{landsat.name}: a landsat product; this model reads sentinel2 products"
+    assert overcast_unit["error"] == (
+        f"{cloudy.name}: no pixel to classify (every one is no data, or cloud or shadow under --mask clouds)"
+    )
+    written = sorted(p.name for p in (tmp_path / "refused").iterdir())
+    assert not any(name.startswith((landsat.name, cloudy.name.split(".")[0])) for name in written)
