@@ -136,7 +136,6 @@ def test_an_area_and_a_sensor_the_model_does_not_read(setup, tmp_path):
 
     from hybridvision.pipelines.common.batch import run_batch
     from hybridvision.pipelines.common.checkpoint import load_checkpoint
-
     from hybridvision.pipelines.common.product_samples import ProductContent, write_sentinel2
     from hybridvision.pipelines.spectral.multispectral import SENTINEL2_L2A, scene
 
