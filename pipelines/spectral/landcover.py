@@ -219,7 +219,8 @@ class LandcoverTemplate(Streaming):
         if not writer.counts[1:].any():  # nothing to classify: say why, write nothing
             mask = getattr(sample.options, "mask", "clouds")
             raise InputError(
-                f"{sample.meta['file']}: no pixel to classify (every one is no data, or cloud or shadow under --mask {mask})"
+                f"{sample.meta['file']}: no pixel to classify "
+                f"(every one is no data, or cloud or shadow under --mask {mask})"
             )
         writer.preview(paths[f"{name}_classes.png"], config.colours)
         write_category_names(paths[f"{name}_classes.tif.aux.xml"], ("no data", *config.classes))
