@@ -233,6 +233,21 @@ def test_spectral_sample_with_half_the_bands(tmp_path):
     assert "64 of the model's 128 bands" in status and "overall accuracy" in status
 
 
+def test_spectral_product_sample_is_land_cover_of_its_centre():
+    """The generated Sentinel-2 product goes to the land-cover model, its true colour beside the map;
+    with its 10 m bands only it still scores against its truth."""
+    import rasterio
+
+    product, rgb, preview, rows, class_map, status = spectral_tab.classify_sample_product("first half (SWIR lost)")
+    assert product.endswith(".SAFE.zip") and rgb.shape == (192, 192, 3) and Image.open(preview).format == "PNG"
+    assert "sentinel2 land cover" in status and "10 m bands (B02,B03,B04,B08)" in status
+    accuracy = float(status.split("overall accuracy against the truth: ")[1].split("%")[0])
+    assert accuracy > 80  # clouds and shadows are holes, counted against it here
+    with rasterio.open(class_map) as out:
+        assert out.res == (10.0, 10.0) and out.crs.to_epsg() == 32634
+    assert [r[0] for r in rows][-1] == "wetland" and all(r[2] == pytest.approx(r[1] * 0.01, abs=0.01) for r in rows)
+
+
 def test_spectral_knows_the_sample_by_its_bytes_and_an_upload_by_its_truth_beside_it(tmp_path):
     """After the sample, Classify with another band choice still reports the accuracy (the cube is
     the sample, in another folder as Gradio hands it back); an upload with its <scene>_classes.tif
