@@ -91,7 +91,7 @@ def band_set(metadata: dict) -> str:
     sensors, names = description.get("sensors") or [], description.get("band_names") or []
     if sensors:  # a product model: which products, how many of each one's bands
         counts = {s: sum(1 for n in names if n.startswith("SR_") == (s == "landsat")) for s in sensors}
-        return "reads " + ", ".join(f"{SENSOR_NAMES.get(s, s)} ({counts[s]} bands)" for s in sensors)
+        return "reads " + ",\n".join(f"{SENSOR_NAMES.get(s, s)} ({counts[s]} bands)" for s in sensors)  # a line each
     wavelengths = description.get("wavelengths_nm") or []
     if not wavelengths:
         return ""
