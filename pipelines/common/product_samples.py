@@ -81,7 +81,7 @@ def write_sentinel2(
     tile, when = "T34UCF", f"20230823T09{seed % 60:02d}59"  # one minute a seed
     product = f"S2B_MSIL2A_{when}_N{baseline.replace('.', '')}_R122_{tile}_20230823T124759"
     granule = f"GRANULE/L2A_{tile}_A033753_20230823T095553/IMG_DATA"
-    truth, cloud, nodata = scene(side, seed)
+    truth, cloud, nodata = scene(side, seed) if content is None else ({}, None, None)  # content: nothing drawn here
     offset = -1000 if float(baseline) >= 4 else 0
     staging = folder / f".{product}.staging"
     files = {}
@@ -193,7 +193,7 @@ def write_landsat(
     target = Path(folder) / product
     staging = Path(folder) / f".{product}.staging"
     staging.mkdir(parents=True, exist_ok=True)
-    truth, cloud, nodata = scene(side, seed)
+    truth, cloud, nodata = scene(side, seed) if content is None else ({}, None, None)
     contents = {"LANDSAT_PRODUCT_ID": product, "PROCESSING_LEVEL": "L2SP", "COLLECTION_NUMBER": "02"}
     factors = {}
     grid = dict(crs="EPSG:32634", transform=from_origin(300000, 5900040, 30, 30), height=side, width=side, count=1)
