@@ -82,8 +82,16 @@ class ProductGrid:
     def native(self, raster: FileRaster, band: Band | None, rows: tuple[int, int], columns: tuple[int, int]):
         """The band's own pixels in [rows) x [columns) (outside the file: no data), as reflectance
         with NaN where no data (``band`` None: the raw values, a quality layer's flags)."""
-        window = Window(columns[0], rows[0], columns[1] - columns[0], rows[1] - rows[0])
-        stored = raster.dataset.read(1, window=window, boundless=True, fill_value=0)
+        stored = np.zeros((rows[1] - rows[0], columns[1] - columns[0]), raster.dtype)  # outside: stored no data
+        top, bottom = max(rows[0], 0), min(rows[1], raster.height)
+        left, right = max(columns[0], 0), min(columns[1], raster.width)
+        if (
+            bottom > top and right > left
+        ):  # the open dataset itself, not a boundless VRT: its decoded blocks stay cached
+            window = Window(left, top, right - left, bottom - top)
+            stored[top - rows[0] : bottom - rows[0], left - columns[0] : right - columns[0]] = raster.dataset.read(
+                1, window=window
+            )
         if band is None:
             return stored
         hole = stored == band.nodata if band.nodata is not None else np.zeros(stored.shape, bool)
