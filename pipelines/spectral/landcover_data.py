@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .data import as_item
 from .multispectral import SENSORS, on_grid, scene
 from .windows import IGNORE
 
@@ -125,10 +126,3 @@ class LandcoverTiles(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return as_item(*self.items[index])
-
-
-def as_item(image: np.ndarray, labels: np.ndarray) -> dict[str, torch.Tensor]:
-    return {
-        "image": torch.from_numpy(np.ascontiguousarray(image, np.float32)),
-        "label": torch.from_numpy(np.ascontiguousarray(labels, np.int64)),
-    }

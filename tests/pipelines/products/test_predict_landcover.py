@@ -38,17 +38,8 @@ def setup(tmp_path_factory):
 def test_products_to_class_and_confidence_cogs(setup):
     root, home, checkpoint = setup
     out = root / "out"
-    done = run(
-        "predict",
-        "spectral",
-        "--checkpoint",
-        str(checkpoint),
-        "--input",
-        str(root / "inputs"),
-        "--output",
-        str(out),
-        home=home,
-    )
+    predict = ("predict", "spectral", "--checkpoint", str(checkpoint), "--input", str(root / "inputs"), "--output")
+    done = run(*predict, str(out), home=home)
     assert done.returncode == 0, done.stderr
     (s2,) = (root / "inputs").glob("S2B_MSIL2A_*.SAFE.zip")
     (l9,) = (root / "inputs").glob("LC09_L2SP_*")
@@ -76,17 +67,7 @@ def test_products_to_class_and_confidence_cogs(setup):
             assert item["id"] == stem and item["properties"]["hybridvision:source"] == unit
             assert item["properties"]["datetime"] and item["properties"]["proj:shape"] == [side, side]
             assert item["assets"]["data"]["href"] == f"./{stem}.tif"
-    again = run(
-        "predict",
-        "spectral",
-        "--checkpoint",
-        str(checkpoint),
-        "--input",
-        str(root / "inputs"),
-        "--output",
-        str(out),
-        home=home,
-    )
+    again = run(*predict, str(out), home=home)
     assert again.returncode == 0 and "2 skipped" in again.stderr
 
     unmasked = root / "unmasked"
