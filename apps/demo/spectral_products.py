@@ -41,11 +41,10 @@ def centre_window(path: Path) -> tuple[str, object]:
     """``--window`` of the centre ``PRODUCT_SIDE`` pixels of the product's grid, and the product."""
     from hybridvision.pipelines.common.product_grid import DEFAULT_GRID
     from hybridvision.pipelines.common.products import open_product
+    from hybridvision.pipelines.common.rasters import FileRaster
 
     product = open_product(path)
     grid = next(b for b in product.bands if b.resolution == DEFAULT_GRID[product.sensor])
-    from hybridvision.pipelines.common.rasters import FileRaster
-
     raster = FileRaster(grid.path)
     height, width = raster.height, raster.width
     raster.close()

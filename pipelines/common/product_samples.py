@@ -211,8 +211,11 @@ def write_landsat(
         layers[f"{product}_SR_B{number}.TIF"] = stored
         contents[f"FILE_NAME_BAND_{number}"] = f"{product}_SR_B{number}.TIF"
         factors |= {f"REFLECTANCE_MULT_BAND_{number}": "2.75E-05", f"REFLECTANCE_ADD_BAND_{number}": "-0.200000"}
-    qa = np.where(cloud, 1 << 3, 1 << 6).astype(np.uint16)  # cloud: bit 3; clear: bit 6
-    qa = np.where(nodata, 1, qa).astype(np.uint16) if content is None else content.quality  # fill: bit 0
+    if content is None:
+        qa = np.where(cloud, 1 << 3, 1 << 6).astype(np.uint16)  # cloud: bit 3; clear: bit 6
+        qa = np.where(nodata, 1, qa).astype(np.uint16)  # fill: bit 0
+    else:
+        qa = content.quality
     layers[f"{product}_QA_PIXEL.TIF"] = qa
     contents["FILE_NAME_QUALITY_L1_PIXEL"] = f"{product}_QA_PIXEL.TIF"
     for name, array in layers.items():

@@ -15,7 +15,6 @@ cloud or hole) and ``<product>_confidence.tif`` (the winning class's softmax, pe
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -29,16 +28,11 @@ from ..common.product_grid import ProductGrid
 from ..common.products import find_products, open_product
 from ..common.rasters import AreaRaster, RasterSink, area_window, parse_area
 from ..common.stac import write_item
+from .io import Georeference
 from .writers import SceneWriter, write_category_names
 
 STRIP_ROWS = 256
 BLOCK_COLUMNS = 1024  # columns classified at once: memory is one block of features
-
-
-@dataclass
-class Georef:
-    crs: Any
-    transform: Any
 
 
 def class_probabilities(model: nn.Module, x: torch.Tensor, channels: torch.Tensor, tta: bool) -> torch.Tensor:
@@ -73,7 +67,7 @@ class ProductScene:
     def __init__(self, raster, product):
         self.raster, self.product, self.path = raster, product, None
         self.height, self.width = raster.height, raster.width
-        self.georef = Georef(raster.crs, raster.transform)
+        self.georef = Georeference(raster.crs, raster.transform)
 
     def close(self) -> None:
         self.raster.close()
