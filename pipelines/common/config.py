@@ -68,6 +68,11 @@ class TrainConfig:
     export_dtype: Literal["float32", "float16"] = "float32"
     data_note: str = ""
     init_from: str = ""  # a checkpoint whose matching weights start the model (path, or e.g. superres/x2.safetensors)
+    # knowledge distillation: a trained checkpoint (path or shipped name) whose softened outputs the
+    # model also learns, weighted distill_weight against the task's own loss (Hinton et al. 2015)
+    teacher: str = ""
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from hybridvision.backbones.adapters import trainable_fraction
 
 from ..registry import PIPELINES
 from .atomic import write_json_atomic
-from .checkpoint import frozen_identity, initialise_from, save_checkpoint
+from .checkpoint import frozen_identity, initialise_from, load_checkpoint, save_checkpoint
 from .composition import adapter_kind, add_adapter, describe_parameters, merge_adapter, parameter_report
 from .config import RunConfig, to_plain
 from .training_task import TrainingTask, training_task
@@ -49,6 +49,8 @@ class PipelineModule(L.LightningModule):
         # a frozen pretrained backbone comes from its package: Lightning's checkpoints leave it out
         self.frozen_prefix = f"model.{frozen['prefix']}" if frozen else None
         self.strict_loading = frozen is None
+        # in a tuple, not an attribute: the teacher is neither trained nor saved with the model
+        self.teacher = (load_teacher(task, train.teacher),) if train.teacher else ()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         if self.frozen_prefix:
@@ -58,8 +60,23 @@ class PipelineModule(L.LightningModule):
     def training_step(self, batch: dict[str, Any], batch_index: int) -> torch.Tensor:
         pred = self.task.forward(self.model, batch)
         loss = self.task.loss(pred, batch)
+        if self.teacher:
+            loss = self.distilled(pred, batch, loss)
         self.log("train/loss", loss, prog_bar=True, batch_size=len(batch["image"]))
         return loss
+
+    def distilled(self, pred: torch.Tensor, batch: dict[str, Any], loss: torch.Tensor) -> torch.Tensor:
+        """The task's loss blended with the distance to the teacher's outputs on the same batch (in
+        eval mode: a task that samples bands in training gives the teacher all of them)."""
+        train = self.config.train
+        teacher = self.teacher[0].to(self.device)
+        with torch.no_grad():
+            target = self.task.forward(teacher, batch)
+        if target.shape != pred.shape:
+            raise ValueError(f"teacher {train.teacher} predicts {tuple(target.shape)}, the model {tuple(pred.shape)}")
+        distance = self.task.distillation_loss(pred, target, train.distill_temperature)
+        self.log("train/distill", distance, batch_size=len(batch["image"]))
+        return (1 - train.distill_weight) * loss + train.distill_weight * distance
 
     def validation_step(self, batch: dict[str, Any], batch_index: int) -> None:
         pred = self.task.forward(self.model, batch)
@@ -81,6 +98,16 @@ class PipelineModule(L.LightningModule):
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def load_teacher(task: TrainingTask, teacher: str) -> torch.nn.Module:
+    """The checkpoint a model is distilled from, frozen and in eval mode; for tasks whose outputs are class logits."""
+    if not task.distills:
+        raise ValueError(
+            f"train.teacher: pipeline {task.pipeline.name} has no distillation loss (its outputs are not class logits)"
+        )
+    _, model, _ = load_checkpoint(teacher)
+    return model.requires_grad_(False).eval()
 
 
 class PipelineData(L.LightningDataModule):
@@ -187,6 +214,10 @@ def train(
         "data": train.data_note or to_plain(config.data),
         "metrics": metrics,
     }
+    if train.teacher:
+        provenance["teacher"] = (
+            f"{train.teacher} (weight {train.distill_weight}, temperature {train.distill_temperature})"
+        )
     if module.initialised:
         provenance["init_from"] = f"{train.init_from} ({module.initialised[0]} of {module.initialised[1]} tensors)"
     adapter = config.model.adapter

@@ -17,6 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..units import Batch
@@ -30,12 +31,14 @@ class TrainingTask(abc.ABC):
 
     Class attributes:
         monitor: the validation metric that picks the best checkpoint, and ``"max"`` or ``"min"``.
+        distills: whether ``train.teacher`` may be set: the model's outputs are class logits.
 
     Args:
         pipeline: the task's pipeline under the run's config (``build_model``, ``model_cfg``, ``data_cfg``).
     """
 
     monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
+    distills: ClassVar[bool] = False  # predictions are class logits on dim 1 (``distillation_loss``)
 
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
@@ -49,6 +52,13 @@ class TrainingTask(abc.ABC):
     def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         """Validation metrics of a batch (the harness logs the loss anyway)."""
         return {}
+
+    def distillation_loss(self, pred: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+        """KL divergence from the teacher's softened class distribution (dim 1) to the model's, per
+        position (pixel or sample) averaged, times temperature squared so its gradient keeps its scale."""
+        student = F.log_softmax(pred / temperature, 1)
+        target = F.log_softmax(teacher / temperature, 1)
+        return F.kl_div(student, target, log_target=True, reduction="none").sum(1).mean() * temperature**2
 
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         """The training/validation forward pass; override when a model takes more than the image."""

@@ -1,7 +1,9 @@
 """The land-cover template (``data.task: landcover``): Sentinel-2 L2A and Landsat 8/9 products
 classified pixel by pixel by a fully convolutional, wavelength-aware model.
 
-A unit is a product (``common/products.py``); its bands come to one grid (``common/product_grid.py``:
+A unit is a product (``common/products.py``) or a multi-band GeoTIFF of reflectance whose bands
+are named by its band descriptions, ``--sensor`` or ``--wavelengths`` (``landcover_geotiff.py``,
+read on its own grid). A product's bands come to one grid (``common/product_grid.py``:
 10 m for Sentinel-2, 30 m for Landsat, ``--resolution`` to choose; ``--mask`` picks which quality
 flags are holes) and are read in full-width strips with a halo of the model's receptive field, each
 strip classified in column blocks, so memory is one block whatever the tile's size. Each product
@@ -27,8 +29,9 @@ from ..common.inference import Window, strips
 from ..common.product_grid import ProductGrid
 from ..common.products import find_products, open_product
 from ..common.rasters import AreaRaster, RasterSink, area_window, parse_area
-from ..common.stac import write_item
+from ..common.stac import raster_time, write_item
 from .io import Georeference
+from .landcover_geotiff import SENSOR_BANDS, find_geotiffs, geotiff_source, sensor_of
 from .writers import SceneWriter, write_category_names
 
 STRIP_ROWS = 256
@@ -62,10 +65,10 @@ def entropy_percent(probabilities: np.ndarray, empty: np.ndarray) -> np.ndarray:
 
 
 class ProductScene:
-    """A product's grid as the scene writer sees it: a raster read by window, its size and georef."""
+    """A product's (or a GeoTIFF's) grid as the scene writer sees it: a raster read by window, its size and georef."""
 
-    def __init__(self, raster, product):
-        self.raster, self.product, self.path = raster, product, None
+    def __init__(self, raster):
+        self.raster, self.path = raster, None
         self.height, self.width = raster.height, raster.width
         self.georef = Georeference(raster.crs, raster.transform)
 
@@ -95,16 +98,22 @@ class LandcoverTemplate(Streaming):
         parse_area(options.bbox, options.window)
         if options.mask not in ("none", "nodata", "clouds"):
             raise ValueError(f"--mask must be none, nodata or clouds, got {options.mask!r}")
+        if options.sensor and options.sensor not in SENSOR_BANDS:
+            raise ValueError(f"--sensor must be {' or '.join(SENSOR_BANDS)}, got {options.sensor!r}")
 
     def discover_units(self, input_path: Path, options: Any) -> list[Unit]:
         products = find_products(input_path)
-        if not products:
+        folders = [p for p in products if p.is_dir()]  # a Landsat folder's own GeoTIFFs are not units
+        geotiffs = [] if input_path in products else find_geotiffs(input_path)
+        geotiffs = [p for p in geotiffs if not any(p.is_relative_to(folder) for folder in folders)]
+        if not products and not geotiffs:
             raise InputError(
-                f"{input_path.name}: no Sentinel-2 L2A or Landsat 8/9 Collection 2 Level-2 product; this model "
-                "reads products (a .SAFE folder or .SAFE.zip, a Landsat folder or .tar, or a folder of them)"
+                f"{input_path.name}: no Sentinel-2 L2A or Landsat 8/9 Collection 2 Level-2 product and no "
+                "GeoTIFF; this model reads products (a .SAFE folder or .SAFE.zip, a Landsat folder or .tar) "
+                "and multi-band GeoTIFFs of reflectance, or a folder of them"
             )
         extra = {"options": options}
-        return [Unit(path.name.split(".")[0], (path,), extra=extra) for path in products]
+        return [Unit(path.name.split(".")[0], (path,), extra=extra) for path in [*products, *geotiffs]]
 
     def output_names(self, unit: Unit) -> list[str]:
         classes, maps = f"{unit.name}_classes", [f"{unit.name}_confidence"]
@@ -114,26 +123,55 @@ class LandcoverTemplate(Streaming):
         return names + [f"{stem}{suffix}" for stem in maps for suffix in (".tif", ".json")]
 
     def read(self, unit: Unit) -> Sample:
-        options, config = unit.extra["options"], self.pipeline.model_cfg
-        product = open_product(unit.files[0])
-        if product.sensor not in config.sensors:
-            readable = ", ".join(config.sensors) or "none"
-            raise InputError(f"{unit.files[0].name}: a {product.sensor} product; this model reads {readable} products")
-        wanted = product_bands(tuple(config.band_names), options.bands)
-        bands = [b for b in product.bands if b.name in config.band_names and (wanted is None or b.name in wanted)]
-        if not bands:
-            raise InputError(f"{unit.files[0].name}: none of the bands asked for is in this {product.sensor} product")
-        raster = ProductGrid(product, bands, options.resolution, options.mask)
+        options, path = unit.extra["options"], unit.files[0]
+        if path.suffix.lower() in (".tif", ".tiff"):
+            raster, names, origin = self.open_geotiff(path, options)
+        else:
+            raster, names, origin = self.open_product(path, options)
         area = parse_area(options.bbox, options.window)
         if area:
             try:
-                raster = AreaRaster(raster, area_window(raster, area, unit.files[0].name))
+                raster = AreaRaster(raster, area_window(raster, area, path.name))
             except Exception:
                 raster.close()
                 raise
-        names = [b.name for b in bands]
-        meta = {"name": unit.name, "file": unit.files[0].name, "bands": names, "product": product}
-        return Sample(ProductScene(raster, product), meta)
+        meta = {"name": unit.name, "file": path.name, "bands": names, "origin": origin}
+        return Sample(ProductScene(raster), meta)
+
+    def check_sensor(self, file: str, sensor: str, what: str) -> None:
+        readable = self.pipeline.model_cfg.sensors
+        if sensor not in readable:
+            raise InputError(f"{file}: a {sensor} {what}; this model reads {', '.join(readable) or 'no'} {what}s")
+
+    def open_product(self, path: Path, options: Any):
+        """The product's bands the model reads (``--bands`` of them) on one grid."""
+        config = self.pipeline.model_cfg
+        product = open_product(path)
+        self.check_sensor(path.name, product.sensor, "product")
+        wanted = product_bands(tuple(config.band_names), options.bands)
+        bands = [b for b in product.bands if b.name in config.band_names and (wanted is None or b.name in wanted)]
+        if not bands:
+            raise InputError(f"{path.name}: none of the bands asked for is in this {product.sensor} product")
+        raster = ProductGrid(product, bands, options.resolution, options.mask)
+        origin = {"id": product.id, "datetime": product.datetime, "file": product.path}
+        return raster, [b.name for b in bands], origin
+
+    def open_geotiff(self, path: Path, options: Any):
+        """The GeoTIFF's bands, named (``landcover_geotiff``), as reflectance on its own grid;
+        ``--bands`` reads the named ones only (as channels the model leaves out)."""
+        config = self.pipeline.model_cfg
+        if options.resolution:
+            raise InputError(f"{path.name}: --resolution applies to products; a GeoTIFF is read on its own grid")
+        model = dict(zip(config.band_names, config.wavelengths))
+        wanted = product_bands(tuple(config.band_names), options.bands)
+        raster, names = geotiff_source(path, options.sensor, options.wavelengths, model, wanted)
+        try:
+            self.check_sensor(path.name, sensor_of(names), "GeoTIFF")
+        except InputError:
+            raster.close()
+            raise
+        origin = {"id": path.name.split(".")[0], "datetime": raster_time(path), "file": path}
+        return raster, names, origin
 
     def preprocess(self, sample: Sample) -> Sample:
         """The model band of each input band, by name (an array from the Python API names its bands)."""
@@ -219,8 +257,7 @@ class LandcoverTemplate(Streaming):
         writer.preview(paths[f"{name}_classes.png"], config.colours)
         write_category_names(paths[f"{name}_classes.tif.aux.xml"], ("no data", *config.classes))
         grid = {"crs": georef.crs, "transform": georef.transform, "width": scene.width, "height": scene.height}
-        product = sample.meta["product"]
-        origin = {"id": product.id, "datetime": product.datetime, "file": product.path}
+        origin = sample.meta["origin"]
         bands = ", ".join(sample.meta["bands"])
         titles = {
             f"{name}_classes": f"{name}: land cover from {bands}",

@@ -19,6 +19,14 @@ SPEC = TaskSpec(
         CliOption("bbox", str, "", "products: only this area, west,south,east,north in degrees (WGS 84)"),
         CliOption("window", str, "", "products: only this area, column,row,width,height in grid pixels"),
         CliOption(
+            "sensor",
+            str,
+            "",
+            "GeoTIFFs for the land-cover model: sentinel2 or landsat, the bands in the product's order "
+            "unless the file's band descriptions name them",
+        ),
+        CliOption("wavelengths", str, "", "GeoTIFFs for the land-cover model: each band's centre in nm (490,560,665)"),
+        CliOption(
             "tta", bool, False, "products: average the 8 flips and rotations; also <product>_entropy.tif (8x slower)"
         ),
     ),

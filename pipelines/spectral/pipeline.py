@@ -35,6 +35,7 @@ from ..common.products import find_products
 from ..report import Report, Table
 from .bands import band_subset
 from .files import SpectralFiles
+from .landcover_geotiff import find_geotiffs, names_satellite_bands
 from .library import SCENE_CLASSES, imaging_spectrometer
 from .model import migrate_state
 from .options import SPEC
@@ -114,10 +115,15 @@ class SpectralPipeline(SpectralFiles, Pipeline):
 
     @classmethod
     def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
-        """Satellite products go to the land-cover model, which reads their bands; the rest to ``scene``."""
-        source = options.get("input")
-        if source is not None and find_products(Path(source)):
+        """Satellite bands go to the land-cover model, which reads them: products, GeoTIFFs given
+        ``--sensor`` or ``--wavelengths``, or whose band descriptions name them; the rest to ``scene``."""
+        if options.get("sensor") or options.get("wavelengths"):
             return PRODUCT_CHECKPOINT
+        source = options.get("input")
+        if source is not None:
+            path = Path(source)
+            if find_products(path) or any(names_satellite_bands(p) for p in find_geotiffs(path)):
+                return PRODUCT_CHECKPOINT
         return cls.default_checkpoint_stem
 
     # -- model -------------------------------------------------------------------------
@@ -164,6 +170,10 @@ class SpectralPipeline(SpectralFiles, Pipeline):
         """A bad option fails before any file is read."""
         if hasattr(self.template, "check_options"):  # landcover: product band names, --mask, --bbox
             return self.template.check_options(options)
+        if options.sensor or options.wavelengths:
+            raise ValueError(
+                "--sensor and --wavelengths name a GeoTIFF's bands for the land-cover model (spectral/landcover)"
+            )
         band_subset(options.bands, self.model_cfg.bands)
 
     def channels_for(

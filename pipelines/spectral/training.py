@@ -23,6 +23,7 @@ from .windows import IGNORE
 
 class SpectralTraining(TrainingTask):
     monitor = ("val/accuracy", "max")
+    distills = True  # class logits per patch, chip or pixel
 
     def __init__(self, pipeline):
         super().__init__(pipeline)

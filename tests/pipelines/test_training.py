@@ -137,3 +137,20 @@ def test_a_pipeline_that_names_no_training_says_so():
     assert type(training_task(ToyPipeline(config.model, config.data))) is ToyTraining
     with pytest.raises(NotImplementedError, match="pipeline toy cannot be trained"):
         training_task(Untrained(config.model, config.data))
+
+
+def test_a_teacher_for_a_task_without_class_logits_is_a_clear_error(trained, tmp_path):
+    _, result = trained
+    taught = parse_run_config({**CONFIG, "train": {**CONFIG["train"], "teacher": str(result.model_path)}}, "t")
+    with pytest.raises(ValueError, match="train.teacher: pipeline toy has no distillation loss"):
+        train(taught, tmp_path, progress_bar=False)
+
+
+def test_distillation_loss_is_zero_only_where_the_teacher_agrees():
+    from hybridvision.pipelines.spectral.training import SpectralTraining
+
+    logits = torch.randn(2, 7, 4, 4)
+    loss = SpectralTraining.distillation_loss
+    assert float(loss(None, logits, logits.clone(), 2.0)) == pytest.approx(0, abs=1e-6)
+    assert float(loss(None, logits, logits + 5.0, 2.0)) == pytest.approx(0, abs=1e-5)  # softmax ignores a shift
+    assert float(loss(None, logits, -logits, 2.0)) > 0.1

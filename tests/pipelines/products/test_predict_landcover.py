@@ -140,3 +140,100 @@ def test_an_area_and_a_sensor_the_model_does_not_read(setup, tmp_path):
     )
     written = sorted(p.name for p in (tmp_path / "refused").iterdir())
     assert not any(name.startswith((landsat.name, cloudy.name.split(".")[0])) for name in written)
+
+
+def product_stack(product_path: Path) -> tuple[np.ndarray, dict]:
+    """A product's bands on its grid as reflectance (no mask), and that grid's profile."""
+    from hybridvision.pipelines.common.product_grid import ProductGrid
+    from hybridvision.pipelines.common.products import open_product
+
+    product = open_product(product_path)
+    grid = ProductGrid(product, product.bands, 0, "none")
+    try:
+        data, _ = grid.read(0, 0, grid.height, grid.width)
+        return data, {"crs": grid.crs, "transform": grid.transform, "names": [b.name for b in product.bands]}
+    finally:
+        grid.close()
+
+
+def write_geotiff(path: Path, data: np.ndarray, grid: dict, descriptions=None, **profile) -> Path:
+    with rasterio.open(
+        path, "w", driver="GTiff", count=len(data), height=data.shape[1], width=data.shape[2],
+        dtype=data.dtype, crs=grid["crs"], transform=grid["transform"], **profile,
+    ) as dataset:  # fmt: skip
+        dataset.write(data)
+        for index, text in enumerate(descriptions or (), 1):
+            dataset.set_band_description(index, text)
+    return path
+
+
+def test_geotiffs_named_by_description_sensor_or_wavelengths(setup, tmp_path):
+    """A stack exported from a product (uint16 counts, bands described as B01 ...), one with no
+    names read by --sensor, a four-band one by --wavelengths: each classified on its own grid as
+    the product is; without names, one line asking for them, and the batch goes on."""
+    root, home, checkpoint = setup
+    (s2,) = (root / "inputs").glob("S2B_MSIL2A_*.SAFE.zip")
+    (l9,) = (root / "inputs").glob("LC09_L2SP_*")
+    reflectance, grid = product_stack(s2)
+    counts = np.where(np.isnan(reflectance), 0, np.clip(np.round(reflectance * 10000), 1, 65535)).astype(np.uint16)
+    folder = tmp_path / "tifs"
+    folder.mkdir()
+    write_geotiff(folder / "exported.tif", counts, grid, descriptions=grid["names"])
+    landsat, landsat_grid = product_stack(l9)
+    write_geotiff(folder / "nameless.tif", landsat, landsat_grid)  # float32 reflectance, no descriptions
+    out = tmp_path / "out"
+    common = ("predict", "spectral", "--checkpoint", str(checkpoint))
+    done = run(*common, "--input", str(folder), "--output", str(out), home=home)
+    assert done.returncode == 1 and "1 done, 0 skipped, 1 failed" in done.stderr, done.stderr
+    units = {u["name"]: u for u in json.loads((out / "report.json").read_text())["units"]}
+    assert units["exported"]["status"] == "done"
+    assert units["nameless"]["error"] == (
+        "nameless.tif: 7 bands but no wavelengths or band names: give --sensor sentinel2|landsat "
+        "(bands in the product's order) or --wavelengths (nm, one per band)"
+    )
+    product = tmp_path / "product"
+    assert run(*common, "--mask", "none", "--input", str(s2), "--output", str(product), home=home).returncode == 0
+    from_tif, from_product = classes_of(out, folder / "exported.tif"), classes_of(product, s2)
+    assert (from_tif == from_product).mean() > 0.99  # the same pixels, stored as 1e-4 counts
+    with rasterio.open(out / "exported_classes.tif") as dataset:
+        assert dataset.crs == grid["crs"] and dataset.transform == grid["transform"]
+    item = json.loads((out / "exported_classes.json").read_text())
+    assert item["assets"]["data"]["title"].endswith("from " + ", ".join(grid["names"]))
+
+    args = ("--sensor", "landsat", "--input", str(folder / "nameless.tif"), "--output", str(tmp_path / "landsat"))
+    assert run(*common, *args, home=home).returncode == 0
+    landsat_product = tmp_path / "landsat_product"
+    assert (
+        run(*common, "--mask", "none", "--input", str(l9), "--output", str(landsat_product), home=home).returncode == 0
+    )
+    np.testing.assert_array_equal(
+        classes_of(tmp_path / "landsat", folder / "nameless.tif"), classes_of(landsat_product, l9)
+    )
+
+    (tmp_path / "four").mkdir()
+    four = write_geotiff(tmp_path / "four" / "four.tif", reflectance[[1, 2, 3, 7]], grid)  # B02, B03, B04, B08
+    args = ("--wavelengths", "490,560,665,842", "--input", str(four), "--output", str(tmp_path / "out4"))
+    done = run(*common, *args, home=home)
+    assert done.returncode == 0, done.stderr
+    item = json.loads((tmp_path / "out4" / "four_classes.json").read_text())
+    assert item["assets"]["data"]["title"].endswith("from B02, B03, B04, B08")
+
+
+def test_a_student_learns_its_teacher(setup, tmp_path):
+    """train.teacher: the land-cover checkpoint teaches a fresh model of the same config; with the
+    teacher's loss alone, the distance to it falls, and the export names its teacher."""
+    import csv
+
+    from hybridvision.pipelines.common.checkpoint import read_metadata
+    from hybridvision.pipelines.common.config import load_config
+    from hybridvision.pipelines.common.training import train
+
+    _, _, checkpoint = setup
+    config = load_config(CONFIG)
+    settings = {"teacher": str(checkpoint), "distill_weight": 1.0, "max_steps": 30, "val_every_steps": 30}
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, **settings))
+    result = train(config, tmp_path / "student", progress_bar=False)
+    with open(result.run_dir / "logs" / "metrics.csv") as handle:
+        distances = [float(r["train/distill"]) for r in csv.DictReader(handle) if r.get("train/distill")]
+    assert len(distances) == 30 and np.mean(distances[-5:]) < 0.7 * np.mean(distances[:5])
+    assert read_metadata(result.model_path)["provenance"]["teacher"].startswith(str(checkpoint))
