@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from dataclasses import asdict
@@ -132,7 +133,21 @@ def run_predict(
 
 
 def train_command(
-    config: Path = typer.Option(..., "--config", "-c", help="run config YAML (configs/<task>/<name>.yaml)"),
+    config: Path = typer.Option(
+        None, "--config", "-c", help="run config YAML (configs/<task>/<name>.yaml); optional with --init"
+    ),
+    data: Path = typer.Option(
+        None,
+        "--data",
+        help="your labelled folder instead of generated data: DIR/inputs as predict takes them, DIR/truth "
+        "as samples writes it (README: Training on your own data)",
+    ),
+    init: str = typer.Option(
+        None,
+        "--init",
+        help="start from this checkpoint (a shipped name or a file) and keep its model; with --config, "
+        "that config's data and training settings (its adapter: frozen model + a fresh adapter)",
+    ),
     overrides: list[str] = typer.Option([], "--set", help="override a key: --set train.max_steps=100"),
     output: Path = typer.Option(None, "--output", "-o", help="run folder (default runs/<task>-<config name>)"),
     resume: Path = typer.Option(
@@ -142,13 +157,23 @@ def train_command(
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for torch"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an earlier run in the same folder"),
 ) -> None:
-    """Train a pipeline from a config; writes checkpoints, CSV logs and model.safetensors."""
+    """Train a pipeline from a config, or fine-tune a checkpoint (--init), on generated data or your
+    folder (--data); writes checkpoints, CSV logs and model.safetensors."""
+    from hybridvision.pipelines.common.checkpoint import init_run_config
     from hybridvision.pipelines.common.config import load_config
     from hybridvision.pipelines.common.training import train
 
     set_threads(threads)
-    run_config = load_config(config, overrides)
-    run_dir = output or Path("runs") / f"{run_config.pipeline}-{config.stem}"
+    if config is None and init is None:
+        raise ValueError("give --config (a run config YAML) or --init (a checkpoint to start from), or both")
+    if data is not None and not data.is_dir():
+        raise FileNotFoundError(f"--data: no such folder: {data}")
+    run_config = init_run_config(init, config, overrides) if init else load_config(config, overrides)
+    if data is not None:
+        chosen = dataclasses.replace(run_config.train, data_dir=str(data.resolve()))
+        run_config = dataclasses.replace(run_config, train=chosen)
+    name = config.stem if config else init.replace("/", "-").removesuffix(".safetensors").split("/")[-1]
+    run_dir = output or Path("runs") / f"{run_config.pipeline}-{name}"
     if resume is not None and not resume.is_file():
         raise FileNotFoundError(f"--resume: checkpoint not found: {resume}")
     if resume is None and not overwrite and (run_dir / "model.safetensors").exists():

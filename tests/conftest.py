@@ -34,6 +34,7 @@ SLOW_FILES = (
     "test_cards.py",
     "test_predict_products.py",
     "test_predict_landcover.py",
+    "test_train_on_a_folder.py",
 )
 
 

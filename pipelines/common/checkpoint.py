@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from ..base import InputError, Pipeline
 from ..registry import PIPELINES
 from .atomic import atomic_outputs
-from .config import ConfigError, RunConfig, parse_run_config
+from .config import ConfigError, RunConfig, apply_overrides, parse_run_config, read_yaml
 
 METADATA_KEY = "hybridvision"
 FORMAT_VERSION = 1
@@ -225,6 +225,27 @@ def initialise_from(model: torch.nn.Module, spec: str | Path, migrate=lambda sta
         raise InputError(f"{path}: no weight matches the model (another architecture?); nothing to start from")
     model.load_state_dict(matched, strict=False)
     return len(matched), len(target)
+
+
+def init_run_config(spec: str, config: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """``train --init CHECKPOINT``: a run that starts from a trained model and keeps its model block.
+
+    Without a config, the checkpoint's own run (model, data, training settings); with one, that
+    config's data and training settings and the checkpoint's model, except the config's adapter
+    (a frozen model plus a fresh adapter) and a class list of the config's own (a fresh head).
+    Every weight whose name and shape match is copied at the start (``train.init_from``)."""
+    path = resolve_checkpoint(spec)
+    trained = read_metadata(path)["config"]
+    raw = dict(trained) if config is None else read_yaml(config)
+    if raw.get("pipeline") != trained["pipeline"]:
+        raise ConfigError(f"--init {spec}: a {trained['pipeline']} checkpoint, the config is for {raw.get('pipeline')}")
+    own = dict(raw.get("model") or {})
+    model = {key: value for key, value in trained["model"].items() if key != "adapter"}
+    model |= {key: own[key] for key in ("adapter", "classes", "colours") if key in own}
+    train = {**(raw.get("train") or {}), "init_from": str(path)}
+    raw = {**raw, "model": model, "train": train}
+    source = f"{config or path.name} (--init {spec})"
+    return parse_run_config(apply_overrides(raw, list(overrides or []), source), source)
 
 
 def shipped_checkpoints() -> list[Path]:

@@ -71,6 +71,9 @@ class TrainConfig:
     # knowledge distillation: a trained checkpoint (path or shipped name) whose softened outputs the
     # model also learns, weighted distill_weight against the task's own loss (Hinton et al. 2015)
     teacher: str = ""
+    # train --data DIR: your labelled folder instead of generated data (common/user_data.py)
+    data_dir: str = ""
+    val_fraction: float = 0.2
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
 

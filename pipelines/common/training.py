@@ -124,6 +124,8 @@ class PipelineData(L.LightningDataModule):
         records = getattr(dataset, "run_records", None)  # what belongs with the run (a data split)
         for name, content in (records() if records else {}).items():
             write_json_atomic(self.run_dir / name, content)
+        if self.task.data_dir is not None:  # which of the user's units trained and validated
+            write_json_atomic(self.run_dir / "data_split.json", self.task.user_data(self.train_config.seed).record)
         shuffle = not isinstance(dataset, IterableDataset)
         return DataLoader(
             dataset,
@@ -172,7 +174,15 @@ def train(
     L.seed_everything(config.train.seed, workers=True, verbose=False)
     pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
     task = training_task(pipeline)  # <task>/training.py: imported here, never by prediction
+    if config.train.data_dir:
+        task.data_dir, task.val_fraction = Path(config.train.data_dir), config.train.val_fraction
     module = PipelineModule(task, config)
+    if module.initialised:
+        copied, total = module.initialised
+        fresh = (
+            f"; the other {total - copied} start fresh (a new head where the classes differ)" if copied < total else ""
+        )
+        log(f"started from {config.train.init_from}: {copied} of {total} tensors{fresh}")
     log(describe_parameters(parameter_report(module.model)))
     monitor, mode = task.monitor
     checkpoints = ModelCheckpoint(

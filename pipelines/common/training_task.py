@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import abc
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..units import Batch
+from ..units import Batch, Unit
+from .user_data import LabelledUnit, UserData, inputs_folder, load_user_data
 
 if TYPE_CHECKING:
     from ..base import Pipeline
@@ -40,10 +42,15 @@ class TrainingTask(abc.ABC):
     monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
     distills: ClassVar[bool] = False  # predictions are class logits on dim 1 (``distillation_loss``)
 
+    truth_pattern: ClassVar[str] = ""  # how a unit's truth is named in the user's folder (``--data``)
+
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
         self.model_cfg: Any = pipeline.model_cfg
         self.data_cfg: Any = pipeline.data_cfg
+        self.data_dir: Path | None = None  # train --data: the user's labelled folder (set by the harness)
+        self.val_fraction = 0.2
+        self.loaded_user_data: UserData | None = None
 
     @abc.abstractmethod
     def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
@@ -63,6 +70,30 @@ class TrainingTask(abc.ABC):
     def forward(self, model: nn.Module, batch: Batch) -> torch.Tensor:
         """The training/validation forward pass; override when a model takes more than the image."""
         return model(batch["image"])
+
+    # -- the user's folder (``train --data DIR``, common/user_data.py) ----------------------------
+    def user_data(self, seed: int) -> UserData:
+        """The user's units, loaded once for both datasets: paired with their truth, split."""
+        if self.loaded_user_data is None:
+            if not self.truth_pattern:
+                raise NotImplementedError(f"pipeline {self.pipeline.name} cannot train on a folder (--data) yet")
+            units = self.user_units(inputs_folder(self.data_dir))
+            self.loaded_user_data = load_user_data(
+                self.data_dir, units, self.truth_names, self.truth_pattern, self.load_unit, self.val_fraction, seed
+            )
+        return self.loaded_user_data
+
+    def user_units(self, inputs: Path) -> list[Unit]:
+        """The units ``predict`` would find in ``inputs``."""
+        return self.pipeline.discover_units(inputs, self.pipeline.default_options())
+
+    def truth_names(self, unit: Unit) -> list[Path]:
+        """Where a unit's truth may be, in order of preference."""
+        raise NotImplementedError
+
+    def load_unit(self, item: LabelledUnit) -> Any:
+        """A unit and its truth as the task's datasets take them; a bad one raises ``InputError``."""
+        raise NotImplementedError
 
     def train_dataset(self, seed: int) -> torch.utils.data.Dataset:
         """Training data; a dataset may offer ``run_records() -> {file name: JSON}`` (a data split),

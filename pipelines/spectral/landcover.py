@@ -200,7 +200,9 @@ class LandcoverTemplate(Streaming):
             data, masked = read_back
             data[:, masked] = np.nan  # a flagged pixel is a hole in every band
             rows, columns = window.core_in_context
-            probabilities = np.empty((len(self.pipeline.model_cfg.classes), rows.stop - rows.start, data.shape[2]))
+            probabilities = np.empty(
+                (len(self.pipeline.model_cfg.classes), rows.stop - rows.start, data.shape[2]), np.float32
+            )
             halo = sample.meta["halo"]
             for left in range(0, data.shape[2], BLOCK_COLUMNS):
                 right = min(left + BLOCK_COLUMNS, data.shape[2])

@@ -9,21 +9,28 @@ generator, the training sets or the augmentation library.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..base import Batch
 from ..common.training_task import TrainingTask
+from ..common.user_data import LabelledUnit
+from ..units import Unit
 from . import landcover_data, training_data
 from .bands import hierarchical_channel_sample
-from .data import SparseWindows, TiledWindows
+from .data import LabelledScene, PixelPatches, SparseWindows, TiledWindows
+from .user_scenes import hyperspectral_scene, landcover_scene
 from .windows import IGNORE
 
 
 class SpectralTraining(TrainingTask):
     monitor = ("val/accuracy", "max")
     distills = True  # class logits per patch, chip or pixel
+    truth_pattern = "truth/<unit>_classes.tif on its input's grid, 0 = unlabelled"
 
     def __init__(self, pipeline):
         super().__init__(pipeline)
@@ -47,7 +54,30 @@ class SpectralTraining(TrainingTask):
         return {"accuracy": float((pred.argmax(1) == batch["label"])[labelled].float().mean())}
 
     def labelled_scenes(self, seed: int) -> list:
+        if self.data_dir:  # the user's scenes: every labelled pixel of a training scene trains
+            user = self.user_data(seed)
+            whole = lambda labels: np.argwhere(labels > 0)  # noqa: E731
+            empty = np.zeros((0, 2), np.int64)
+            return [LabelledScene(c, lab, whole(lab), empty) for c, lab in user.train] + [
+                LabelledScene(c, lab, empty, whole(lab)) for c, lab in user.val
+            ]
         return list(training_data.labelled_scenes(self.data_cfg, self.model_cfg.bands, seed))
+
+    # -- the user's folder (train --data): scenes or products with a class map each
+    def truth_names(self, unit: Unit) -> list[Path]:
+        return [self.data_dir / "truth" / f"{unit.name}_classes.tif"]
+
+    def load_unit(self, item: LabelledUnit):
+        task = self.data_cfg.task
+        if task == "chips":
+            raise NotImplementedError("a chips model does not train on a folder (--data) yet")
+        return (landcover_scene if task == "landcover" else hyperspectral_scene)(self.pipeline, item)
+
+    def landcover_scenes(self, seed: int, validation: bool):
+        if self.data_dir:
+            user = self.user_data(seed)
+            return user.val if validation else user.train
+        return landcover_data.generated_scenes(self.model_cfg, self.data_cfg, validation=validation)
 
     def train_dataset(self, seed: int):
         task = self.data_cfg.task
@@ -56,11 +86,14 @@ class SpectralTraining(TrainingTask):
         if task == "dense_scene":
             return SparseWindows(self.labelled_scenes(seed), self.model_cfg.patch, self.data_cfg.brightness, seed=seed)
         if task == "landcover":
-            scenes = landcover_data.generated_scenes(self.model_cfg, self.data_cfg, validation=False)
+            scenes = self.landcover_scenes(seed, validation=False)
             names = self.model_cfg.band_names
             return landcover_data.LandcoverWindows(
                 scenes, self.model_cfg.patch, self.data_cfg.brightness, names, seed=seed
             )
+        if self.data_dir:
+            patch, brightness = self.model_cfg.patch, self.data_cfg.brightness
+            return training_data.TrainingPixels(self.labelled_scenes(seed), "train", patch, brightness, seed=seed)
         return training_data.scene_train_dataset(self.pipeline, seed)
 
     def val_dataset(self, seed: int):
@@ -70,6 +103,9 @@ class SpectralTraining(TrainingTask):
         if task == "dense_scene":
             return TiledWindows(self.labelled_scenes(seed), self.model_cfg.patch, self.data_cfg.val_pixels, seed + 1)
         if task == "landcover":
-            scenes = landcover_data.generated_scenes(self.model_cfg, self.data_cfg, validation=True)
+            scenes = self.landcover_scenes(seed, validation=True)
             return landcover_data.LandcoverTiles(scenes, self.model_cfg.patch)
+        if self.data_dir:
+            scenes, limit = self.labelled_scenes(seed), self.data_cfg.val_pixels
+            return PixelPatches(scenes, "rest", self.model_cfg.patch, limit=limit, seed=seed + 1)
         return training_data.scene_val_dataset(self.pipeline, seed)

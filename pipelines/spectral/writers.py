@@ -51,7 +51,7 @@ class SceneWriter:
         self.sink.write(classes[None], row0, 0)
         self.counts += np.bincount(classes.ravel(), minlength=len(self.counts))[: len(self.counts)]
         first = (-row0) % self.step
-        self.decimated.append(classes[first :: self.step, :: self.step])
+        self.decimated.append(classes[first :: self.step, :: self.step].copy())  # not a view: the strip goes
 
     def areas(self) -> dict[str, str]:
         """Area per class: hectares when the transform is in metres, else pixels."""

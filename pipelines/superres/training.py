@@ -8,12 +8,15 @@ sources or the augmentation library.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..base import Batch
+from ..base import Batch, InputError, Unit
 from ..common.training_task import TrainingTask
+from ..common.user_data import LabelledUnit
 from .degrade import bicubic_downsample
 from .metrics import psnr
 from .training_data import VALIDATION, PatchDataset, load_unit_image, skimage_images, to_bands, training_images
@@ -21,6 +24,22 @@ from .training_data import VALIDATION, PatchDataset, load_unit_image, skimage_im
 
 class SuperresTraining(TrainingTask):
     monitor = ("val/psnr_gain", "max")
+    truth_pattern = "truth/<unit>.png: the high-resolution images (or the images in the folder itself)"
+
+    # -- the user's folder (train --data): high-resolution images, degraded in training as the rest
+    def user_units(self, inputs: Path) -> list[Unit]:
+        truth = self.data_dir / "truth"
+        return self.pipeline.discover_units(truth if truth.is_dir() else self.data_dir, self.pipeline.default_options())
+
+    def truth_names(self, unit: Unit) -> list[Path]:
+        return [unit.files[0]]  # the image is its own truth: its degraded copy is the input
+
+    def load_unit(self, item: LabelledUnit) -> np.ndarray:
+        size = self.data_cfg.val_crop
+        image = load_unit_image(item.truth)
+        if min(image.shape[:2]) < size:
+            raise InputError(f"{item.truth.name}: {image.shape[1]}x{image.shape[0]}, smaller than {size} pixels a side")
+        return image
 
     def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         return F.l1_loss(pred, batch["label"])
@@ -35,7 +54,10 @@ class SuperresTraining(TrainingTask):
 
     def train_dataset(self, seed: int):
         data = self.data_cfg
-        images = training_images(data.folders, data.offline_sources, data.radiology)
+        if self.data_dir:
+            images = self.user_data(seed).train
+        else:
+            images = training_images(data.folders, data.offline_sources, data.radiology)
         return PatchDataset(
             images,
             self.model_cfg.scale,
@@ -51,8 +73,8 @@ class SuperresTraining(TrainingTask):
     def val_dataset(self, seed: int):
         """Centre crops of the validation images (neither trained on nor hold-out), bicubic-downsampled."""
         items, scale, size = [], self.model_cfg.scale, self.data_cfg.val_crop
-        for path in skimage_images(VALIDATION):
-            image = load_unit_image(path)
+        images = self.user_data(seed).val if self.data_dir else [load_unit_image(p) for p in skimage_images(VALIDATION)]
+        for image in images:
             top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
             crop = to_bands(image[top : top + size, left : left + size], self.model_cfg.bands, np.random.default_rng(0))
             high = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))

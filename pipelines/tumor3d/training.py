@@ -15,13 +15,17 @@ from torch import nn
 
 from ..base import Batch
 from ..common.training_task import TrainingTask
+from ..common.user_data import LabelledUnit
+from ..units import Unit
 from .generator import GeneratorRanges
 from .metrics import soft_region_dice
 from .training_data import CropDataset, WholeCaseDataset, cached_cases
+from .user_cases import user_case
 
 
 class Tumor3DTraining(TrainingTask):
     monitor = ("val/dice", "max")
+    truth_pattern = "truth/<unit>_seg.nii.gz, or <unit>_seg.nii.gz beside its modalities"
 
     def __init__(self, pipeline):
         super().__init__(pipeline)
@@ -50,10 +54,17 @@ class Tumor3DTraining(TrainingTask):
             cases += cached_cases(chosen, GeneratorRanges(working_spacing=spacing), data.spacing, cache, data.workers)
         return cases
 
+    def truth_names(self, unit: Unit) -> list[Path]:
+        folders = [self.data_dir / "truth", *([unit.files[0].parent] if unit.files else [])]
+        return [folder / f"{unit.name}{suffix}" for folder in folders for suffix in ("_seg.nii.gz", "_seg.nii")]
+
+    def load_unit(self, item: LabelledUnit) -> dict[str, torch.Tensor]:
+        return user_case(self.pipeline, item, self.data_cfg.spacing)
+
     def train_dataset(self, seed: int):
         data = self.data_cfg
-        cases = self.cases(data.train_seeds)
+        cases = self.user_data(seed).train if self.data_dir else self.cases(data.train_seeds)
         return CropDataset(cases, data.roi, data.samples_per_case, seed, data.solid_core_weight)
 
     def val_dataset(self, seed: int):
-        return WholeCaseDataset(self.cases(self.data_cfg.val_seeds))
+        return WholeCaseDataset(self.user_data(seed).val if self.data_dir else self.cases(self.data_cfg.val_seeds))

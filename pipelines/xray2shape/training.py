@@ -7,17 +7,23 @@ the phantoms or the DRR renderer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from monai.losses import DiceCELoss
 
 from ..base import Batch
 from ..common.training_task import TrainingTask
+from ..common.user_data import LabelledUnit
+from ..units import Unit
 from .training_data import FixedPairDataset, PhantomPairDataset
+from .user_cases import user_pair
 
 
 class X2STraining(TrainingTask):
     monitor = ("val/dice", "max")
+    truth_pattern = "truth/<unit>_seg.nii.gz on the model's grid"
 
     def __init__(self, pipeline):
         super().__init__(pipeline)
@@ -38,10 +44,20 @@ class X2STraining(TrainingTask):
         scores["dice"] = float(np.mean(list(scores.values())))
         return scores
 
+    def truth_names(self, unit: Unit) -> list[Path]:
+        return [self.data_dir / "truth" / f"{unit.name}{suffix}" for suffix in ("_seg.nii.gz", "_seg.nii")]
+
+    def load_unit(self, item: LabelledUnit) -> dict[str, torch.Tensor]:
+        return user_pair(self.pipeline, item)
+
     def train_dataset(self, seed: int):
         model = self.model_cfg
+        if self.data_dir:
+            return self.user_data(seed).train
         return PhantomPairDataset(model.anatomy, model.grid, model.spacing_mm, self.data_cfg, seed)
 
     def val_dataset(self, seed: int):
         model = self.model_cfg
+        if self.data_dir:
+            return self.user_data(seed).val
         return FixedPairDataset(model.anatomy, model.grid, model.spacing_mm, range(*self.data_cfg.val_seeds))

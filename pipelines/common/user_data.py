@@ -1,0 +1,129 @@
+"""Training on your own labelled folder (``hybridvision train --data DIR``), the same for every task.
+
+The folder is laid out as ``samples`` writes it and ``evaluate`` reads it: ``DIR/inputs/`` holds
+the units as ``predict`` takes them and ``DIR/truth/`` their labels, named after the unit (a task
+says how: ``<unit>_seg.nii.gz``, ``<unit>_classes.tif`` ...); where ``DIR/inputs`` is absent the
+units are read from DIR itself (a BraTS-style folder, its ``_seg`` file beside the modalities).
+A unit without its truth, or that cannot be read, is reported in one line and skipped; training
+goes on while at least two units remain (one to train on, one to validate on), else it stops
+before its first step.
+
+The split: ``DIR/units_split.json`` (``{"train": [unit, ...], "val": [...]}``) where present,
+else a seeded share (``train.val_fraction``, at least one unit) for validation. The run folder
+records it in ``data_split.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Generic, Iterable, TypeVar
+
+from ..errors import InputError
+from ..units import Unit
+
+T = TypeVar("T")
+SPLIT_FILE = "units_split.json"
+
+
+@dataclass(frozen=True)
+class LabelledUnit:
+    """A unit of the user's folder and the file of its truth."""
+
+    unit: Unit
+    truth: Path
+
+    @property
+    def name(self) -> str:
+        return self.unit.name
+
+
+def say(line: str) -> None:
+    """A line about the user's data, on stderr beside the training's progress."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def inputs_folder(data_dir: Path) -> Path:
+    if not data_dir.is_dir():
+        raise InputError(f"--data {data_dir}: not a folder")
+    inputs = data_dir / "inputs"
+    return inputs if inputs.is_dir() else data_dir
+
+
+def pair_with_truth(
+    data_dir: Path, units: Iterable[Unit], truth_names: Callable[[Unit], list[Path]], expected: str
+) -> list[LabelledUnit]:
+    """Each readable unit with the first of its candidate truth files that exists; the others said and skipped.
+
+    ``expected``: how the truth is named, for the line that says it is missing (``truth/<unit>_seg.nii.gz``)."""
+    paired = []
+    for unit in units:
+        if unit.error:
+            say(f"skipped {unit.name}: {unit.error}")
+            continue
+        truth = next((p for p in truth_names(unit) if p.is_file()), None)
+        if truth is None:
+            say(f"skipped {unit.name}: no truth ({expected.replace('<unit>', unit.name)})")
+            continue
+        paired.append(LabelledUnit(unit, truth))
+    return paired
+
+
+def split_names(data_dir: Path, names: list[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
+    """(train, validation) unit names, by ``units_split.json`` or a seeded share."""
+    split_path = data_dir / SPLIT_FILE
+    if split_path.is_file():
+        try:
+            split = json.loads(split_path.read_text())
+            train, val = [str(n) for n in split["train"]], [str(n) for n in split["val"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise InputError(f"{split_path}: not a {{'train': [...], 'val': [...]}} JSON object ({error})") from None
+        for name in sorted(set(train + val) - set(names)):
+            say(f"{SPLIT_FILE}: {name} is not a usable unit of {data_dir.name}; left out")
+        train, val = [n for n in train if n in names], [n for n in val if n in names]
+    else:
+        order = sorted(names)
+        random.Random(seed).shuffle(order)
+        count = min(len(order) - 1, max(1, round(val_fraction * len(order))))
+        val, train = sorted(order[:count]), sorted(order[count:])
+    if not train or not val:
+        raise InputError(
+            f"--data {data_dir}: {len(train)} unit(s) to train on and {len(val)} to validate on; "
+            "both need at least one (the lines above say which units were skipped)"
+        )
+    return train, val
+
+
+@dataclass
+class UserData(Generic[T]):
+    """The user's units, loaded and split (``load_user_data``)."""
+
+    train: list[T]
+    val: list[T]
+    record: dict  # data_split.json
+
+
+def load_user_data(
+    data_dir: Path,
+    units: Iterable[Unit],
+    truth_names: Callable[[Unit], list[Path]],
+    expected: str,
+    load: Callable[[LabelledUnit], T],
+    val_fraction: float,
+    seed: int,
+) -> UserData[T]:
+    """The units paired with their truth, each loaded (a bad one said and skipped), then split."""
+    loaded: dict[str, T] = {}
+    for item in pair_with_truth(data_dir, units, truth_names, expected):
+        try:
+            loaded[item.name] = load(item)
+        except InputError as error:
+            say(f"skipped {item.name}: {str(error).splitlines()[0]}")
+    train, val = split_names(data_dir, list(loaded), val_fraction, seed)
+    how = SPLIT_FILE if (data_dir / SPLIT_FILE).is_file() else f"a seeded share ({val_fraction:g} to validate)"
+    record = {"data": str(data_dir), "split_by": how, "train": train, "val": val}
+    say(f"--data {data_dir.name}: {len(train)} units to train on, {len(val)} to validate on")
+    return UserData([loaded[n] for n in train], [loaded[n] for n in val], record)
