@@ -101,7 +101,10 @@ def band_set(metadata: dict) -> str:
 def cost_line(card: dict) -> str:
     """A card's measured cost per pixel, where it has one."""
     cost = card.get("cost") or {}
-    return f"{cost['macs_per_pixel'] / 1e3:.0f}k multiply-adds a pixel" if "macs_per_pixel" in cost else ""
+    parts = [f"{cost['macs_per_pixel'] / 1e3:.0f}k multiply-adds a pixel"] if "macs_per_pixel" in cost else []
+    if "minutes_per_tile" in cost:  # measured by bench spectral --tile
+        parts.append(f"{cost['minutes_per_tile']:.1f} min a 10980 x 10980 tile on 2 threads")
+    return ", ".join(parts)
 
 
 def list_checkpoints(

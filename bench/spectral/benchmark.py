@@ -254,6 +254,7 @@ def run_benchmark(
     tile: bool = False,
     tile_size: int = 10980,
     cache: str = "",
+    tile_checkpoint: str = "spectral/landcover",
 ) -> Report:
     """``bench spectral``: runs ``bench_spectral`` (or, ``--tile``, the tile bench), saving its JSON
     as it goes, and gives its tables."""
@@ -264,7 +265,7 @@ def run_benchmark(
     if tile:
         from .tile_bench import tile_bench, tile_report
 
-        result = tile_bench(tile_size, threads, Path(cache) if cache else None, log)
+        result = tile_bench(tile_size, threads, Path(cache) if cache else None, log, tile_checkpoint)
         write_json_atomic(output, result)
         return tile_report(result)
     result = bench_spectral(

@@ -35,7 +35,7 @@ from .landcover_geotiff import SENSOR_BANDS, find_geotiffs, geotiff_source, sens
 from .writers import SceneWriter, write_category_names
 
 STRIP_ROWS = 256
-BLOCK_COLUMNS = 1024  # columns classified at once: memory is one block of features
+BLOCK_COLUMNS = 512  # columns classified at once: memory is one block of features (1024: +180 MB, no faster)
 
 
 def class_probabilities(model: nn.Module, x: torch.Tensor, channels: torch.Tensor, tta: bool) -> torch.Tensor:

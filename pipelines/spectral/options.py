@@ -53,6 +53,7 @@ SPEC = TaskSpec(
         CliOption("tile", bool, False, "instead: a whole generated Sentinel-2 tile, land cover against ChannelViT"),
         CliOption("tile_size", int, 10980, "--tile: the tile's side in 10 m pixels (a multiple of 60)"),
         CliOption("cache", str, "", "--tile: where the generated tile is kept (default ~/.cache/hybridvision/bench)"),
+        CliOption("tile_checkpoint", str, "spectral/landcover", "--tile: the land-cover checkpoint timed"),
     ),
     bench_help="spectral: same-scene 5% protocol (ChannelViT+HCS vs plain ViT), other scenes, missing bands, LoRA; "
     "--tile: minutes per Sentinel-2 tile.",

@@ -112,7 +112,7 @@ def test_shipped_checkpoints_older_configs_read_as_their_yaml_in_the_current_sha
             expected = dataclasses.replace(expected, adapter=None)
         assert saved.model == expected, path
         checked += 1
-    assert checked == 12
+    assert checked == 13
 
 
 def test_older_adapter_keys_move_to_model_adapter():

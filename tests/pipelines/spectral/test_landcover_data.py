@@ -87,7 +87,8 @@ def test_the_grid_at_20m_averages_the_10m_bands_and_masks_by_the_quality_layer(s
     assert cloud_holes.sum() > nodata_holes.sum() > 0
 
 
-def test_the_shipped_models_stated_cost_is_its_own():
+@pytest.mark.parametrize("name", ["spectral/landcover", "spectral/landcover_teacher"])
+def test_the_shipped_models_stated_cost_is_its_own(name):
     """The card's multiply-adds per pixel (what ``list checkpoints`` prints) are the shipped model's:
     its band tokens and convolutions for 12 bands, and its head."""
     import json
@@ -95,6 +96,6 @@ def test_the_shipped_models_stated_cost_is_its_own():
     from hybridvision.pipelines.common.cards import card_path
     from hybridvision.pipelines.common.checkpoint import load_checkpoint, resolve_checkpoint
 
-    _, model, _ = load_checkpoint("spectral/landcover")
-    card = json.loads(card_path(resolve_checkpoint("spectral/landcover")).read_text())
+    _, model, _ = load_checkpoint(name)
+    card = json.loads(card_path(resolve_checkpoint(name)).read_text())
     assert card["cost"]["macs_per_pixel"] == model.backbone.macs_per_pixel(12) + model.decoder.linear.weight.numel()
