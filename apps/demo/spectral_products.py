@@ -1,5 +1,6 @@
-"""The spectral tab's satellite products: a Sentinel-2 ``.SAFE.zip`` (or a Landsat ``.tar``) in, its
-centre classified into land cover by the shipped ``spectral/landcover`` model.
+"""The spectral tab's satellite products: a Sentinel-2 ``.SAFE.zip`` (or a Landsat ``.tar``), or a
+GeoTIFF whose band descriptions name their bands, in; its centre classified into land cover by the
+shipped ``spectral/landcover`` model.
 
 A real Level-2A zip (0.6-1.2 GB) is over the upload limit: the page says to crop it with
 ``hybridvision predict spectral --bbox``; small products (``samples spectral --kind multispectral``)
@@ -37,32 +38,45 @@ def sample_product() -> tuple[Path, Path]:
     return product, folder / "truth" / f"{product.name.split('.')[0]}_classes.tif"
 
 
-def centre_window(path: Path) -> tuple[str, object]:
-    """``--window`` of the centre ``PRODUCT_SIDE`` pixels of the product's grid, and the product."""
+def is_geotiff(path: Path) -> bool:
+    return path.suffix.lower() in (".tif", ".tiff")
+
+
+def centre_window(path: Path) -> tuple[str, str, object]:
+    """``--window`` of the centre ``PRODUCT_SIDE`` pixels of the product's grid (or the GeoTIFF's),
+    the sensor, and the opened product (None for a GeoTIFF)."""
     from hybridvision.pipelines.common.product_grid import DEFAULT_GRID
     from hybridvision.pipelines.common.products import open_product
     from hybridvision.pipelines.common.rasters import FileRaster
+    from hybridvision.pipelines.spectral.landcover_geotiff import named_bands, sensor_of
 
-    product = open_product(path)
-    grid = next(b for b in product.bands if b.resolution == DEFAULT_GRID[product.sensor])
-    raster = FileRaster(grid.path)
-    height, width = raster.height, raster.width
+    product = None if is_geotiff(path) else open_product(path)
+    grid = path if product is None else next(b for b in product.bands if b.resolution == DEFAULT_GRID[product.sensor]).path
+    raster = FileRaster(grid)
+    height, width, descriptions = raster.height, raster.width, raster.dataset.descriptions
     raster.close()
+    sensor = sensor_of(named_bands(descriptions)) if product is None else product.sensor
     side_h, side_w = min(PRODUCT_SIDE, height), min(PRODUCT_SIDE, width)
-    return f"{(width - side_w) // 2},{(height - side_h) // 2},{side_w},{side_h}", product
+    return f"{(width - side_w) // 2},{(height - side_h) // 2},{side_w},{side_h}", sensor, product
 
 
-def true_colour(product, window: str) -> np.ndarray:
+def true_colour(path: Path, sensor: str, product, window: str) -> np.ndarray:
     """The window's red, green and blue reflectance stretched to 8 bits; holes shown as a checkerboard."""
     from hybridvision.pipelines.common.product_grid import ProductGrid
+    from hybridvision.pipelines.spectral.landcover_geotiff import geotiff_source
 
     column, row, width, height = (int(v) for v in window.split(","))
-    grid = ProductGrid(product, [product.band(n) for n in TRUE_COLOUR[product.sensor]], mask="nodata")
+    names = list(TRUE_COLOUR[sensor])
+    if product is None:
+        raster, order = geotiff_source(path, sensor, "", {}, names)
+        raster.keep = [raster.keep[order.index(n)] for n in names]  # red, green, blue, whatever the file's order
+    else:
+        raster = ProductGrid(product, [product.band(n) for n in names], mask="nodata")
     try:
-        data, masked = grid.read(row, column, height, width)
+        data, masked = raster.read(row, column, height, width)
     finally:
-        grid.close()
-    holes = np.isnan(data).any(0) | masked
+        raster.close()
+    holes = np.isnan(data).any(0) | (masked.any(0) if masked.ndim == 3 else masked)
     rgb = np.nan_to_num(data).transpose(1, 2, 0)
     return over_checkerboard(to_display(rgb, 0.0, 0.3), holes)
 
@@ -74,8 +88,8 @@ def classify_product(path: Path, subset_label: str, truth: Path | None, folder: 
     from .shared import load_model
 
     report(0.05, desc="reading the product's metadata")
-    window, product = centre_window(path)
-    bands = "all" if subset_label == "all bands" else TEN_METRE[product.sensor]
+    window, sensor, product = centre_window(path)
+    bands = "all" if subset_label == "all bands" else TEN_METRE[sensor]
     chosen = shipped("spectral").get("landcover")
     if chosen is None:
         raise ValueError("no shipped spectral/landcover checkpoint in this installation")
@@ -88,10 +102,10 @@ def classify_product(path: Path, subset_label: str, truth: Path | None, folder: 
     rows = [[a["class"], a["pixels"], "" if a["hectares"] is None else round(a["hectares"], 2)] for a in areas]
     kept = "every band" if bands == "all" else f"the 10 m bands ({bands})"
     status = (
-        f"{path.name}: {product.sensor} land cover of the centre {window.split(',', 2)[2].replace(',', ' x ')} "
+        f"{path.name}: {sensor} land cover of the centre {window.split(',', 2)[2].replace(',', ' x ')} "
         f"pixels from {kept}, {time.perf_counter() - start:.1f} s (a whole product: `hybridvision predict "
         "spectral --input <product>`, or `--bbox` for an area)"
     )
     if truth is not None:
         status += accuracy_line(tif, truth)
-    return true_colour(product, window), str(png), rows, str(tif), status + warning_line(notes)
+    return true_colour(path, sensor, product, window), str(png), rows, str(tif), status + warning_line(notes)

@@ -30,7 +30,7 @@ from .shared import (
     uploaded_path,
     warning_line,
 )
-from .spectral_products import PRODUCT_SEED, classify_product, sample_product
+from .spectral_products import PRODUCT_SEED, classify_product, is_geotiff, sample_product
 from .spectral_truth import accuracy_line, is_truth, truth_for
 from .tabs import tab
 
@@ -122,6 +122,7 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     """Classify one cube; returns (RGB composite, class map preview, area rows, class map file, status)."""
     from hybridvision.pipelines.common.products import is_product
     from hybridvision.pipelines.spectral.bands import band_subset
+    from hybridvision.pipelines.spectral.landcover_geotiff import names_satellite_bands
     from hybridvision.pipelines.spectral.writers import class_areas
 
     from .shared import load_model
@@ -129,8 +130,8 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     values = files if isinstance(files, (list, tuple)) else [files] if files else []
     paths = [p for p in (uploaded_path(v) for v in values) if p is not None]
     report = progress or (lambda *args, **kwargs: None)
-    products = [p for p in paths if is_product(p)]
-    if products:  # a Sentinel-2 or Landsat product: land cover of its centre
+    products = [p for p in paths if is_product(p) or (is_geotiff(p) and names_satellite_bands(p))]
+    if products:  # a Sentinel-2 or Landsat product, or a GeoTIFF of their bands: land cover of its centre
         return classify_product(products[0], subset_label, truth, request_folder("spectral"), report)
     cube = pick_cube(paths)
     folder = request_folder("spectral")

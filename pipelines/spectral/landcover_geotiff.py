@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from rasterio.windows import Window
 
-from ..base import InputError
+from ..base import InputError, is_ground_truth
 from ..common.holes import hole_mask
 from ..common.landsat import OLI_CENTRES_NM
 from ..common.rasters import FileRaster, open_raster
@@ -146,7 +146,7 @@ def find_geotiffs(path: Path) -> list[Path]:
     return [
         p
         for p in files
-        if p.suffix.lower() in GEOTIFF_SUFFIXES and not stem(p).endswith(OUTPUT_STEMS) and "_seg" not in stem(p)
+        if p.suffix.lower() in GEOTIFF_SUFFIXES and not stem(p).endswith(OUTPUT_STEMS) and not is_ground_truth(p)
     ]
 
 

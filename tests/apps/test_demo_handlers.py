@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hybridvision.apps.demo import spectral_tab, superres_tab, tumor3d_tab, xray2shape_tab
+from hybridvision.apps.demo import spectral_products, spectral_tab, superres_tab, tumor3d_tab, xray2shape_tab
 from hybridvision.apps.demo.app import available_tabs, build_demo
 from hybridvision.pipelines.common.mesh import read_mesh_bounds
 
@@ -246,6 +246,35 @@ def test_spectral_product_sample_is_land_cover_of_its_centre():
     with rasterio.open(class_map) as out:
         assert out.res == (10.0, 10.0) and out.crs.to_epsg() == 32634
     assert [r[0] for r in rows][-1] == "wetland" and all(r[2] == pytest.approx(r[1] * 0.01, abs=0.01) for r in rows)
+
+
+def test_spectral_geotiff_naming_its_bands_is_land_cover_as_its_product(tmp_path):
+    """A GeoTIFF exported from the sample product (bands described B12 ... B01, reversed) goes to
+    the land-cover model as the product does, with the same classes and its true colour in order."""
+    import rasterio
+
+    from hybridvision.pipelines.common.product_grid import ProductGrid
+    from hybridvision.pipelines.common.products import open_product
+
+    product_path, _ = spectral_products.sample_product()
+    product = open_product(product_path)
+    grid = ProductGrid(product, product.bands, 0, "clouds")
+    data, masked = grid.read(0, 0, grid.height, grid.width)
+    grid.close()
+    data[:, masked] = np.nan
+    names = [b.name for b in product.bands][::-1]
+    path = tmp_path / "exported.tif"
+    profile = dict(driver="GTiff", count=len(names), height=grid.height, width=grid.width, dtype="float32")
+    with rasterio.open(path, "w", crs=grid.crs, transform=grid.transform, **profile) as out:
+        out.write(data[::-1])
+        for index, name in enumerate(names, 1):
+            out.set_band_description(index, name)
+    rgb, _, rows, class_map, status = spectral_tab.classify(str(path), "all bands")
+    _, product_rgb, _, product_rows, product_map, _ = spectral_tab.classify_sample_product("all bands")
+    assert "exported.tif: sentinel2 land cover" in status
+    assert rows == product_rows and np.abs(rgb.astype(int) - product_rgb.astype(int)).max() <= 1
+    with rasterio.open(class_map) as ours, rasterio.open(product_map) as theirs:
+        assert np.array_equal(ours.read(1), theirs.read(1)) and ours.transform == theirs.transform
 
 
 def test_spectral_knows_the_sample_by_its_bytes_and_an_upload_by_its_truth_beside_it(tmp_path):
