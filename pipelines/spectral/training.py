@@ -30,7 +30,7 @@ from .windows import IGNORE
 class SpectralTraining(TrainingTask):
     monitor = ("val/accuracy", "max")
     distills = True  # class logits per patch, chip or pixel
-    truth_pattern = "truth/<unit>_classes.tif on its input's grid, 0 = unlabelled"
+    truth_pattern = "truth/<unit>_classes.tif on its input's grid, 0 = unlabelled, or <unit>_classes.gpkg/.geojson"
 
     def __init__(self, pipeline):
         super().__init__(pipeline)
@@ -65,7 +65,8 @@ class SpectralTraining(TrainingTask):
 
     # -- the user's folder (train --data): scenes or products with a class map each
     def truth_names(self, unit: Unit) -> list[Path]:
-        return [self.data_dir / "truth" / f"{unit.name}_classes.tif"]
+        truth = self.data_dir / "truth"
+        return [truth / f"{unit.name}_classes{suffix}" for suffix in (".tif", ".gpkg", ".geojson", ".shp")]
 
     def load_unit(self, item: LabelledUnit):
         task = self.data_cfg.task

@@ -1,6 +1,7 @@
 """Your labelled scenes for training (``train spectral --data DIR``): each input read as ``predict``
 reads it, its class map ``DIR/truth/<unit>_classes.tif`` (1..K the model's classes in order, 0 =
-unlabelled, as a layer digitised in QGIS and exported comes out) checked against it: the same
+unlabelled, as a layer digitised in QGIS and exported comes out), or labelled polygons
+``<unit>_classes.gpkg`` / ``.geojson`` (``polygon_labels.py``), checked against it: the same
 size and, where both are georeferenced, the same CRS and transform; no value beyond the model's
 classes; at least one labelled pixel. A bad one is one line naming it, and it is skipped.
 
@@ -18,13 +19,22 @@ from ..base import InputError
 from ..common.user_data import LabelledUnit
 from .io import Georeference, read_class_map, read_cube
 from .patches import normalise
+from .polygon_labels import POLYGON_SUFFIXES, polygon_labels
 from .windows import IGNORE
 
 
-def checked_labels(item: LabelledUnit, height: int, width: int, georef: Georeference, classes: int) -> np.ndarray:
-    """The unit's class map (0 = unlabelled), or an ``InputError`` naming what is wrong."""
+def checked_labels(
+    item: LabelledUnit, height: int, width: int, georef: Georeference, class_names: tuple[str, ...]
+) -> np.ndarray:
+    """The unit's class map (0 = unlabelled), or an ``InputError`` naming what is wrong; labelled
+    polygons (``polygon_labels``) are burnt onto the input's grid."""
+    name, classes = item.truth.name, len(class_names)
+    if item.truth.suffix.lower() in POLYGON_SUFFIXES:
+        labels = polygon_labels(item.truth, height, width, georef.crs, georef.transform, class_names)
+        if not labels.any():
+            raise InputError(f"{name}: no polygon covers a pixel's centre of its input")
+        return labels
     labels, truth_georef = read_class_map(item.truth)
-    name = item.truth.name
     if labels.shape != (height, width):
         raise InputError(f"{name}: {labels.shape[1]}x{labels.shape[0]} pixels, its input {width}x{height}")
     if truth_georef.crs is not None and georef.crs is not None:
@@ -48,7 +58,7 @@ def landcover_scene(pipeline, item: LabelledUnit) -> tuple[np.ndarray, np.ndarra
         scene.close()
     data = np.where(holes, np.nan, data) if holes.ndim == 3 else np.where(holes[None], np.nan, data)
     config = pipeline.model_cfg
-    labels = checked_labels(item, scene.height, scene.width, scene.georef, len(config.classes)) - 1
+    labels = checked_labels(item, scene.height, scene.width, scene.georef, tuple(config.classes)) - 1
     cube = np.full((len(config.band_names), scene.height, scene.width), np.nan, np.float32)
     cube[sample.meta["channels"]] = data
     labels[np.isnan(cube).all(0)] = -1  # a cloud or no data: nothing to learn there
@@ -64,5 +74,5 @@ def hyperspectral_scene(pipeline, item: LabelledUnit) -> tuple[np.ndarray, np.nd
     bands = pipeline.model_cfg.bands
     if len(cube.data) != bands:
         raise InputError(f"{item.unit.files[0].name}: {len(cube.data)} bands; the model reads {bands}")
-    labels = checked_labels(item, *cube.data.shape[1:], cube.georef, len(pipeline.model_cfg.classes))
+    labels = checked_labels(item, *cube.data.shape[1:], cube.georef, tuple(pipeline.model_cfg.classes))
     return normalise(cube.data, cube.valid), labels
