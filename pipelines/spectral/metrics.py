@@ -1,4 +1,5 @@
-"""Classification scores of the hyperspectral literature: OA, AA, Cohen's kappa, per-class accuracy."""
+"""Classification scores of the hyperspectral literature: OA, AA, Cohen's kappa, per-class accuracy;
+and the land-cover literature's per-class F1 (precision and recall together) and its mean."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def scores(confusion: np.ndarray, class_names: tuple[str, ...] | None = None) ->
     correct = np.trace(confusion)
     support = confusion.sum(1)
     per_class = np.divide(np.diag(confusion), support, out=np.full(len(support), np.nan), where=support > 0)
+    either = support + confusion.sum(0)  # a class's truth plus its predictions: F1 = 2 TP / that
+    f1 = np.divide(2 * np.diag(confusion), either, out=np.full(len(support), np.nan), where=either > 0)
     chance = float((confusion.sum(0) * support).sum()) / total**2
     overall = correct / total
     names = class_names or tuple(str(i + 1) for i in range(len(support)))
@@ -30,6 +33,8 @@ def scores(confusion: np.ndarray, class_names: tuple[str, ...] | None = None) ->
         "average_accuracy": 100 * float(np.nanmean(per_class)),
         "kappa": float((overall - chance) / (1 - chance)) if chance < 1 else 1.0,
         "per_class_accuracy": {n: (None if np.isnan(a) else 100 * float(a)) for n, a in zip(names, per_class)},
+        "macro_f1": 100 * float(np.nanmean(f1)),
+        "per_class_f1": {n: (None if np.isnan(a) else 100 * float(a)) for n, a in zip(names, f1)},
         "support": {n: int(s) for n, s in zip(names, support)},
         "confusion": confusion.tolist(),
     }

@@ -44,6 +44,10 @@ def test_scores_on_a_known_confusion():
     expected_chance = (4 * 4 + 2 * 2) / 36
     assert result["kappa"] == pytest.approx((4 / 6 - expected_chance) / (1 - expected_chance))
     assert result["per_class_accuracy"] == {"a": 75.0, "b": 50.0}
+    # a: precision 3/4, recall 3/4 -> F1 75; b: precision 1/2, recall 1/2 -> F1 50
+    assert result["per_class_f1"] == {"a": 75.0, "b": 50.0} and result["macro_f1"] == pytest.approx(62.5)
+    lopsided = scores(np.array([[4, 0], [2, 0]]), ("a", "b"))  # b never predicted: F1 0, not undefined
+    assert lopsided["per_class_f1"] == {"a": pytest.approx(80.0), "b": 0.0}
 
 
 def test_dead_bands_are_the_constant_ones_over_valid_pixels():
