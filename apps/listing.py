@@ -103,8 +103,8 @@ def cost_line(card: dict) -> str:
     cost = card.get("cost") or {}
     parts = [f"{cost['macs_per_pixel'] / 1e3:.0f}k multiply-adds a pixel"] if "macs_per_pixel" in cost else []
     if "minutes_per_tile" in cost:  # measured by bench spectral --tile
-        parts.append(f"{cost['minutes_per_tile']:.1f} min a 10980 x 10980 tile on 2 threads")
-    return ", ".join(parts)
+        parts.append(f"{cost['minutes_per_tile']:.1f} min a 10980² tile, 2 threads")
+    return "\n".join(parts)  # a line each: the column stays narrow
 
 
 def list_checkpoints(
