@@ -162,6 +162,7 @@ def train_command(
     from hybridvision.pipelines.common.checkpoint import init_run_config
     from hybridvision.pipelines.common.config import load_config
     from hybridvision.pipelines.common.training import train
+    from hybridvision.pipelines.common.user_data import own_classes
 
     set_threads(threads)
     if config is None and init is None:
@@ -172,6 +173,12 @@ def train_command(
     if data is not None:
         chosen = dataclasses.replace(run_config.train, data_dir=str(data.resolve()))
         run_config = dataclasses.replace(run_config, train=chosen)
+        classes = own_classes(data, run_config.model)
+        if classes:  # the labels 1..K are yours: the model's class list, colours and head follow them
+            names, colours = classes
+            model = dataclasses.replace(run_config.model, classes=names, colours=colours)
+            run_config = dataclasses.replace(run_config, model=model)
+            console.print(f"classes from {data.name}/classes.json: {', '.join(names)}")
     name = config.stem if config else init.replace("/", "-").removesuffix(".safetensors").split("/")[-1]
     run_dir = output or Path("runs") / f"{run_config.pipeline}-{name}"
     if resume is not None and not resume.is_file():

@@ -51,7 +51,9 @@ def centre_window(path: Path) -> tuple[str, str, object]:
     from hybridvision.pipelines.spectral.landcover_geotiff import named_bands, sensor_of
 
     product = None if is_geotiff(path) else open_product(path)
-    grid = path if product is None else next(b for b in product.bands if b.resolution == DEFAULT_GRID[product.sensor]).path
+    grid = (
+        path if product is None else next(b for b in product.bands if b.resolution == DEFAULT_GRID[product.sensor]).path
+    )
     raster = FileRaster(grid)
     height, width, descriptions = raster.height, raster.width, raster.dataset.descriptions
     raster.close()

@@ -230,7 +230,7 @@ def initialise_from(model: torch.nn.Module, spec: str | Path, migrate=lambda sta
 def init_run_config(spec: str, config: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
     """``train --init CHECKPOINT``: a run that starts from a trained model and keeps its model block.
 
-    Without a config, the checkpoint's own run (model, data, training settings); with one, that
+    Without a config, the checkpoint's own run (model, data, training settings, less its teacher); with one, that
     config's data and training settings and the checkpoint's model, except the config's adapter
     (a frozen model plus a fresh adapter) and a class list of the config's own (a fresh head).
     Every weight whose name and shape match is copied at the start (``train.init_from``)."""
@@ -243,6 +243,8 @@ def init_run_config(spec: str, config: str | Path | None = None, overrides: list
     model = {key: value for key, value in trained["model"].items() if key != "adapter"}
     model |= {key: own[key] for key in ("adapter", "classes", "colours") if key in own}
     train = {**(raw.get("train") or {}), "init_from": str(path)}
+    if config is None:  # how the checkpoint was distilled is not how it is fine-tuned (--set train.teacher=... to)
+        train.pop("teacher", None)
     raw = {**raw, "model": model, "train": train}
     source = f"{config or path.name} (--init {spec})"
     return parse_run_config(apply_overrides(raw, list(overrides or []), source), source)

@@ -8,6 +8,9 @@ A unit without its truth, or that cannot be read, is reported in one line and sk
 goes on while at least two units remain (one to train on, one to validate on), else it stops
 before its first step.
 
+Classes of your own (spectral): ``DIR/classes.json`` names them in label order; the model gets
+them (and a head learnt anew where their count differs from a checkpoint's).
+
 The split: ``DIR/units_split.json`` (``{"train": [unit, ...], "val": [...]}``) where present,
 else a seeded share (``train.val_fraction``, at least one unit) for validation. The run folder
 records it in ``data_split.json``.
@@ -20,7 +23,7 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Generic, Iterable, TypeVar
+from typing import Any, Callable, Generic, Iterable, TypeVar
 
 from ..errors import InputError
 from ..units import Unit
@@ -127,3 +130,36 @@ def load_user_data(
     record = {"data": str(data_dir), "split_by": how, "train": train, "val": val}
     say(f"--data {data_dir.name}: {len(train)} units to train on, {len(val)} to validate on")
     return UserData([loaded[n] for n in train], [loaded[n] for n in val], record)
+
+
+CLASSES_FILE = "classes.json"
+# distinct colours for classes of your own (Okabe-Ito, then a few more), the legend's when classes.json gives none
+PALETTE = ((0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233), (213, 94, 0),
+           (240, 228, 66), (0, 0, 0), (120, 120, 120), (160, 80, 40), (100, 200, 100), (150, 50, 200))  # fmt: skip
+
+
+def own_classes(data_dir: Path, model: Any) -> tuple[tuple[str, ...], tuple[tuple[int, int, int], ...]] | None:
+    """``DIR/classes.json``: your class names in label order (1..K), as a list or as
+    ``{"classes": [...], "colours": [[r, g, b], ...]}``; None where absent or the model's own."""
+    path = data_dir / CLASSES_FILE
+    if not path.is_file():
+        return None
+    if not hasattr(model, "classes"):
+        raise InputError(f"{path}: this task's classes are fixed by its model; leave {CLASSES_FILE} out")
+    try:
+        raw = json.loads(path.read_text())
+        names = raw["classes"] if isinstance(raw, dict) else raw
+        names = tuple(str(n) for n in names)
+        colours = raw.get("colours") if isinstance(raw, dict) else None
+        colours = tuple(tuple(int(v) for v in c) for c in colours) if colours else None
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(
+            f"{path}: a list of class names, or {{'classes': [...], 'colours': [...]}} ({error})"
+        ) from None
+    if not names or len(set(names)) < len(names):
+        raise InputError(f"{path}: class names must be given, each once")
+    if colours is not None and (len(colours) != len(names) or any(len(c) != 3 for c in colours)):
+        raise InputError(f"{path}: one [r, g, b] colour per class ({len(names)})")
+    if names == tuple(model.classes):
+        return None
+    return names, colours or tuple(PALETTE[i % len(PALETTE)] for i in range(len(names)))

@@ -154,3 +154,34 @@ def test_every_task_trains_on_a_folder_that_predict_then_reads(task, samples, co
     predict = ("predict", task, "--checkpoint", str(tmp_path / "run" / "model.safetensors"), "--input", str(first))
     done = run(*predict, "--output", str(tmp_path / "pred"), home=home)
     assert done.returncode == 0, done.stderr
+
+
+def test_classes_of_your_own_give_the_model_their_names_and_a_fresh_head(tmp_path):
+    """classes.json with three land-cover classes of an analyst's own (the generated seven merged):
+    --init spectral/landcover keeps its trunk, learns a three-class head, and predict names them."""
+    import rasterio
+
+    home, data = fresh_home(), tmp_path / "data"
+    args = ("--kind", "multispectral", "--product", "sentinel2", "--n", "3", "--size", "48", "--output", str(data))
+    assert run("samples", "spectral", *args, home=home).returncode == 0
+    merged = np.array([0, 1, 2, 2, 2, 3, 3, 2], np.uint8)  # water; vegetation and wetland; built-up and bare soil
+    for path in (data / "truth").iterdir():
+        with rasterio.open(path, "r+") as dataset:
+            dataset.write(merged[dataset.read(1)], 1)
+    (data / "classes.json").write_text(json.dumps(["water", "vegetation", "open land"]))
+    settings = ("--set", "train.max_steps=2", "--set", "train.val_every_steps=2", "--set", "train.batch_size=4")
+    done = run(
+        "train", "--init", "spectral/landcover", "--data", str(data), *settings, "-o", str(tmp_path / "run"), home=home
+    )
+    assert done.returncode == 0, done.stderr
+    assert "classes from data/classes.json: water, vegetation, open land" in done.stdout
+    assert "start fresh" in done.stdout  # the seven-class head could not be copied
+    first = sorted((data / "inputs").iterdir())[0]
+    out = tmp_path / "pred"
+    done = run("predict", "spectral", "--checkpoint", str(tmp_path / "run" / "model.safetensors"),
+               "--input", str(first), "--output", str(out), home=home)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    unit = first.name.split(".")[0]
+    assert "<Category>open land</Category>" in (out / f"{unit}_classes.tif.aux.xml").read_text()
+    with rasterio.open(out / f"{unit}_classes.tif") as dataset:
+        assert dataset.read(1).max() <= 3
