@@ -38,17 +38,13 @@ def sample_product() -> tuple[Path, Path]:
     return product, folder / "truth" / f"{product.name.split('.')[0]}_classes.tif"
 
 
-def is_geotiff(path: Path) -> bool:
-    return path.suffix.lower() in (".tif", ".tiff")
-
-
 def centre_window(path: Path) -> tuple[str, str, object]:
     """``--window`` of the centre ``PRODUCT_SIDE`` pixels of the product's grid (or the GeoTIFF's),
     the sensor, and the opened product (None for a GeoTIFF)."""
     from hybridvision.pipelines.common.product_grid import DEFAULT_GRID
     from hybridvision.pipelines.common.products import open_product
     from hybridvision.pipelines.common.rasters import FileRaster
-    from hybridvision.pipelines.spectral.landcover_geotiff import named_bands, sensor_of
+    from hybridvision.pipelines.spectral.landcover_geotiff import is_geotiff, named_bands, sensor_of
 
     product = None if is_geotiff(path) else open_product(path)
     grid = (
@@ -70,8 +66,7 @@ def true_colour(path: Path, sensor: str, product, window: str) -> np.ndarray:
     column, row, width, height = (int(v) for v in window.split(","))
     names = list(TRUE_COLOUR[sensor])
     if product is None:
-        raster, order = geotiff_source(path, sensor, "", {}, names)
-        raster.keep = [raster.keep[order.index(n)] for n in names]  # red, green, blue, whatever the file's order
+        raster, _ = geotiff_source(path, sensor, "", {}, names)  # red, green, blue, whatever the file's order
     else:
         raster = ProductGrid(product, [product.band(n) for n in names], mask="nodata")
     try:

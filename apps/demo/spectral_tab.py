@@ -30,7 +30,7 @@ from .shared import (
     uploaded_path,
     warning_line,
 )
-from .spectral_products import PRODUCT_SEED, classify_product, is_geotiff, sample_product
+from .spectral_products import PRODUCT_SEED, classify_product, sample_product
 from .spectral_truth import accuracy_line, is_truth, truth_for
 from .tabs import tab
 
@@ -122,7 +122,7 @@ def classify(files: Any, subset_label: str, truth: Path | None = None, progress:
     """Classify one cube; returns (RGB composite, class map preview, area rows, class map file, status)."""
     from hybridvision.pipelines.common.products import is_product
     from hybridvision.pipelines.spectral.bands import band_subset
-    from hybridvision.pipelines.spectral.landcover_geotiff import names_satellite_bands
+    from hybridvision.pipelines.spectral.landcover_geotiff import is_geotiff, names_satellite_bands
     from hybridvision.pipelines.spectral.writers import class_areas
 
     from .shared import load_model

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import InputError
+from ..errors import InputError, one_line
 
 MAX_VOXELS = 2**30  # per volume (a BraTS volume holds 9M): a header claiming more is refused unread
 
@@ -21,6 +21,20 @@ def refuse_oversized(name: str, shape: tuple[int, ...]) -> None:
     if voxels > MAX_VOXELS:
         size = " x ".join(str(s) for s in shape)
         raise InputError(f"{name}: its header claims {size} voxels, over the limit of {MAX_VOXELS:,}; not read")
+
+
+def load_nifti(path: Path) -> nib.Nifti1Image:
+    """A NIfTI file read whole (a truncated one fails here, not later), or an ``InputError`` naming it."""
+    try:
+        image = nib.load(str(path))
+    except Exception as error:  # nibabel raises many types for broken files
+        raise InputError(f"{path.name}: unreadable NIfTI ({one_line(error)})") from error
+    refuse_oversized(path.name, tuple(int(s) for s in image.shape))
+    try:
+        image.get_fdata(dtype=np.float32)  # force a full read: truncated files fail here
+    except Exception as error:  # nibabel raises many types for broken files
+        raise InputError(f"{path.name}: unreadable NIfTI ({one_line(error)})") from error
+    return image
 
 
 def save_nifti(

@@ -31,7 +31,7 @@ from ..common.products import find_products, open_product
 from ..common.rasters import AreaRaster, RasterSink, area_window, parse_area
 from ..common.stac import raster_time, write_item
 from .io import Georeference
-from .landcover_geotiff import SENSOR_BANDS, find_geotiffs, geotiff_source, sensor_of
+from .landcover_geotiff import SENSOR_BANDS, find_geotiffs, geotiff_source, is_geotiff, sensor_of
 from .writers import SceneWriter, write_category_names
 
 STRIP_ROWS = 256
@@ -124,7 +124,7 @@ class LandcoverTemplate(Streaming):
 
     def read(self, unit: Unit) -> Sample:
         options, path = unit.extra["options"], unit.files[0]
-        if path.suffix.lower() in (".tif", ".tiff"):
+        if is_geotiff(path):
             raster, names, origin = self.open_geotiff(path, options)
         else:
             raster, names, origin = self.open_product(path, options)

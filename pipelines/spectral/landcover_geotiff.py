@@ -86,11 +86,12 @@ def by_wavelength(file: str, wavelengths: list[float], model: dict[str, float], 
 
 
 def geotiff_source(path: Path, sensor: str, wavelengths: str, model: dict[str, float], wanted: list[str] | None):
-    """The GeoTIFF as a ``ReflectanceRaster`` of the bands ``wanted`` (None: all), and their names."""
+    """The GeoTIFF as a ``ReflectanceRaster`` of the bands ``wanted`` (None: all, in the file's
+    order; else in ``wanted``'s), and their names."""
     with open_raster(path) as dataset:
         descriptions = dataset.descriptions
     names = geotiff_bands(path.name, descriptions, sensor, wavelengths, model)
-    keep = [i for i, name in enumerate(names) if wanted is None or name in wanted]
+    keep = list(range(len(names))) if wanted is None else [names.index(n) for n in wanted if n in names]
     if not keep:
         raise InputError(f"{path.name}: none of the bands asked for is in this GeoTIFF ({', '.join(names)})")
     return ReflectanceRaster(path, sensor_of(names), keep), [names[i] for i in keep]
@@ -139,15 +140,15 @@ def names_satellite_bands(path: Path) -> bool:
         return False
 
 
+def is_geotiff(path: Path) -> bool:
+    return path.suffix.lower() in GEOTIFF_SUFFIXES
+
+
 def find_geotiffs(path: Path) -> list[Path]:
     """The GeoTIFFs at ``path`` (a file or a folder's), the land-cover model's outputs left out."""
     files = [path] if path.is_file() else sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else []
     stem = lambda p: p.name.split(".")[0]  # noqa: E731
-    return [
-        p
-        for p in files
-        if p.suffix.lower() in GEOTIFF_SUFFIXES and not stem(p).endswith(OUTPUT_STEMS) and not is_ground_truth(p)
-    ]
+    return [p for p in files if is_geotiff(p) and not stem(p).endswith(OUTPUT_STEMS) and not is_ground_truth(p)]
 
 
 class ReflectanceRaster(FileRaster):

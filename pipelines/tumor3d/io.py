@@ -17,8 +17,7 @@ import numpy as np
 from ..base import InputError, Unit, is_ground_truth
 from ..common.discovery import Roles
 from ..common.discovery import discover_cases as discover_grouped
-from ..common.volumes import refuse_oversized, save_nifti
-from ..errors import one_line
+from ..common.volumes import load_nifti, save_nifti
 from .modalities import MODALITIES
 
 SUFFIXES = {  # modality -> name endings, longest first so "_t1ce" is not read as "_t1"
@@ -82,19 +81,6 @@ def discover_cases(input_path: Path) -> list[Unit]:
     still returned as a unit carrying an ``error``, so the batch reports it and goes on.
     """
     return discover_grouped(input_path, MODALITY_ROLES)
-
-
-def load_nifti(path: Path) -> nib.Nifti1Image:
-    try:
-        image = nib.load(str(path))
-    except Exception as error:  # nibabel raises many types for broken files
-        raise InputError(f"{path.name}: unreadable NIfTI ({one_line(error)})") from error
-    refuse_oversized(path.name, tuple(int(s) for s in image.shape))
-    try:
-        image.get_fdata(dtype=np.float32)  # force a full read: truncated files fail here
-    except Exception as error:  # nibabel raises many types for broken files
-        raise InputError(f"{path.name}: unreadable NIfTI ({one_line(error)})") from error
-    return image
 
 
 def read_case(unit: Unit) -> dict:

@@ -16,7 +16,7 @@ from monai.data import MetaTensor
 
 from ..base import InputError
 from ..common.user_data import LabelledUnit
-from .io import load_nifti
+from ..common.volumes import load_nifti
 from .transforms import preprocessing
 
 GRID_TOLERANCE_MM = 1e-2  # label editors store the affine in float32: the case's, to about 1e-5 mm

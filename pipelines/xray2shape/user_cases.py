@@ -17,7 +17,7 @@ import torch
 
 from ..base import InputError
 from ..common.user_data import LabelledUnit
-from ..tumor3d.io import load_nifti
+from ..common.volumes import load_nifti
 
 SPACING_TOLERANCE_MM = 1e-3
 
