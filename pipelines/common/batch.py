@@ -187,7 +187,21 @@ def run_batch(
                 record(result)
         else:
             progress.update(task, description=f"{pipeline.name} on {engine.describe()}")
-            engine.run(units, input_path, output_dir, overwrite, record)
+            there = {
+                unit.name
+                for unit in units
+                if all(p.exists() for p in output_paths(pipeline, unit, output_dir, options).values())
+            }
+
+            def record_from_cluster(result: UnitResult) -> None:
+                # A worker killed after writing a unit, before reporting it: the rerun finds the
+                # outputs of this run, not of an earlier one, so the unit is done, not skipped.
+                if result.status == "skipped" and not overwrite and result.name not in there:
+                    result.status = "done"
+                    result.notes.append("finished by a worker that died before reporting it")
+                record(result)
+
+            engine.run(units, input_path, output_dir, overwrite, record_from_cluster)
             order = {unit.name: index for index, unit in enumerate(units)}
             report.units.sort(key=lambda result: order.get(result.name, len(order)))
             remove_stale_temporaries(output_dir)  # left by a worker killed mid-write

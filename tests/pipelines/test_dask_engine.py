@@ -168,3 +168,33 @@ def test_a_scheduler_that_does_not_answer_is_one_line(superres, tmp_path):
     engine = DaskEngine(path, {}, scheduler="tcp://127.0.0.1:9", timeout="2s")
     with pytest.raises(InputError, match=r"^--scheduler tcp://127.0.0.1:9: no Dask scheduler answers"):
         run_batch(pipeline, None, write_photos(tmp_path / "in", 1), tmp_path / "out", engine=engine)
+
+
+class WorkerDiedAfterWriting:
+    """An engine whose worker wrote every unit, died before reporting, and whose rerun found the
+    outputs: every result comes back 'skipped'."""
+
+    def describe(self):
+        return "a fake cluster"
+
+    def describe_device(self):
+        return "cpu"
+
+    def run(self, units, input_path, output_dir, overwrite, record):
+        from hybridvision.pipelines.common.batch import UnitResult
+
+        for unit in units:
+            (output_dir / unit.name).write_bytes(b"written by the dead worker")
+            record(UnitResult(unit.name, "skipped", retries=1))
+
+
+def test_a_unit_written_by_a_worker_that_died_before_reporting_is_done_not_skipped(superres, tmp_path):
+    _, pipeline, _ = superres
+    photos = write_photos(tmp_path / "in", 2, side=64)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "photo000.png").write_bytes(b"from an earlier run")  # a resumed run's unit stays skipped
+    report = run_batch(pipeline, None, photos, out, engine=WorkerDiedAfterWriting())
+    status = {u.name: u.status for u in report.units}
+    assert status == {"photo000.png": "skipped", "photo001.png": "done"}
+    assert report.units[1].notes == ["finished by a worker that died before reporting it"]
