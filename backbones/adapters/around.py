@@ -8,6 +8,7 @@ trains beside the adapter.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ..contract import Backbone, FeatureInfo
@@ -36,6 +37,18 @@ class AroundBackbone(Backbone):
         self.frozen = backbone
         for parameter in backbone.parameters():
             parameter.requires_grad_(False)
+        self.trunk_cache = None  # training may set one (train.feature_cache) where the trunk sees the input unchanged
+
+    # side, per_channel and dvpt give the frozen trunk the input itself: its features depend on the
+    # input alone, so a training run may compute them once per crop (pipelines/common/feature_cache.py)
+    trunk_sees_input = False
+
+    def run_frozen(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The frozen trunk's levels for ``x``, without gradient; from the cache while training with one."""
+        if self.trunk_cache is not None and self.training:
+            return self.trunk_cache(self.frozen, x)
+        with torch.no_grad():
+            return self.frozen(x)
 
     @property
     def window_multiple(self) -> int:

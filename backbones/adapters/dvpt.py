@@ -43,6 +43,8 @@ class DVPTAdapter(AroundBackbone):
         rank: bottleneck width. prompts: learned queries per level.
     """
 
+    trunk_sees_input = True
+
     def __init__(self, backbone: Backbone, rank: int = 8, prompts: int = 4):
         super().__init__(backbone)
         self.levels = nn.ModuleList(
@@ -51,6 +53,5 @@ class DVPTAdapter(AroundBackbone):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)
-        with torch.no_grad():  # the backbone is frozen: no activations kept for it
-            frozen = self.frozen(x)
+        frozen = self.run_frozen(x)  # no gradient: no activations kept for it
         return [level(feature) for level, feature in zip(self.levels, frozen)]

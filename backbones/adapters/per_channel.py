@@ -26,6 +26,8 @@ class PerChannelAdapter(AroundBackbone):
         rank, prompts: of the per-level ``dvpt`` bottleneck (rank 0: fusion only).
     """
 
+    trunk_sees_input = True
+
     def __init__(self, backbone: Backbone, in_channels: int, rank: int = 8, prompts: int = 4):
         if backbone.in_channels != 1:
             raise ValueError(f"per_channel runs a one-channel model per channel; this one reads {backbone.in_channels}")
@@ -42,8 +44,7 @@ class PerChannelAdapter(AroundBackbone):
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)
         batch, channels = x.shape[:2]
-        with torch.no_grad():  # the trunk is frozen: no activations kept for it
-            levels = self.frozen(x.reshape(batch * channels, 1, *x.shape[2:]))
+        levels = self.run_frozen(x.reshape(batch * channels, 1, *x.shape[2:]))  # no gradient kept
         fused = []
         for level, weights, prompt in zip(levels, self.weights, self.prompts):
             per_channel = level.reshape(batch, channels, *level.shape[1:])  # (B, N, C, *S)

@@ -22,6 +22,8 @@ class SideAdapter(AroundBackbone):
         width: channels of the branch's first level (doubling per level, up to ``4 * width``).
     """
 
+    trunk_sees_input = True
+
     def __init__(self, backbone: Backbone, width: int = 16):
         super().__init__(backbone)
         conv = conv_nd(backbone.spatial_dims)
@@ -42,8 +44,7 @@ class SideAdapter(AroundBackbone):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         self.check_input(x)
-        with torch.no_grad():  # the backbone is frozen: no activations kept for it
-            frozen = self.frozen(x)
+        frozen = self.run_frozen(x)  # no gradient: no activations kept for it
         fused, y = [], x
         for feature, step, fuse in zip(frozen, self.steps, self.fuse):
             y = step(y)

@@ -76,6 +76,10 @@ class TrainConfig:
     val_fraction: float = 0.2
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
+    # frozen-trunk feature cache (common/feature_cache.py): each replayed crop's trunk levels
+    # computed once, kept in RUN/feature_cache up to feature_cache_gb
+    feature_cache: bool = False
+    feature_cache_gb: float = 8.0
 
 
 @dataclass(frozen=True)

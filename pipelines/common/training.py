@@ -29,6 +29,7 @@ from .atomic import write_json_atomic
 from .checkpoint import frozen_identity, initialise_from, load_checkpoint, save_checkpoint
 from .composition import adapter_kind, add_adapter, describe_parameters, merge_adapter, parameter_report
 from .config import RunConfig, to_plain
+from .feature_cache import attach_feature_caches
 from .training_task import TrainingTask, training_task
 
 
@@ -148,6 +149,24 @@ class TrainResult:
     metrics: dict[str, float]
 
 
+def attach_caches(module: PipelineModule, task: TrainingTask, train: Any, run_dir: Path, log) -> list:
+    """train.feature_cache: the task replays a fixed set of crops, whose trunk levels are kept."""
+    if not task.replays_crops:
+        raise ValueError(
+            f"train.feature_cache: {task.pipeline.name} training does not replay a fixed set of crops yet, "
+            "so no cached feature would be read back"
+        )
+    task.fixed_crops = True
+    return attach_feature_caches(module.model, run_dir / "feature_cache", train.feature_cache_gb, log)
+
+
+def cache_summary(caches: list) -> str:
+    computed = sum(cache.trunk_samples for cache in caches)
+    read = sum(cache.cached_samples for cache in caches)
+    stored = sum(cache.stored_bytes for cache in caches) / 2**30
+    return f"trunk ran on {computed} samples, {read} read back; {stored:.2f} GB stored"
+
+
 def accelerator_for(device: str) -> str:
     if device == "auto":
         return "gpu" if torch.cuda.is_available() else "cpu"
@@ -177,6 +196,7 @@ def train(
     if config.train.data_dir:
         task.data_dir, task.val_fraction = Path(config.train.data_dir), config.train.val_fraction
     module = PipelineModule(task, config)
+    caches = attach_caches(module, task, config.train, run_dir, log) if config.train.feature_cache else []
     if module.initialised:
         copied, total = module.initialised
         fresh = (
@@ -228,6 +248,9 @@ def train(
         provenance["teacher"] = (
             f"{train.teacher} (weight {train.distill_weight}, temperature {train.distill_temperature})"
         )
+    if caches:
+        provenance["feature_cache"] = cache_summary(caches)
+        log(f"feature cache: {provenance['feature_cache']}")
     if module.initialised:
         provenance["init_from"] = f"{train.init_from} ({module.initialised[0]} of {module.initialised[1]} tensors)"
     adapter = config.model.adapter

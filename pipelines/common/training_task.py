@@ -42,6 +42,9 @@ class TrainingTask(abc.ABC):
     monitor: ClassVar[tuple[str, str]] = ("val/loss", "min")
     distills: ClassVar[bool] = False  # predictions are class logits on dim 1 (``distillation_loss``)
 
+    # the training crops can be replayed: the same index gives the same augmented crop every epoch
+    # (``fixed_crops``, set by the harness for train.feature_cache)
+    replays_crops: ClassVar[bool] = False
     truth_pattern: ClassVar[str] = ""  # how a unit's truth is named in the user's folder (``--data``)
 
     def __init__(self, pipeline: Pipeline):
@@ -50,6 +53,7 @@ class TrainingTask(abc.ABC):
         self.data_cfg: Any = pipeline.data_cfg
         self.data_dir: Path | None = None  # train --data: the user's labelled folder (set by the harness)
         self.val_fraction = 0.2
+        self.fixed_crops = False
         self.loaded_user_data: UserData | None = None
 
     @abc.abstractmethod

@@ -37,15 +37,31 @@ def scene_rows(band_names: tuple[str, ...], sensor_key: str) -> np.ndarray:
 def generated_scenes(model, data, validation: bool) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """(cube on the model's band table, NaN where absent; 0-based labels, IGNORE where unlabelled)
     for ``data.generated`` scenes of each of the model's sensors (a quarter as many for validation)."""
-    count = data.generated if not validation else max(1, data.generated // 4)
+    counts = tuple(scene_counts(model, data, validation).values())
     first = data.generated_seed + validation * VAL_SEED_OFFSET
-    return generated(tuple(model.band_names), tuple(model.sensors), count, first, data.scene_size)
+    return generated(tuple(model.band_names), tuple(model.sensors), counts, first, data.scene_size)
+
+
+def scene_counts(model, data, validation: bool) -> dict[str, int]:
+    """Generated scenes per sensor: ``data.generated``, Landsat's ``data.landsat_scenes`` where set
+    (a 30 m scene of the same ground has a ninth of the pixels); a quarter as many for validation."""
+    counts = {
+        key: data.landsat_scenes if key == "landsat" and data.landsat_scenes else data.generated
+        for key in model.sensors
+    }
+    return {key: max(1, count // 4) if validation else count for key, count in counts.items()}
+
+
+def sensor_weights(model, data) -> np.ndarray:
+    """Each training scene's chance of giving a window: every sensor as often, however many scenes it has."""
+    counts = scene_counts(model, data, validation=False).values()
+    return np.concatenate([np.full(count, 1 / (count * len(counts))) for count in counts])
 
 
 @functools.lru_cache(maxsize=2)  # built once per run, for training and validation
-def generated(band_names: tuple[str, ...], sensors: tuple[str, ...], count: int, first: int, extent: int):
+def generated(band_names: tuple[str, ...], sensors: tuple[str, ...], counts: tuple[int, ...], first: int, extent: int):
     scenes = []
-    for sensor_index, key in enumerate(sensors):
+    for sensor_index, (key, count) in enumerate(zip(sensors, counts)):
         sensor = SENSORS[key]
         rows = scene_rows(band_names, key)
         multiple = max(sensor.resolutions) // sensor.grid  # whole coarse pixels
@@ -83,8 +99,11 @@ class LandcoverWindows(Dataset):
         length: windows per epoch (each drawn afresh).
     """
 
-    def __init__(self, scenes, window: int, brightness: float, band_names, length: int = 1024, seed: int = 0):
+    def __init__(
+        self, scenes, window: int, brightness: float, band_names, length: int = 1024, seed: int = 0, weights=None
+    ):
         self.scenes, self.brightness, self.length = scenes, brightness, length
+        self.weights = weights  # each scene's chance of a window; None: all alike
         self.window = min(window, *(labels.shape[0] for _, labels in scenes))  # one size: windows batch together
         self.band_names = tuple(band_names)
         self.rng = np.random.default_rng(seed)
@@ -93,7 +112,9 @@ class LandcoverWindows(Dataset):
         return self.length
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        cube, labels = self.scenes[self.rng.integers(len(self.scenes))]
+        count = len(self.scenes)
+        pick = self.rng.integers(count) if self.weights is None else self.rng.choice(count, p=self.weights)
+        cube, labels = self.scenes[pick]
         window = self.window
         top, left = self.rng.integers(0, np.array(labels.shape) - window + 1)
         image = cube[:, top : top + window, left : left + window]

@@ -89,8 +89,9 @@ class SpectralTraining(TrainingTask):
         if task == "landcover":
             scenes = self.landcover_scenes(seed, validation=False)
             names = self.model_cfg.band_names
+            weights = None if self.data_dir else landcover_data.sensor_weights(self.model_cfg, self.data_cfg)
             return landcover_data.LandcoverWindows(
-                scenes, self.model_cfg.patch, self.data_cfg.brightness, names, seed=seed
+                scenes, self.model_cfg.patch, self.data_cfg.brightness, names, seed=seed, weights=weights
             )
         if self.data_dir:
             patch, brightness = self.model_cfg.patch, self.data_cfg.brightness

@@ -25,6 +25,7 @@ from .user_cases import user_case
 
 class Tumor3DTraining(TrainingTask):
     monitor = ("val/dice", "max")
+    replays_crops = True
     truth_pattern = "truth/<unit>_seg.nii.gz, or <unit>_seg.nii.gz beside its modalities"
 
     def __init__(self, pipeline):
@@ -64,7 +65,7 @@ class Tumor3DTraining(TrainingTask):
     def train_dataset(self, seed: int):
         data = self.data_cfg
         cases = self.user_data(seed).train if self.data_dir else self.cases(data.train_seeds)
-        return CropDataset(cases, data.roi, data.samples_per_case, seed, data.solid_core_weight)
+        return CropDataset(cases, data.roi, data.samples_per_case, seed, data.solid_core_weight, self.fixed_crops)
 
     def val_dataset(self, seed: int):
         return WholeCaseDataset(self.user_data(seed).val if self.data_dir else self.cases(self.data_cfg.val_seeds))

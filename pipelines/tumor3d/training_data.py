@@ -82,7 +82,8 @@ def has_solid_core(case: dict[str, torch.Tensor]) -> bool:
 
 
 class CropDataset(Dataset):
-    """Random augmented crops of cached cases; ``samples_per_case`` crops per case an epoch.
+    """Random augmented crops of cached cases; ``samples_per_case`` crops per case an epoch (drawn
+    afresh, or with ``fixed`` the same ones every epoch: a frozen trunk's features can then be cached).
 
     ``solid_core_weight`` > 1 draws cases whose core has no enhancing rim more often (they are rarer
     and harder: the core must be told from oedema without the bright rim).
@@ -95,11 +96,13 @@ class CropDataset(Dataset):
         samples_per_case: int,
         seed: int,
         solid_core_weight: float = 1.0,
+        fixed: bool = False,
     ):
         self.cases = cases
         self.samples_per_case = samples_per_case
         self.transform = augmentation(roi)
         self.transform.set_random_state(seed)
+        self.seed, self.fixed = seed, fixed  # fixed: item i is the same augmented crop every epoch
         weights = np.array([solid_core_weight if has_solid_core(c) else 1.0 for c in cases])
         counts = np.maximum(1, np.round(weights / weights.min())).astype(int)
         self.order = np.repeat(np.arange(len(cases)), counts)  # case index of each draw
@@ -109,6 +112,8 @@ class CropDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         case = self.cases[self.order[index % len(self.order)]]
+        if self.fixed:
+            self.transform.set_random_state(seed=(self.seed * 1_000_003 + index) % 2**32)
         out = self.transform({"image": case["image"], "label": case["label"].float()})
         out = out[0] if isinstance(out, list) else out
         return {
