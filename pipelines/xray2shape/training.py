@@ -23,6 +23,7 @@ from .user_cases import user_pair
 
 class X2STraining(TrainingTask):
     monitor = ("val/dice", "max")
+    replays_crops = True
     truth_pattern = "truth/<unit>_seg.nii.gz on the model's grid"
 
     def __init__(self, pipeline):
@@ -54,7 +55,7 @@ class X2STraining(TrainingTask):
         model = self.model_cfg
         if self.data_dir:
             return self.user_data(seed).train
-        return PhantomPairDataset(model.anatomy, model.grid, model.spacing_mm, self.data_cfg, seed)
+        return PhantomPairDataset(model.anatomy, model.grid, model.spacing_mm, self.data_cfg, seed, self.fixed_crops)
 
     def val_dataset(self, seed: int):
         model = self.model_cfg

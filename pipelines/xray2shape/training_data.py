@@ -111,10 +111,15 @@ class PhantomPairDataset(Dataset):
         grid, spacing_mm: the model grid.
         data: the pipeline's data config (pool, refresh and augmentation ranges).
         seed: the run's seed (augmentation draws).
+        fixed: replay the same ``samples_per_epoch`` pairs every epoch (a frozen trunk's features
+            can then be cached: ``train.feature_cache``).
     """
 
-    def __init__(self, anatomy: str, grid: tuple[int, int, int], spacing_mm: float, data: Any, seed: int):
+    def __init__(
+        self, anatomy: str, grid: tuple[int, int, int], spacing_mm: float, data: Any, seed: int, fixed: bool = False
+    ):
         self.anatomy, self.grid, self.spacing_mm, self.data = anatomy, tuple(grid), spacing_mm, data
+        self.fixed = fixed  # item i: the same phantom and draws every epoch, the pool never refreshed
         self.detector_shape = image_shape(self.grid)
         self.seed = seed
         self.rng = np.random.default_rng([seed, 17])
@@ -140,8 +145,10 @@ class PhantomPairDataset(Dataset):
         if worker is not None and self.rng_worker != worker.id:  # workers start with copies: split the stream
             self.rng, self.rng_worker = np.random.default_rng([self.seed, 17, worker.id + 1]), worker.id
         data, rng = self.data, self.rng
+        if self.fixed:
+            rng = np.random.default_rng([self.seed, 17, index])
         self.draws += 1
-        if data.refresh_every and self.draws % data.refresh_every == 0:
+        if data.refresh_every and self.draws % data.refresh_every == 0 and not self.fixed:
             self.pool[int(rng.integers(len(self.pool)))] = self._new_case()
         case = self.pool[int(rng.integers(len(self.pool)))]
         mu, label = case["mu"], case["label"]

@@ -75,3 +75,17 @@ def test_models_and_tasks_that_cannot_use_the_cache_are_refused(tmp_path):
     superres = load_config(CONFIGS / "superres" / "tiny.yaml", ["train.feature_cache=true"])
     with pytest.raises(ValueError, match="superres training does not replay a fixed set of crops"):
         train(superres, tmp_path / "superres", progress_bar=False)
+
+
+def test_xray2shape_replays_its_pairs_so_a_side_adapters_trunk_runs_once_per_view(tmp_path):
+    overrides = [
+        "model.adapter={name: side, width: 4}",
+        "data.samples_per_epoch=4",
+        "train.max_steps=6",
+        "train.val_every_steps=6",
+        "train.feature_cache=true",
+    ]
+    config = load_config(CONFIGS / "xray2shape" / "tiny.yaml", overrides)
+    result = train(config, tmp_path / "run", progress_bar=False)
+    summary = read_metadata(result.model_path)["provenance"]["feature_cache"]
+    assert summary.startswith("trunk ran on 8 samples, 16 read back")  # 4 pairs x 2 views, 3 epochs
