@@ -191,12 +191,22 @@ def bench_adapters_command(
     steps: int = typer.Option(100, "--steps", help="training steps per arm and learning rate"),
     quick: bool = typer.Option(False, "--quick", help="one arm, one learning rate, 2 steps at test size (CI)"),
     output: Path = typer.Option(Path("bench-adapters.json"), "--output", "-o", help="JSON results (resumed)"),
+    data: Optional[Path] = typer.Option(
+        None, "--data", help="your labelled folder (as train --data takes it): arms trained on --labels of its units"
+    ),
+    labels: int = typer.Option(5, "--labels", help="with --data: units each arm trains on (2, 5, 10 ...)"),
+    seeds: int = typer.Option(3, "--seeds", help="with --data: seeds, each its own draw of units (mean and spread)"),
+    lr: Optional[list[float]] = typer.Option(
+        None, "--lr", help="with --data: learning rate(s) (default: the task's best)"
+    ),
 ) -> None:
     """Frozen pretrained backbones + adapters against training from scratch: same data, same steps."""
     from .printing import print_report
 
     task = pipeline_function(pipeline, "adapter_bench")
-    print_report(task(output, lambda m: errors.print(m, highlight=False), steps=steps, quick=quick), console)
+    chosen = {"data": data, "labels": labels, "seeds": seeds, "learning_rates": tuple(lr or ())} if data else {}
+    report = task(output, lambda m: errors.print(m, highlight=False), steps=steps, quick=quick, **chosen)
+    print_report(report, console)
     console.print(f"results: {output}")
 
 

@@ -35,6 +35,7 @@ SLOW_FILES = (
     "test_predict_products.py",
     "test_predict_landcover.py",
     "test_train_on_a_folder.py",
+    "test_adapter_folder_bench.py",
 )
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from hybridvision.pipelines.report import Report
 
 from ..adapter_bench import Arm, adapter_report, run_adapter_bench
+from ..adapter_folder_bench import folder_report, run_folder_bench
 
 CHIP_ARMS = (
     Arm("scratch channelvit (chips)", "chips.yaml", ("data.generated=10",)),
@@ -51,6 +52,8 @@ def held_out(kind: str, quick: bool) -> dict[str, Any]:
 def run(output: Path, log: Callable[[str], None], steps: int = 100, quick: bool = False, **options: Any) -> Report:
     output = Path(output)
     work = output.with_suffix("") if output.suffix else output / "work"
+    if options.get("data"):
+        return on_folder(output, work, log, steps, quick, **options)
     rates = LEARNING_RATES[:1] if quick else LEARNING_RATES
     tables = []
     for design, arms in (("chips", CHIP_ARMS), ("scenes", SCENE_ARMS)):
@@ -65,3 +68,14 @@ def run(output: Path, log: Callable[[str], None], steps: int = 100, quick: bool 
         design_result["rows"] = [row for row in result["rows"] if row["arm"] in names]
         tables += adapter_report(design_result, "overall_accuracy", LABELS).tables
     return Report(tables)
+
+
+def on_folder(output: Path, work: Path, log, steps: int, quick: bool, data: Path, labels: int = 5, seeds: int = 3,
+              learning_rates: tuple[float, ...] = (), **options: Any) -> Report:  # fmt: skip
+    """Your labelled scenes: ChannelViT from scratch against the frozen Lite0 behind the inputs adapter."""
+    arms = (Arm("scratch channelvit (scene)", "scene.yaml"), SCENE_ARMS[1])
+    overrides = [*(QUICK if quick else FULL), f"train.max_steps={2 if quick else steps}"]
+    result = run_folder_bench(
+        "spectral", arms, learning_rates or (1e-3,), overrides, data, labels, seeds, output, work, log
+    )
+    return folder_report(result, "overall_accuracy")

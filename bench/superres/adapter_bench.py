@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from hybridvision.pipelines.errors import InputError
 from hybridvision.pipelines.report import Report
 from hybridvision.pipelines.superres.dicom_domain import write_training_images
 
@@ -30,6 +31,9 @@ QUICK = ["data.patch=16", "data.samples_per_epoch=8", "data.val_crop=32", "train
 
 
 def run(output: Path, log: Callable[[str], None], steps: int = 100, quick: bool = False, **options: Any) -> Report:
+    if options.get("data"):
+        raise InputError("bench adapters --data: superres trains on your images (train --data) but its bench "
+                         "does not take a folder yet; it scores arms on generated radiology images")  # fmt: skip
     output = Path(output)
     work = output.with_suffix("") if output.suffix else output / "work"
     images = write_training_images(work / "domain-train", log)

@@ -17,12 +17,18 @@ from typing import Any, Callable
 from hybridvision.pipelines.report import Report
 
 from ..adapter_bench import Arm, adapter_report, run_adapter_bench
+from ..adapter_folder_bench import folder_report, run_folder_bench
 
 ARMS = (
     Arm("scratch hybrid_small", "demo.yaml"),
     Arm("ct_fm + per_channel", "ct_fm.yaml"),
     Arm("ct_fm + inputs", "ct_fm_inputs.yaml"),
     Arm("lite0 + spatial3d", "lite0_spatial3d.yaml"),
+)
+# on your folder (--data): scratch against the frozen CT encoder with its trunk's features cached
+FOLDER_ARMS = (
+    Arm("scratch hybrid_small", "demo.yaml"),
+    Arm("ct_fm + per_channel, cached", "ct_fm.yaml", ("train.feature_cache=true",)),
 )
 LEARNING_RATES = (1e-3, 3e-3)
 FULL = ["data.train_seeds=[0, 8]", "data.val_seeds=[900, 902]", "data.spacing=[2.0, 2.0, 2.0]",
@@ -34,6 +40,8 @@ QUICK = ["data.train_seeds=[0, 1]", "data.val_seeds=[900, 901]", "data.spacing=[
 
 
 def run(output: Path, log: Callable[[str], None], steps: int = 100, quick: bool = False, **options: Any) -> Report:
+    if options.get("data"):
+        return on_folder(output, log, steps, quick, **options)
     overrides = [*(QUICK if quick else FULL), f"train.max_steps={2 if quick else steps}"]
     samples = {
         "held-out": {"count": 1 if quick else 4, "seed": 3000, "spacing": 3.0 if quick else 2.0},
@@ -45,3 +53,14 @@ def run(output: Path, log: Callable[[str], None], steps: int = 100, quick: bool 
     arms = ARMS[1:2] if quick else ARMS
     result = run_adapter_bench("tumor3d", arms, rates, overrides, samples, output, work, log)
     return adapter_report(result, "dice_WT", ("held-out", "shifted"))
+
+
+def on_folder(output: Path, log, steps: int, quick: bool, data: Path, labels: int = 5, seeds: int = 3,
+              learning_rates: tuple[float, ...] = (), **options: Any) -> Report:  # fmt: skip
+    output = Path(output)
+    work = output.with_suffix("") if output.suffix else output / "work"
+    overrides = [*(QUICK if quick else ["train.val_every_steps=1000000", "train.warmup_steps=10"]),
+                 f"train.max_steps={2 if quick else steps}"]  # fmt: skip
+    rates = learning_rates or (3e-3,)
+    result = run_folder_bench("tumor3d", FOLDER_ARMS, rates, overrides, data, labels, seeds, output, work, log)
+    return folder_report(result, "dice_WT")

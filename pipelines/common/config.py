@@ -74,6 +74,7 @@ class TrainConfig:
     # train --data DIR: your labelled folder instead of generated data (common/user_data.py)
     data_dir: str = ""
     val_fraction: float = 0.2
+    split_file: str = ""  # a units_split.json to use instead of DIR's own (bench adapters --data draws them)
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
     # frozen-trunk feature cache (common/feature_cache.py): each replayed crop's trunk levels

@@ -195,6 +195,7 @@ def train(
     task = training_task(pipeline)  # <task>/training.py: imported here, never by prediction
     if config.train.data_dir:
         task.data_dir, task.val_fraction = Path(config.train.data_dir), config.train.val_fraction
+        task.split_file = Path(config.train.split_file) if config.train.split_file else None
     module = PipelineModule(task, config)
     caches = attach_caches(module, task, config.train, run_dir, log) if config.train.feature_cache else []
     if module.initialised:

@@ -53,6 +53,7 @@ class TrainingTask(abc.ABC):
         self.data_cfg: Any = pipeline.data_cfg
         self.data_dir: Path | None = None  # train --data: the user's labelled folder (set by the harness)
         self.val_fraction = 0.2
+        self.split_file: Path | None = None  # instead of DIR/units_split.json
         self.fixed_crops = False
         self.loaded_user_data: UserData | None = None
 
@@ -83,7 +84,14 @@ class TrainingTask(abc.ABC):
                 raise NotImplementedError(f"pipeline {self.pipeline.name} cannot train on a folder (--data) yet")
             units = self.user_units(inputs_folder(self.data_dir))
             self.loaded_user_data = load_user_data(
-                self.data_dir, units, self.truth_names, self.truth_pattern, self.load_unit, self.val_fraction, seed
+                self.data_dir,
+                units,
+                self.truth_names,
+                self.truth_pattern,
+                self.load_unit,
+                self.val_fraction,
+                seed,
+                self.split_file,
             )
         return self.loaded_user_data
 

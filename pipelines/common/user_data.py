@@ -75,9 +75,13 @@ def pair_with_truth(
     return paired
 
 
-def split_names(data_dir: Path, names: list[str], val_fraction: float, seed: int) -> tuple[list[str], list[str]]:
-    """(train, validation) unit names, by ``units_split.json`` or a seeded share."""
-    split_path = data_dir / SPLIT_FILE
+def split_names(
+    data_dir: Path, names: list[str], val_fraction: float, seed: int, split_path: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """(train, validation) unit names, by ``split_path`` (default ``DIR/units_split.json``) or a seeded share.
+
+    Units the split names in neither list are left out (a few-label run trains on some of them)."""
+    split_path = split_path or data_dir / SPLIT_FILE
     if split_path.is_file():
         try:
             split = json.loads(split_path.read_text())
@@ -100,6 +104,15 @@ def split_names(data_dir: Path, names: list[str], val_fraction: float, seed: int
     return train, val
 
 
+def named_in(split_path: Path) -> set[str] | None:
+    """Every unit a split file names (None where it cannot be read: ``split_names`` says why)."""
+    try:
+        split = json.loads(split_path.read_text())
+        return {str(n) for n in [*split["train"], *split["val"]]}
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 @dataclass
 class UserData(Generic[T]):
     """The user's units, loaded and split (``load_user_data``)."""
@@ -117,16 +130,23 @@ def load_user_data(
     load: Callable[[LabelledUnit], T],
     val_fraction: float,
     seed: int,
+    split_file: Path | None = None,
 ) -> UserData[T]:
     """The units paired with their truth, each loaded (a bad one said and skipped), then split."""
+    if split_file is not None and not split_file.is_file():
+        raise InputError(f"train.split_file {split_file}: not found")
+    split = split_file or data_dir / SPLIT_FILE
+    wanted = named_in(split) if split.is_file() else None  # a split file's units only: the others are not read
     loaded: dict[str, T] = {}
     for item in pair_with_truth(data_dir, units, truth_names, expected):
+        if wanted is not None and item.name not in wanted:
+            continue
         try:
             loaded[item.name] = load(item)
         except InputError as error:
             say(f"skipped {item.name}: {str(error).splitlines()[0]}")
-    train, val = split_names(data_dir, list(loaded), val_fraction, seed)
-    how = SPLIT_FILE if (data_dir / SPLIT_FILE).is_file() else f"a seeded share ({val_fraction:g} to validate)"
+    train, val = split_names(data_dir, list(loaded), val_fraction, seed, split_file)
+    how = str(split) if split.is_file() else f"a seeded share ({val_fraction:g} to validate)"
     record = {"data": str(data_dir), "split_by": how, "train": train, "val": val}
     say(f"--data {data_dir.name}: {len(train)} units to train on, {len(val)} to validate on")
     return UserData([loaded[n] for n in train], [loaded[n] for n in val], record)
