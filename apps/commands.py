@@ -19,8 +19,14 @@ console = Console()
 errors = Console(stderr=True)
 
 
+# what a slim install (no extras) lacks, and the extra that brings it
+EXTRAS = {"lightning": "train", "albumentations": "train", "peft": "train", "gradio": "demo", "spandrel": "bench",
+          "onnxruntime": "deploy"}  # fmt: skip
+
+
 def friendly(func: Callable) -> Callable:
-    """Turn an error in the user's input into ``error: <message>`` and exit code 2."""
+    """Turn an error in the user's input into ``error: <message>`` and exit code 2; a package of an
+    extra that is not installed into the line that installs it."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -30,6 +36,14 @@ def friendly(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except user_errors() as error:
             errors.print(f"[red]error:[/red] {escape(one_line(error))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except ModuleNotFoundError as error:
+            package = (error.name or "").split(".")[0]
+            if package not in EXTRAS:
+                raise
+            extra = EXTRAS[package]
+            line = f"this needs {package}, in the {extra} extra: pip install 'hybridvision[{extra}]'"
+            errors.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper

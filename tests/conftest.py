@@ -36,6 +36,7 @@ SLOW_FILES = (
     "test_predict_landcover.py",
     "test_train_on_a_folder.py",
     "test_adapter_folder_bench.py",
+    "test_slim_install.py",
 )
 
 

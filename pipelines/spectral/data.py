@@ -11,9 +11,9 @@ The dense scene design (``windows.py``) trains on whole windows placed around th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-import albumentations as A
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -60,12 +60,17 @@ def stratified_split(
     return np.concatenate(train), np.concatenate(rest)
 
 
-AUGMENT = A.Compose([A.HorizontalFlip(), A.VerticalFlip(), A.RandomRotate90()])
+@functools.cache
+def flips():
+    """Flips and quarter turns (albumentations: training only, so imported here; any band count)."""
+    import albumentations as A
+
+    return A.Compose([A.HorizontalFlip(), A.VerticalFlip(), A.RandomRotate90()])
 
 
 def augment(patch: np.ndarray, rng: np.random.Generator, brightness: float) -> np.ndarray:
     """Flips/rotations (albumentations, any band count) and a brightness factor: (C, H, W) in and out."""
-    flipped = AUGMENT(image=np.ascontiguousarray(patch.transpose(1, 2, 0)))["image"].transpose(2, 0, 1)
+    flipped = flips()(image=np.ascontiguousarray(patch.transpose(1, 2, 0)))["image"].transpose(2, 0, 1)
     return flipped * np.float32(rng.uniform(1 - brightness, 1 + brightness))
 
 
@@ -166,7 +171,7 @@ class SparseWindows(Dataset):
         top = int(np.clip(row + half - self.rng.integers(window), 0, cube.shape[1] - window))
         left = int(np.clip(col + half - self.rng.integers(window), 0, cube.shape[2] - window))
         image = cube[:, top : top + window, left : left + window].transpose(1, 2, 0)
-        flipped = AUGMENT(image=np.ascontiguousarray(image), mask=labels[top : top + window, left : left + window])
+        flipped = flips()(image=np.ascontiguousarray(image), mask=labels[top : top + window, left : left + window])
         factor = np.float32(self.rng.uniform(1 - self.brightness, 1 + self.brightness))
         return as_item(flipped["image"].transpose(2, 0, 1) * factor, flipped["mask"])
 

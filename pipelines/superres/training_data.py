@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import albumentations as A
 import numpy as np
 import torch
 from torch.utils.data import Dataset
@@ -130,6 +129,8 @@ class PatchDataset(Dataset):
         self.weights = weights / weights.sum()
         self.scale, self.patch, self.bands, self.length, self.seed = scale, patch, bands, length, seed
         self.blur, self.noise, self.min_std = blur, noise, min_std
+        import albumentations as A  # training only: a batch-inference install has none
+
         self.augment = A.Compose([A.HorizontalFlip(), A.VerticalFlip(), A.RandomRotate90()], seed=seed)
 
     def __len__(self) -> int:
