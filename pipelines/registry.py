@@ -45,12 +45,14 @@ VERBS = {  # name -> verb -> "module:function" (a verb a task lacks is absent)
     "spectral": {
         "samples": "hybridvision.pipelines.spectral.samples:write_samples",
         "evaluate": "hybridvision.pipelines.spectral.evaluate:evaluate_folders",
+        "export_bundle": "hybridvision.pipelines.spectral.bundle:export_bundle",
         "bench": "hybridvision.bench.spectral.benchmark:run_benchmark",
         "adapter_bench": "hybridvision.bench.spectral.adapter_bench:run",
     },
     "superres": {
         "samples": "hybridvision.pipelines.superres.samples:write_samples",
         "evaluate": "hybridvision.pipelines.superres.evaluate:evaluate_folders",
+        "export_bundle": "hybridvision.pipelines.superres.bundle:export_bundle",
         "bench": "hybridvision.bench.superres.bench_report:run_benchmark",
         "adapter_bench": "hybridvision.bench.superres.adapter_bench:run",
         "batch_bench": "hybridvision.bench.superres.batch_bench:run",

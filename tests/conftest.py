@@ -37,6 +37,7 @@ SLOW_FILES = (
     "test_train_on_a_folder.py",
     "test_adapter_folder_bench.py",
     "test_slim_install.py",
+    "test_runner_bundles.py",
 )
 
 

@@ -105,6 +105,8 @@ def build_network(run_config: dict) -> torch.nn.Module:
     from ...backbones import BACKBONES
     from .config import parse_run_config
 
+    factory = PIPELINES.entry(run_config["pipeline"]).factory
+    run_config = {**run_config, "model": factory.migrate_model_block(dict(run_config["model"]))}  # older checkpoints
     backbone = dict(run_config["model"]["backbone"])
     if BACKBONES.entry(backbone["name"]).metadata.get("family") == "foundation":
         # models/model.pt carries the frozen weights too: the bundle needs no weights package

@@ -57,4 +57,5 @@ SPEC = TaskSpec(
     ),
     bench_help="spectral: same-scene 5% protocol (ChannelViT+HCS vs plain ViT), other scenes, missing bands, LoRA; "
     "--tile: minutes per Sentinel-2 tile.",
+    export_bundle=True,
 )

@@ -58,4 +58,5 @@ SPEC = TaskSpec(
     bench_help=(
         "superres against spandrel's SwinIR and HAT (x4 speed, same-budget PSNR), and peak memory on large GeoTIFFs."
     ),
+    export_bundle=True,
 )
