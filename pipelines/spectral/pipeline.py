@@ -67,9 +67,11 @@ class SpectralDataConfig:
     generated: int = 4  # generated scenes (or chips per class) to train on
     generated_seed: int = 0  # first seed; validation uses other seeds for chips
     scene_size: int = 145
-    landsat_scenes: int = (
-        0  # landcover: generated Landsat scenes (0: as many as ``generated``); drawn as often as Sentinel-2's
-    )
+    # train --data: how to name the bands of GeoTIFFs that do not (predict's --sensor, --wavelengths)
+    sensor: str = ""
+    wavelengths: str = ""
+    # landcover: generated Landsat scenes (0: as many as ``generated``), drawn as often as Sentinel-2's
+    landsat_scenes: int = 0
     labelled_fraction: float = 0.05  # scene protocol: share of each class's pixels used for training
     labelled_per_class: int = 0  # or a fixed count per class (overrides the fraction)
     val_pixels: int = 1500

@@ -68,6 +68,13 @@ class SpectralTraining(TrainingTask):
         truth = self.data_dir / "truth"
         return [truth / f"{unit.name}_classes{suffix}" for suffix in (".tif", ".gpkg", ".geojson", ".shp")]
 
+    def user_units(self, inputs: Path) -> list[Unit]:
+        """As predict finds them, GeoTIFFs' bands named by ``data.sensor`` or ``data.wavelengths``
+        where their descriptions do not name them (predict's ``--sensor``, ``--wavelengths``)."""
+        data = self.data_cfg
+        options = self.pipeline.make_options(sensor=data.sensor, wavelengths=data.wavelengths)
+        return self.pipeline.discover_units(inputs, options)
+
     def load_unit(self, item: LabelledUnit):
         task = self.data_cfg.task
         if task == "chips":

@@ -185,3 +185,24 @@ def test_classes_of_your_own_give_the_model_their_names_and_a_fresh_head(tmp_pat
     assert "<Category>open land</Category>" in (out / f"{unit}_classes.tif.aux.xml").read_text()
     with rasterio.open(out / f"{unit}_classes.tif") as dataset:
         assert dataset.read(1).max() <= 3
+
+
+def test_geotiffs_without_band_names_train_with_the_sensor_named_in_the_data_block(tmp_path):
+    """A Landsat scene exported as a plain float GeoTIFF (no band descriptions): without
+    data.sensor it is said in one line and left out; with it, it trains like the product."""
+    from tests.pipelines.products.test_predict_landcover import product_stack, write_geotiff
+
+    home, data = fresh_home(), tmp_path / "data"
+    args = ("--kind", "multispectral", "--product", "landsat", "--n", "3", "--size", "48", "--output", str(data))
+    assert run("samples", "spectral", *args, home=home).returncode == 0
+    for product in sorted((data / "inputs").iterdir()):
+        stack, grid = product_stack(product)
+        write_geotiff(data / "inputs" / f"{product.name}.tif", stack, grid)  # float reflectance, unnamed
+        shutil.rmtree(product)  # the unit keeps its name: truth/<product>_classes.tif still pairs
+    config = ("-c", str(CONFIGS / "spectral" / "landcover_tiny.yaml"), "--data", str(data))
+    done = run("train", *config, "-o", str(tmp_path / "unnamed"), home=home)
+    assert done.returncode == 2 and "7 bands but no wavelengths or band names" in done.stderr, done.stderr
+    done = run("train", *config, "--set", "data.sensor=landsat", "-o", str(tmp_path / "run"), home=home)
+    assert done.returncode == 0, done.stderr
+    split = json.loads((tmp_path / "run" / "data_split.json").read_text())
+    assert len(split["train"] + split["val"]) == 3
