@@ -55,6 +55,9 @@ def make_predict_command(spec) -> Callable:
         typer_parameter(
             "follow_symlinks", bool, False, "--follow-symlinks", help="read files that link outside the input"
         ),
+        typer_parameter(
+            "runtime", str, "torch", "--runtime", help="torch, or onnxruntime (tumor3d, xray2shape; the deploy extra)"
+        ),
         typer_parameter("workers", int, 0, "--workers", help="run units on a local Dask cluster of N processes"),
         typer_parameter(
             "scheduler", Optional[str], None, "--scheduler", help="run units on the Dask cluster at tcp://HOST:PORT"

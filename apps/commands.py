@@ -101,6 +101,7 @@ def run_predict(
     workers: int = 0,
     scheduler: Optional[str] = None,
     follow_symlinks: bool = False,
+    runtime: str = "torch",
     **options: Any,
 ) -> None:
     from hybridvision.pipelines.common.batch import run_batch
@@ -118,6 +119,15 @@ def run_predict(
         raise ValueError(f"{path} is a {metadata['pipeline']} checkpoint, not {pipeline_name}")
     chosen = pipeline.make_options(**options)  # a bad value fails here, before any unit is read
     identity = dict(pipeline.checkpoint)  # hashed once, when the pipeline was loaded
+    if runtime not in ("torch", "onnxruntime"):
+        raise ValueError(f"--runtime must be torch or onnxruntime, got {runtime!r}")
+    if runtime == "onnxruntime":
+        from hybridvision.pipelines.common.onnx_runtime import onnx_network
+
+        if on_dask:
+            raise ValueError("--runtime onnxruntime runs in this process; leave out --workers and --scheduler")
+        model = onnx_network(pipeline_name, model.cpu(), identity["sha256"], threads)
+        identity["runtime"] = "onnxruntime"
     summary = pipeline.model_summary()
     errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)
     engine = None

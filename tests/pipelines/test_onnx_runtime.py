@@ -1,0 +1,76 @@
+"""``predict --runtime onnxruntime``: the network through ONNX Runtime, its outputs within 1e-4 of
+torch on sizes the first export never saw, the same labels as torch through the whole batch runner,
+exports cached by checkpoint; tasks and engines it cannot serve refused in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from hybridvision.pipelines.common.batch import run_batch
+from hybridvision.pipelines.common.config import load_config
+from hybridvision.pipelines.common.onnx_runtime import onnx_network
+from hybridvision.pipelines.registry import PIPELINES
+from tests.homes import fresh_home
+from tests.pipelines.products.test_predict_products import run
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def tiny(task: str):
+    config = load_config(CONFIGS / task / "tiny.yaml")
+    pipeline = PIPELINES.entry(task).factory(config.model, config.data)
+    torch.manual_seed(3)
+    return pipeline, pipeline.build_model().eval()
+
+
+def test_outputs_match_torch_on_sizes_the_export_never_saw(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path))
+    _, model = tiny("tumor3d")
+    network = onnx_network("tumor3d", model, "a" * 64)
+    for shape in ((2, 4, 32, 32, 32), (1, 4, 64, 32, 32), (3, 4, 32, 32, 32)):
+        x = torch.randn(shape)
+        with torch.no_grad():
+            expected = model(x)
+        got = network(x)
+        assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4, rtol=1e-4)
+    cached = sorted(p.name for p in (tmp_path / "onnx").iterdir())
+    assert all(name.startswith("a" * 16) for name in cached)  # named by the checkpoint
+    again = onnx_network("tumor3d", model, "a" * 64)
+    again(torch.randn(1, 4, 32, 32, 32))
+    assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == cached  # read back, not exported again
+
+
+def test_the_batch_runner_gives_torchs_labels(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path / "cache"))
+    pipeline, model = tiny("xray2shape")
+    with torch.no_grad():
+        model.head.classifier.bias.copy_(torch.tensor([0.3, 0.0, -0.1]))  # untrained, but every label can appear
+    pipeline.write_samples(tmp_path / "s", 2, seed=1000, anatomy="femur", spacing=4.0)
+    inputs = tmp_path / "s" / "inputs"
+    run_batch(pipeline, model, inputs, tmp_path / "torch")
+    run_batch(pipeline, onnx_network("xray2shape", model, "b" * 64), inputs, tmp_path / "onnx")
+    for path in sorted((tmp_path / "torch").glob("*_seg.nii.gz")):
+        ours, theirs = nib.load(path), nib.load(tmp_path / "onnx" / path.name)
+        a, b = np.asarray(ours.dataobj), np.asarray(theirs.dataobj)
+        assert np.allclose(ours.affine, theirs.affine) and len(np.unique(a)) > 1 and (a == b).mean() > 0.999
+
+
+@pytest.mark.parametrize(
+    "task, extra, message",
+    [
+        ("superres", (), "error: --runtime onnxruntime: not for superres yet"),
+        ("tumor3d", ("--workers", "2"), "error: --runtime onnxruntime runs in this process"),
+        ("tumor3d", ("--runtime", "tensorrt"), "error: --runtime must be torch or onnxruntime, got 'tensorrt'"),
+    ],
+)
+def test_what_it_cannot_run_is_one_line(task, extra, message, tmp_path):
+    (tmp_path / "in").mkdir()
+    args = ("predict", task, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "out"))
+    runtime = () if "--runtime" in extra else ("--runtime", "onnxruntime")
+    done = run(*args, *runtime, *extra, home=fresh_home())
+    assert done.returncode == 2 and done.stderr.strip().startswith(message), done.stderr
