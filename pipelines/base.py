@@ -186,6 +186,11 @@ class Pipeline(abc.ABC):
         """Every prediction option at its default (what ``None`` stands for in the hooks that take options)."""
         return self.options_type()()
 
+    def inference_settings(self, options: Any, device: torch.device | str) -> dict[str, Any]:
+        """What the network runs under on ``device`` for ``options`` (window, batch, precision), for the
+        report; tasks that choose these per device say so."""
+        return {}
+
     def options_of(self, sample: Sample) -> Any:
         """The options ``sample`` runs under (``predict_sample`` sets them), else the defaults."""
         return sample.options if sample.options is not None else self.default_options()

@@ -7,6 +7,7 @@ in one line and the batch goes on; ``report.json`` records what happened.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -151,6 +152,10 @@ def run_batch(
     if engine is not None:  # its workers load their own models: each one chooses
         device = engine.describe_device()
     report = BatchReport(pipeline.name, str(input_path), str(output_dir), environment(device), checkpoint or {})
+    if dataclasses.is_dataclass(options):
+        report.environment["options"] = dataclasses.asdict(options)
+    if engine is None:  # a Dask worker resolves its own device
+        report.environment |= {"inference": pipeline.inference_settings(options, device)}
 
     if dry_run:
         show_plan(pipeline, units, output_dir, overwrite, console, options)

@@ -15,6 +15,16 @@ SPEC = TaskSpec(
         CliOption("series_map", str, "", "YAML file: modality to a SeriesInstanceUID or description pattern"),
         CliOption("tta", bool, False, "flip test-time augmentation: mean <case>_prob and variance <case>_var"),
         CliOption("tta_flips", int, 8, "flips --tta averages over (1-8; 8: every axis combination)"),
+        CliOption(
+            "roi",
+            int,
+            0,
+            "sliding-window side in voxels, a multiple of 32 (0: the device's: the model's on a CPU, 128 on CUDA)",
+        ),
+        CliOption(
+            "window_batch", int, 0, "windows per network call (0: the device's: the model's on a CPU, 4 on CUDA)"
+        ),
+        CliOption("precision", str, "auto", "fp32 or bf16 autocast (auto: fp32 on a CPU, bf16 on CUDA)"),
     ),
     samples=(
         CliOption("labels", str, "brats2021", "file names and label values: brats2021 or brats2023"),

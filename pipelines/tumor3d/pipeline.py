@@ -101,10 +101,34 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
             block["decoder"] = {"name": "unet", "input_skip_channels": block.pop("input_skip_channels")}
         return block
 
-    def sliding_window(self, model: nn.Module, image: torch.Tensor) -> torch.Tensor:
-        """Gaussian-blended sliding-window logits for (B, 4, *S) of any size."""
+    def sliding_window(self, model: nn.Module, image: torch.Tensor, settings: dict | None = None) -> torch.Tensor:
+        """Gaussian-blended sliding-window logits for (B, 4, *S) of any size, under ``settings``
+        (``window_settings``; None: the model's ROI and window batch in fp32)."""
         data = self.data_cfg
-        return sliding_window(model, image, data.roi, data.sw_batch_size, data.overlap)
+        if settings is None:
+            return sliding_window(model, image, data.roi, data.sw_batch_size, data.overlap)
+        roi, batch = [settings["roi"]] * 3, settings["window_batch"]
+        if settings["precision"] == "fp32":
+            return sliding_window(model, image, roi, batch, data.overlap)
+        with torch.autocast(image.device.type, dtype=torch.bfloat16):
+            return sliding_window(model, image, roi, batch, data.overlap).float()
+
+    def window_settings(self, options: Any, device: torch.device | str) -> dict[str, Any]:
+        """ROI, windows per call and precision for ``device``: on a CPU the model's own (small windows
+        keep memory and the attention's cost low); on CUDA 128^3 windows, 4 a call, in bf16 (2-3x
+        faster on an H200 than the shipped settings, within a 6 GB budget); each option overrides."""
+        cuda = torch.device(device).type == "cuda"
+        data = self.data_cfg
+        precision = options.precision if options.precision != "auto" else ("bf16" if cuda else "fp32")
+        return {
+            "roi": options.roi or (128 if cuda else data.roi[0]),
+            "window_batch": options.window_batch or (4 if cuda else data.sw_batch_size),
+            "precision": precision,
+            "overlap": data.overlap,
+        }
+
+    def inference_settings(self, options: Any, device: torch.device | str) -> dict[str, Any]:
+        return self.window_settings(options, device)
 
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)
@@ -119,6 +143,12 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
             raise ValueError(f"--tta-flips must be 1 to 8, got {options.tta_flips}")
         if options.series_map:
             load_series_map(options.series_map)  # an unreadable map fails before any study is read
+        if options.roi and (options.roi % 32 or options.roi < 32):
+            raise ValueError(f"--roi {options.roi}: a multiple of 32 (the encoder's stride), or 0")
+        if options.window_batch < 0:
+            raise ValueError(f"--window-batch must be at least 1 (0: the device's), got {options.window_batch}")
+        if options.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"--precision must be auto, fp32 or bf16, got {options.precision!r}")
 
     def preprocess(self, sample: Sample) -> Sample:
         """Reorient, resample to ``data.spacing``, normalise, crop: the transform is kept to invert."""
@@ -139,12 +169,13 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
         device = next(model.parameters()).device
         batch = image.as_tensor()[None].to(device)
         options = self.options_of(sample)
+        settings = self.window_settings(options, device)
         if options.tta:  # mean WT/TC/ET, then their variance over the flips
             flips = options.tta_flips
-            mean, variance = flip_tta(lambda x: torch.sigmoid(self.sliding_window(model, x)), batch, flips)
+            mean, variance = flip_tta(lambda x: torch.sigmoid(self.sliding_window(model, x, settings)), batch, flips)
             pred = torch.cat([mean, variance], dim=1)[0].cpu()
         else:
-            pred = torch.sigmoid(self.sliding_window(model, batch))[0].cpu()
+            pred = torch.sigmoid(self.sliding_window(model, batch, settings))[0].cpu()
         sample.pred = MetaTensor(pred, meta=image.meta, applied_operations=image.applied_operations)
         return sample
 
