@@ -56,7 +56,11 @@ def make_predict_command(spec) -> Callable:
             "follow_symlinks", bool, False, "--follow-symlinks", help="read files that link outside the input"
         ),
         typer_parameter(
-            "runtime", str, "torch", "--runtime", help="torch, or onnxruntime (tumor3d, xray2shape; the deploy extra)"
+            "runtime",
+            str,
+            "torch",
+            "--runtime",
+            help="torch, or onnxruntime (where the task's network exports; the deploy extra)",
         ),
         typer_parameter("workers", int, 0, "--workers", help="run units on a local Dask cluster of N processes"),
         typer_parameter(

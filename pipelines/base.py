@@ -88,6 +88,9 @@ class Pipeline(abc.ABC):
     description: ClassVar[str] = ""
     default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
 
+    # why ``predict --runtime onnxruntime`` cannot run this task's network (empty: it can, as model(x))
+    onnx_refusal: ClassVar[str] = ""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         spec = cls.__dict__.get("spec")

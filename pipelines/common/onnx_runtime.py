@@ -21,7 +21,6 @@ from ..errors import InputError
 from .atomic import atomic_outputs
 
 TOLERANCE = 1e-4
-ONNX_TASKS = ("tumor3d", "xray2shape")  # networks called as model(x); the others take band ids or do not export
 
 
 def onnx_cache() -> Path:
@@ -118,14 +117,13 @@ class OnnxRuntimeNetwork(nn.Module):
         return self.run(self.sessions[key], x).to(x.device)
 
 
-def onnx_network(task: str, model: nn.Module, sha256: str, threads: int | None = None) -> OnnxRuntimeNetwork:
-    """The network for ``--runtime onnxruntime``; a task whose network it cannot run is refused in one line."""
-    if task not in ONNX_TASKS:
-        why = {
-            "spectral": "its networks take the bands' ids beside the data",
-            "superres": "its attention's unfold does not export to ONNX",
-        }.get(task, "it is not supported")
-        raise InputError(f"--runtime onnxruntime: not for {task} yet ({why}); use --runtime torch")
+def onnx_network(pipeline, model: nn.Module, sha256: str, threads: int | None = None) -> OnnxRuntimeNetwork:
+    """The network for ``--runtime onnxruntime``; a task whose network it cannot run (its
+    ``onnx_refusal``) is refused in one line."""
+    if pipeline.onnx_refusal:
+        raise InputError(
+            f"--runtime onnxruntime: not for {pipeline.name} yet ({pipeline.onnx_refusal}); use --runtime torch"
+        )
     try:
         import onnxruntime  # noqa: F401
     except ModuleNotFoundError:

@@ -82,6 +82,7 @@ class SpectralDataConfig:
 
 class SpectralPipeline(SpectralFiles, Pipeline):
     spec = SPEC
+    onnx_refusal = "its networks take the bands' ids beside the data"
     model_config = SpectralModelConfig
     data_config = SpectralDataConfig
     training = "training:SpectralTraining"  # loss, metrics, datasets: training.py, for the harness only

@@ -30,8 +30,8 @@ def tiny(task: str):
 
 def test_outputs_match_torch_on_sizes_the_export_never_saw(tmp_path, monkeypatch):
     monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path))
-    _, model = tiny("tumor3d")
-    network = onnx_network("tumor3d", model, "a" * 64)
+    pipeline, model = tiny("tumor3d")
+    network = onnx_network(pipeline, model, "a" * 64)
     for shape in ((2, 4, 32, 32, 32), (1, 4, 64, 32, 32), (3, 4, 32, 32, 32)):
         x = torch.randn(shape)
         with torch.no_grad():
@@ -40,7 +40,7 @@ def test_outputs_match_torch_on_sizes_the_export_never_saw(tmp_path, monkeypatch
         assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4, rtol=1e-4)
     cached = sorted(p.name for p in (tmp_path / "onnx").iterdir())
     assert all(name.startswith("a" * 16) for name in cached)  # named by the checkpoint
-    again = onnx_network("tumor3d", model, "a" * 64)
+    again = onnx_network(pipeline, model, "a" * 64)
     again(torch.randn(1, 4, 32, 32, 32))
     assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == cached  # read back, not exported again
 
@@ -53,7 +53,7 @@ def test_the_batch_runner_gives_torchs_labels(tmp_path, monkeypatch):
     pipeline.write_samples(tmp_path / "s", 2, seed=1000, anatomy="femur", spacing=4.0)
     inputs = tmp_path / "s" / "inputs"
     run_batch(pipeline, model, inputs, tmp_path / "torch")
-    run_batch(pipeline, onnx_network("xray2shape", model, "b" * 64), inputs, tmp_path / "onnx")
+    run_batch(pipeline, onnx_network(pipeline, model, "b" * 64), inputs, tmp_path / "onnx")
     for path in sorted((tmp_path / "torch").glob("*_seg.nii.gz")):
         ours, theirs = nib.load(path), nib.load(tmp_path / "onnx" / path.name)
         a, b = np.asarray(ours.dataobj), np.asarray(theirs.dataobj)

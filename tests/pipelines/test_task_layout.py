@@ -41,8 +41,8 @@ def test_benchmarks_live_in_bench_and_nothing_else_does(task):
 
 
 def test_a_verb_the_task_lacks_says_so():
-    with pytest.raises(NotImplementedError, match="pipeline spectral has no MONAI bundle export"):
-        PIPELINES.entry("spectral").factory.export_bundle("x", "y")
+    with pytest.raises(NotImplementedError, match="pipeline xray2shape has no benchmark"):
+        PIPELINES.function("xray2shape", "bench")
     with pytest.raises(NotImplementedError, match="pipeline tumor3d has no batch bench"):
         PIPELINES.function("tumor3d", "batch_bench")
 
