@@ -80,6 +80,21 @@ class OverlappingCrossAttention(nn.Module):
         span = self.window + self.big - 1
         return relative[0] * span + relative[1]
 
+    def overlapping_windows(self, padded: torch.Tensor, rows: int, columns: int) -> torch.Tensor:
+        """(B, rows * m + big - m, columns * m + big - m, D) -> the (B * rows * columns, big * big, D)
+        windows of side ``big`` every ``m``: strided views copied once; when exporting to ONNX, which
+        cannot unfold a map whose size it does not know, gathered by row and column indices (3x slower)."""
+        m, big, d = self.window, self.big, padded.shape[-1]
+        if not torch.onnx.is_in_onnx_export():
+            windows = padded.unfold(1, big, m).unfold(2, big, m).permute(0, 1, 2, 4, 5, 3)
+            return windows.reshape(-1, big * big, d)
+        span = torch.arange(big, device=padded.device)
+        row_index = (torch.arange(rows, device=padded.device)[:, None] * m + span).reshape(-1)
+        column_index = (torch.arange(columns, device=padded.device)[:, None] * m + span).reshape(-1)
+        windows = padded.index_select(1, row_index).index_select(2, column_index)
+        windows = windows.view(padded.shape[0], rows, big, columns, big, d).permute(0, 1, 3, 2, 4, 5)
+        return windows.reshape(-1, big * big, d)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (B, H, W, C) channels-last tokens, any H and W."""
         b, h, w, c = x.shape
@@ -90,9 +105,8 @@ class OverlappingCrossAttention(nn.Module):
         q, key_value = self.qkv(y).split((c, 2 * c), dim=-1)
         queries = window_partition(q, (m, m))  # (B * nW, m*m, C)
         margin = (self.big - m) // 2
-        # the overlapping windows as strided views of the padded map, copied once to (B * nW, big*big, 2C)
-        windows = F.pad(key_value, (0, 0, margin, margin, margin, margin)).unfold(1, self.big, m).unfold(2, self.big, m)
-        keys, values = windows.permute(0, 1, 2, 4, 5, 3).reshape(-1, self.big * self.big, 2 * c).chunk(2, dim=-1)
+        padded = F.pad(key_value, (0, 0, margin, margin, margin, margin))
+        keys, values = self.overlapping_windows(padded, hp // m, wp // m).chunk(2, dim=-1)
         d = c // self.heads
 
         def heads(t: torch.Tensor) -> torch.Tensor:

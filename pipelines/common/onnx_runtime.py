@@ -63,6 +63,13 @@ class OnnxRuntimeNetwork(nn.Module):
         self.sessions: dict[tuple[int, ...] | None, object] = {}  # None: the dynamic export
         self.dynamic: bool | None = None  # decided at the first call
 
+    def __getattr__(self, name: str):
+        """The torch network's own facts (superres's ``scale``) where this wrapper has none."""
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.__dict__["torch_model"][0], name)
+
     def session(self, path: Path):
         import onnxruntime
 

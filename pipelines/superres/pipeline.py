@@ -53,7 +53,6 @@ class SuperresDataConfig:
 class SuperresPipeline(SuperresFiles, Pipeline):
     spec = SPEC
     _window: int | None = None  # the built body's attention window (see ``window``)
-    onnx_refusal = "its attention's unfold does not export to ONNX"
     model_config = SuperresModelConfig
     data_config = SuperresDataConfig
     training = "training:SuperresTraining"  # loss, metrics, datasets: training.py, for the harness only
