@@ -99,3 +99,21 @@ def test_the_shipped_models_stated_cost_is_its_own(name):
     _, model, _ = load_checkpoint(name)
     card = json.loads(card_path(resolve_checkpoint(name)).read_text())
     assert card["cost"]["macs_per_pixel"] == model.backbone.macs_per_pixel(12) + model.decoder.linear.weight.numel()
+
+
+def test_a_sensor_with_more_scenes_is_drawn_as_often_as_the_other():
+    from types import SimpleNamespace
+
+    from hybridvision.pipelines.spectral.landcover_data import LandcoverWindows, scene_counts, sensor_weights
+
+    model = SimpleNamespace(sensors=("sentinel2", "landsat"))
+    data = SimpleNamespace(generated=2, landsat_scenes=6)
+    assert scene_counts(model, data, validation=False) == {"sentinel2": 2, "landsat": 6}
+    assert scene_counts(model, data, validation=True) == {"sentinel2": 1, "landsat": 1}
+    assert scene_counts(model, SimpleNamespace(generated=4, landsat_scenes=0), False) == {"sentinel2": 4, "landsat": 4}
+    weights = sensor_weights(model, data)
+    assert np.isclose(weights[:2].sum(), 0.5) and np.isclose(weights[2:].sum(), 0.5)
+    scenes = [(np.full((1, 8, 8), float(i), np.float32), np.zeros((8, 8), np.int64)) for i in range(8)]
+    windows = LandcoverWindows(scenes, 8, 0.0, ("B02",), length=2000, weights=weights)
+    drawn = np.array([float(np.nanmax(windows[i]["image"])) for i in range(2000)])
+    assert 0.45 < (drawn < 2).mean() < 0.55  # the 2 Sentinel-2 scenes give half the windows
