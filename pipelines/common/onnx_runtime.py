@@ -10,7 +10,6 @@ shape gets an export of its own. torch stays installed: it exports, and checks.
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -135,5 +134,4 @@ def onnx_network(pipeline, model: nn.Module, sha256: str, threads: int | None = 
         import onnxruntime  # noqa: F401
     except ModuleNotFoundError:
         raise InputError("--runtime onnxruntime needs onnxruntime: pip install 'hybridvision[deploy]'") from None
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads or torch.get_num_threads()))
     return OnnxRuntimeNetwork(model, sha256, threads)
