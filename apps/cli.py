@@ -217,6 +217,21 @@ def bench_adapters_command(
     console.print(f"results: {output}")
 
 
+def quantize_command(
+    checkpoint: str = typer.Argument(..., help="a checkpoint file or a shipped name (<task>/<name>)"),
+    output: Path = typer.Option(..., "--output", "-o", help="the INT8 network, FILE.onnx"),
+    samples: int = typer.Option(2, "--samples", help="generated samples whose windows calibrate it"),
+) -> None:
+    """INT8 static quantisation for ONNX Runtime, calibrated on the windows predict feeds the network;
+    predict --checkpoint FILE.onnx runs it."""
+    from hybridvision.pipelines.common.quantize import quantize_checkpoint
+
+    facts = quantize_checkpoint(checkpoint, output, samples, log=lambda line: errors.print(line, highlight=False))
+    for key, value in facts.items():
+        console.print(f"{key}: {value}", highlight=False)
+    console.print(f"wrote {output}")
+
+
 def demo_command(
     host: str = typer.Option("127.0.0.1", "--host", help="address to bind (0.0.0.0 exposes it to the network)"),
     port: int = typer.Option(7860, "--port", help="port to serve on"),
@@ -257,6 +272,7 @@ def build_app() -> typer.Typer:
     app.add_typer(list_app, name="list")
     app.command("train")(friendly(train_command))
     app.command("demo")(friendly(demo_command))
+    app.command("quantize")(friendly(quantize_command))
     bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
     bench_app.command("backbones")(friendly(bench_backbones_command))
     bench_app.command("adapters")(friendly(bench_adapters_command))

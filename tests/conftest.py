@@ -38,6 +38,8 @@ SLOW_FILES = (
     "test_adapter_folder_bench.py",
     "test_slim_install.py",
     "test_runner_bundles.py",
+    "test_quantize.py",
+    "test_onnx_runtime.py",
 )
 
 

@@ -81,8 +81,13 @@ def save_checkpoint(
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:
-    """The self-description of a checkpoint (a path or a shipped name), without loading its weights."""
+    """The self-description of a checkpoint (a path or a shipped name), without loading its weights;
+    an INT8 ONNX file (``hybridvision quantize``) carries its checkpoint's."""
     path = resolve_checkpoint(path)
+    if path.suffix == ".onnx":
+        from .quantize import read_onnx_metadata
+
+        return read_onnx_metadata(path)
     try:
         with safe_open(str(path), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(METADATA_KEY)
@@ -119,6 +124,10 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
 
     path = resolve_checkpoint(path)
     pipeline, metadata = load_pipeline(path)
+    if path.suffix == ".onnx":  # an INT8 network: ONNX Runtime in the torch network's place
+        from .quantize import Int8Network
+
+        return pipeline, Int8Network(path, metadata["int8"]["window"]), metadata
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     state = pipeline.migrate_state(state)  # older layouts load as they are saved: the file is never re-saved

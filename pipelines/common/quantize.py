@@ -1,0 +1,162 @@
+"""``hybridvision quantize CHECKPOINT --output FILE.onnx``: an INT8 network for ONNX Runtime.
+
+Static post-training quantisation with ONNX Runtime (QDQ format: weights per channel in int8,
+activations in uint8), calibrated on the very windows ``predict`` feeds the network: generated
+samples of the task run through the batch runner with a recorder in place of the network. ONNX
+Runtime over OpenVINO/NNCF: it is already the ``deploy`` runtime, installs from PyPI as one wheel,
+and runs the file ``predict --checkpoint FILE.onnx`` reads. The file carries the checkpoint's
+metadata (config, provenance) and how it was calibrated, so predict rebuilds the task around it;
+its window shape is fixed (the one predict uses at the checkpoint's settings).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ..errors import InputError
+from .atomic import atomic_outputs
+
+METADATA_KEY = "hybridvision"
+
+
+class WindowRecorder(nn.Module):
+    """The network, keeping a copy of each window it is given (one sample each, up to ``limit``)."""
+
+    def __init__(self, model: nn.Module, limit: int = 24):
+        super().__init__()
+        self.model, self.limit, self.windows = model, limit, []
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.model, name)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for sample in x:
+            if len(self.windows) < self.limit:
+                self.windows.append(sample[None].detach().float().cpu().numpy().copy())  # not an inference tensor
+        return self.model(x)
+
+
+def calibration_windows(pipeline, model: nn.Module, count: int, seed: int, log: Callable[[str], None]) -> list:
+    """The windows (arrays, batch 1) predict gives the network on ``count`` generated samples of the task."""
+    from rich.console import Console
+
+    from .batch import run_batch
+
+    recorder = WindowRecorder(model)
+    with tempfile.TemporaryDirectory() as folder:
+        samples = Path(folder) / "samples"
+        type(pipeline).write_samples(samples, count, seed)
+        log(f"calibrating on {count} generated sample(s) of {pipeline.name}")
+        run_batch(pipeline, recorder, samples / "inputs", Path(folder) / "out", console=Console(quiet=True))
+    if not recorder.windows:
+        raise InputError(f"quantize: the {pipeline.name} samples gave the network no window to calibrate on")
+    shape, _ = Counter(w.shape for w in recorder.windows).most_common(1)[0]
+    return [w for w in recorder.windows if w.shape == shape]
+
+
+class Calibration:
+    """ONNX Runtime's CalibrationDataReader over recorded windows."""
+
+    def __init__(self, windows: list):
+        self.items = iter([{"image": w} for w in windows])
+
+    def get_next(self) -> dict | None:
+        return next(self.items, None)
+
+
+def int8_share(path: Path) -> float:
+    """Share of the network's Conv/MatMul/Gemm nodes whose weights ONNX Runtime runs quantised (QDQ)."""
+    import onnx
+
+    graph = onnx.load(str(path)).graph
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    heavy = [node for node in graph.node if node.op_type in ("Conv", "MatMul", "Gemm", "ConvTranspose")]
+    quantised = [n for n in heavy if all(made_by.get(i) == "DequantizeLinear" for i in n.input[:2])]
+    return len(quantised) / max(len(heavy), 1)
+
+
+def quantize_checkpoint(
+    checkpoint: str | Path, output: Path, samples: int = 2, seed: int = 5000, log: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Write the INT8 ONNX file of ``checkpoint`` to ``output``; returns what it recorded."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    from .checkpoint import load_checkpoint
+    from .onnx_runtime import export
+
+    output = Path(output)
+    if output.suffix != ".onnx":
+        raise InputError(f"--output {output}: an INT8 network is written as .onnx")
+    pipeline, model, metadata = load_checkpoint(checkpoint)
+    if pipeline.onnx_refusal:
+        raise InputError(f"quantize: not for {pipeline.name} yet ({pipeline.onnx_refusal})")
+    windows = calibration_windows(pipeline, model, samples, seed, log)
+    with tempfile.TemporaryDirectory() as folder:
+        fp32 = Path(folder) / "fp32.onnx"
+        export(model, torch.from_numpy(windows[0]), fp32, dynamic=False)
+        quantised = Path(folder) / "int8.onnx"
+        quantize_static(
+            str(fp32), str(quantised), Calibration(windows), quant_format=QuantFormat.QDQ, per_channel=True,
+            weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.MinMax,
+        )  # fmt: skip
+        share = int8_share(quantised)
+        facts = {
+            "window": list(windows[0].shape[1:]),
+            "calibration": f"{len(windows)} windows of {samples} generated {pipeline.name} samples (seed {seed})",
+            "quantisation": "ONNX Runtime static, QDQ, int8 weights per channel, uint8 activations, min-max",
+            "int8_share_of_conv_matmul_nodes": round(share, 3),
+            "source_sha256": pipeline.checkpoint["sha256"],
+        }
+        network = onnx.load(str(quantised))
+        entry = network.metadata_props.add()
+        entry.key, entry.value = METADATA_KEY, json.dumps({**metadata, "int8": facts})
+        with atomic_outputs({"onnx": output}) as temps:
+            onnx.save(network, str(temps["onnx"]))
+    return facts
+
+
+class Int8Network(nn.Module):
+    """An INT8 ONNX file in the torch network's place: one window shape, run by ONNX Runtime."""
+
+    def __init__(self, path: Path, window: list[int], threads: int | None = None):
+        super().__init__()
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads or torch.get_num_threads()
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.window, self.path = tuple(window), path
+        self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if tuple(x.shape[1:]) != self.window:
+            given = "x".join(map(str, x.shape[1:]))
+            raise InputError(
+                f"{self.path.name}: quantised for windows of {'x'.join(map(str, self.window))}, given {given}"
+            )
+        outputs = [self.session.run(None, {"image": x[i : i + 1].float().cpu().numpy()})[0] for i in range(len(x))]
+        return torch.cat([torch.from_numpy(o) for o in outputs]).to(x.device)
+
+
+def read_onnx_metadata(path: Path) -> dict[str, Any]:
+    """The checkpoint metadata an INT8 file carries."""
+    import onnx
+
+    try:
+        props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+    except Exception as error:
+        raise InputError(f"{path}: not a readable ONNX file ({error})") from error
+    if METADATA_KEY not in props:
+        raise InputError(f"{path}: an ONNX file without hybridvision metadata (write one with hybridvision quantize)")
+    return json.loads(props[METADATA_KEY])
