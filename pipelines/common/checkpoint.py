@@ -85,7 +85,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
     an INT8 ONNX file (``hybridvision quantize``) carries its checkpoint's."""
     path = resolve_checkpoint(path)
     if path.suffix == ".onnx":
-        from .quantize import read_onnx_metadata
+        from .int8_network import read_onnx_metadata
 
         return read_onnx_metadata(path)
     try:
@@ -125,7 +125,7 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     path = resolve_checkpoint(path)
     pipeline, metadata = load_pipeline(path)
     if path.suffix == ".onnx":  # an INT8 network: ONNX Runtime in the torch network's place
-        from .quantize import Int8Network
+        from .int8_network import Int8Network
 
         return pipeline, Int8Network(path, metadata["int8"]["window"]), metadata
     model = pipeline.build_model()

@@ -22,6 +22,15 @@ from .atomic import atomic_outputs
 TOLERANCE = 1e-4
 
 
+def cpu_session(path: Path, threads: int | None = None):
+    """An ONNX Runtime session on the CPU with ``threads`` intra-op threads (torch's count by default)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or torch.get_num_threads()
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def onnx_cache() -> Path:
     from ...backbones.cache import cache_root
 
@@ -70,11 +79,7 @@ class OnnxRuntimeNetwork(nn.Module):
             return getattr(self.__dict__["torch_model"][0], name)
 
     def session(self, path: Path):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return cpu_session(path, self.threads)
 
     def run(self, session, x: torch.Tensor) -> torch.Tensor:
         array = x.detach().float().cpu().numpy()

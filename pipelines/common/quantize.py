@@ -22,8 +22,7 @@ from torch import nn
 
 from ..errors import InputError
 from .atomic import atomic_outputs
-
-METADATA_KEY = "hybridvision"
+from .int8_network import METADATA_KEY
 
 
 class WindowRecorder(nn.Module):
@@ -124,39 +123,3 @@ def quantize_checkpoint(
         with atomic_outputs({"onnx": output}) as temps:
             onnx.save(network, str(temps["onnx"]))
     return facts
-
-
-class Int8Network(nn.Module):
-    """An INT8 ONNX file in the torch network's place: one window shape, run by ONNX Runtime."""
-
-    def __init__(self, path: Path, window: list[int], threads: int | None = None):
-        super().__init__()
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.window, self.path = tuple(window), path
-        self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.window:
-            given = "x".join(map(str, x.shape[1:]))
-            raise InputError(
-                f"{self.path.name}: quantised for windows of {'x'.join(map(str, self.window))}, given {given}"
-            )
-        outputs = [self.session.run(None, {"image": x[i : i + 1].float().cpu().numpy()})[0] for i in range(len(x))]
-        return torch.cat([torch.from_numpy(o) for o in outputs]).to(x.device)
-
-
-def read_onnx_metadata(path: Path) -> dict[str, Any]:
-    """The checkpoint metadata an INT8 file carries."""
-    import onnx
-
-    try:
-        props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
-    except Exception as error:
-        raise InputError(f"{path}: not a readable ONNX file ({error})") from error
-    if METADATA_KEY not in props:
-        raise InputError(f"{path}: an ONNX file without hybridvision metadata (write one with hybridvision quantize)")
-    return json.loads(props[METADATA_KEY])
