@@ -90,3 +90,25 @@ def test_superres_through_onnx_runtime_gives_torchs_pixels(tmp_path, monkeypatch
         a = np.asarray(Image.open(path), dtype=np.int16)
         b = np.asarray(Image.open(tmp_path / "onnx" / path.name), dtype=np.int16)
         assert a.shape == b.shape and np.abs(a - b).max() <= 1 and (a == b).mean() > 0.999  # float rounding at .5
+
+
+def test_as_a_user_runs_it_the_exports_land_in_the_home_cache_and_are_reused(tmp_path):
+    """The installed command, shipped default model, a fresh HOME and no cache variable: the export
+    goes to ~/.cache/hybridvision/onnx, a second run reuses it, and the labels are torch's."""
+    home = fresh_home()
+    PIPELINES.entry("xray2shape").factory.write_samples(tmp_path / "s", 1, seed=2200, anatomy="femur")
+    inputs = str(tmp_path / "s" / "inputs")
+    done = run("predict", "xray2shape", "--input", inputs, "--output", str(tmp_path / "torch"), home=home)
+    assert done.returncode == 0, done.stderr
+    onnx = ("predict", "xray2shape", "--runtime", "onnxruntime", "--input", inputs)
+    done = run(*onnx, "--output", str(tmp_path / "onnx"), home=home)
+    assert done.returncode == 0, done.stderr
+    exports = {p: p.stat().st_mtime_ns for p in (home / ".cache" / "hybridvision" / "onnx").glob("*.onnx")}
+    assert exports
+    done = run(*onnx, "--output", str(tmp_path / "again"), home=home)
+    assert done.returncode == 0, done.stderr
+    assert {p: p.stat().st_mtime_ns for p in exports} == exports  # read back, not exported again
+    for path in sorted((tmp_path / "torch").glob("*_seg.nii.gz")):
+        a = np.asarray(nib.load(path).dataobj)
+        for other in ("onnx", "again"):
+            assert np.array_equal(a, np.asarray(nib.load(tmp_path / other / path.name).dataobj))
