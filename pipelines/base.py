@@ -91,6 +91,12 @@ class Pipeline(abc.ABC):
     # why ``predict --runtime onnxruntime`` cannot run this task's network (empty: it can, as model(x))
     onnx_refusal: ClassVar[str] = ""
 
+    def int8_window(self, common: tuple[int, ...]) -> tuple[int, ...]:
+        """The window (channels, *spatial) an INT8 file is quantised for, given the one calibration saw
+        most often: that one, unless the task's windows vary (tiles cut at an image's edge) and it names
+        its largest; smaller windows are padded up to it."""
+        return common
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         spec = cls.__dict__.get("spec")

@@ -127,7 +127,8 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
     if path.suffix == ".onnx":  # an INT8 network: ONNX Runtime in the torch network's place
         from .int8_network import Int8Network
 
-        return pipeline, Int8Network(path, metadata["int8"]["window"]), metadata
+        facts = metadata["int8"]
+        return pipeline, Int8Network(path, facts["window"], facts.get("output_window")), metadata
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     state = pipeline.migrate_state(state)  # older layouts load as they are saved: the file is never re-saved

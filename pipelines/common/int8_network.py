@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..errors import InputError
 
@@ -16,24 +17,52 @@ METADATA_KEY = "hybridvision"
 
 
 class Int8Network(nn.Module):
-    """An INT8 ONNX file in the torch network's place: one window shape, run by ONNX Runtime."""
+    """An INT8 ONNX file in the torch network's place: one window shape, run by ONNX Runtime.
 
-    def __init__(self, path: Path, window: list[int], threads: int | None = None):
+    Where output and input have the same spatial rank, a smaller window (a tile at the image's edge)
+    is padded to the quantised one by repeating its edge and the output cut back; ``output_window``
+    (recorded at quantisation) gives the output's size per input pixel (super-resolution's scale).
+    Otherwise (two views in, a volume out) the window must be the quantised one.
+    """
+
+    def __init__(
+        self, path: Path, window: list[int], output_window: list[int] | None = None, threads: int | None = None
+    ):
         super().__init__()
         from .onnx_runtime import cpu_session
 
         self.session = cpu_session(path, threads)
         self.window, self.path = tuple(window), path
+        output = tuple(output_window or window)
+        self.pads = len(output) == len(self.window)
+        self.ratios = [out / size for out, size in zip(output[1:], self.window[1:])] if self.pads else []
+        if self.ratios and all(r == self.ratios[0] for r in self.ratios) and self.ratios[0] > 1:
+            self.scale = int(self.ratios[0])  # an upscaling network says its factor as the torch one does
         self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if tuple(x.shape[1:]) != self.window:
-            given = "x".join(map(str, x.shape[1:]))
+        if not (fits(x, self.window) if self.pads else tuple(x.shape[1:]) == self.window):
             raise InputError(
-                f"{self.path.name}: quantised for windows of {'x'.join(map(str, self.window))}, given {given}"
+                f"{self.path.name}: quantised for windows of {'x'.join(map(str, self.window))}, "
+                f"given {'x'.join(map(str, x.shape[1:]))}"
             )
-        outputs = [self.session.run(None, {"image": x[i : i + 1].float().cpu().numpy()})[0] for i in range(len(x))]
-        return torch.cat([torch.from_numpy(o) for o in outputs]).to(x.device)
+        window = padded(x, self.window)
+        outputs = [self.session.run(None, {"image": window[i : i + 1].cpu().numpy()})[0] for i in range(len(x))]
+        out = torch.cat([torch.from_numpy(o) for o in outputs])
+        if self.pads:
+            out = out[(slice(None), slice(None), *(slice(0, round(s * r)) for s, r in zip(x.shape[2:], self.ratios)))]
+        return out.to(x.device)
+
+
+def fits(x: torch.Tensor, window: tuple[int, ...]) -> bool:
+    """Whether ``x`` (batch first) has the window's channels and no side longer than the window's."""
+    return x.shape[1] == window[0] and all(s <= w for s, w in zip(x.shape[2:], window[1:]))
+
+
+def padded(x: torch.Tensor, window: tuple[int, ...]) -> torch.Tensor:
+    """``x`` padded at the far end of each spatial side up to ``window``, edge values repeated."""
+    pad = [p for s, w in zip(reversed(x.shape[2:]), reversed(window[1:])) for p in (0, w - s)]
+    return F.pad(x.float(), pad, mode="replicate") if any(pad) else x.float()
 
 
 def read_onnx_metadata(path: Path) -> dict[str, Any]:

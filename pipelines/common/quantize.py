@@ -6,14 +6,17 @@ samples of the task run through the batch runner with a recorder in place of the
 Runtime over OpenVINO/NNCF: it is already the ``deploy`` runtime, installs from PyPI as one wheel,
 and runs the file ``predict --checkpoint FILE.onnx`` reads. The file carries the checkpoint's
 metadata (config, provenance) and how it was calibrated, so predict rebuilds the task around it;
-its window shape is fixed (the one predict uses at the checkpoint's settings).
+its window shape is fixed (the one predict uses at the checkpoint's settings; smaller windows, as a
+super-resolution tile at an image's edge, are padded to it).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +25,7 @@ from torch import nn
 
 from ..errors import InputError
 from .atomic import atomic_outputs
-from .int8_network import METADATA_KEY
+from .int8_network import METADATA_KEY, fits, padded
 
 
 class WindowRecorder(nn.Module):
@@ -46,7 +49,8 @@ class WindowRecorder(nn.Module):
 
 
 def calibration_windows(pipeline, model: nn.Module, count: int, seed: int, log: Callable[[str], None]) -> list:
-    """The windows (arrays, batch 1) predict gives the network on ``count`` generated samples of the task."""
+    """The windows (arrays, batch 1) predict gives the network on ``count`` generated samples of the task,
+    padded to the one the file is quantised for (``Pipeline.int8_window``)."""
     from rich.console import Console
 
     from .batch import run_batch
@@ -59,8 +63,10 @@ def calibration_windows(pipeline, model: nn.Module, count: int, seed: int, log: 
         run_batch(pipeline, recorder, samples / "inputs", Path(folder) / "out", console=Console(quiet=True))
     if not recorder.windows:
         raise InputError(f"quantize: the {pipeline.name} samples gave the network no window to calibrate on")
-    shape, _ = Counter(w.shape for w in recorder.windows).most_common(1)[0]
-    return [w for w in recorder.windows if w.shape == shape]
+    common, _ = Counter(w.shape[1:] for w in recorder.windows).most_common(1)[0]
+    window = tuple(pipeline.int8_window(common))
+    kept = [torch.from_numpy(w) for w in recorder.windows]
+    return [padded(w, window).numpy() for w in kept if fits(w, window)]
 
 
 class Calibration:
@@ -71,6 +77,17 @@ class Calibration:
 
     def get_next(self) -> dict | None:
         return next(self.items, None)
+
+
+@contextmanager
+def quiet_root_logger():
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def int8_share(path: Path) -> float:
@@ -101,17 +118,22 @@ def quantize_checkpoint(
     if pipeline.onnx_refusal:
         raise InputError(f"quantize: not for {pipeline.name} yet ({pipeline.onnx_refusal})")
     windows = calibration_windows(pipeline, model, samples, seed, log)
+    with torch.no_grad():
+        output_window = list(model(torch.from_numpy(windows[0])).shape[1:])
     with tempfile.TemporaryDirectory() as folder:
         fp32 = Path(folder) / "fp32.onnx"
         export(model, torch.from_numpy(windows[0]), fp32, dynamic=False)
         quantised = Path(folder) / "int8.onnx"
-        quantize_static(
-            str(fp32), str(quantised), Calibration(windows), quant_format=QuantFormat.QDQ, per_channel=True,
-            weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8, calibrate_method=CalibrationMethod.MinMax,
-        )  # fmt: skip
+        with quiet_root_logger():  # ONNX Runtime warns on the root logger for every norm layer's 1-D weight
+            quantize_static(
+                str(fp32), str(quantised), Calibration(windows), quant_format=QuantFormat.QDQ, per_channel=True,
+                weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
+                calibrate_method=CalibrationMethod.MinMax,
+            )  # fmt: skip
         share = int8_share(quantised)
         facts = {
             "window": list(windows[0].shape[1:]),
+            "output_window": output_window,
             "calibration": f"{len(windows)} windows of {samples} generated {pipeline.name} samples (seed {seed})",
             "quantisation": "ONNX Runtime static, QDQ, int8 weights per channel, uint8 activations, min-max",
             "int8_share_of_conv_matmul_nodes": round(share, 3),

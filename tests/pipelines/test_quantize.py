@@ -39,6 +39,38 @@ def test_an_int8_femur_model_predicts_the_torch_labels(tmp_path):
         network(torch.zeros(1, 2, 64, 64))
 
 
+def test_an_int8_x2_model_upscales_whole_images_and_their_edge_tiles(tmp_path):
+    """Quantised at predict's full 256 tile; an image whose tiles are cut short at its edges (and one
+    smaller than a tile) is padded to it, and the output is the torch model's within INT8's error."""
+    from PIL import Image
+
+    home = fresh_home()
+    path = tmp_path / "x2_int8.onnx"
+    done = run("quantize", "superres/x2", "--samples", "1", "--output", str(path), home=home)
+    assert done.returncode == 0, done.stderr
+    assert "WARNING" not in done.stderr  # ONNX Runtime's per-layer chatter is kept quiet
+    facts = read_metadata(path)["int8"]
+    assert facts["window"] == [1, 256, 256] and facts["output_window"] == [1, 512, 512]
+    rng = np.random.default_rng(0)
+    smooth = np.cumsum(np.cumsum(rng.normal(size=(300, 180, 3)), 0), 1)  # a textured, non-tile-sized image
+    smooth = (255 * (smooth - smooth.min()) / np.ptp(smooth)).astype(np.uint8)
+    (tmp_path / "in").mkdir()
+    Image.fromarray(smooth).save(tmp_path / "in" / "field.png")
+    outputs = {}
+    for name, checkpoint in (("torch", "superres/x2"), ("int8", str(path))):
+        args = ("predict", "superres", "--checkpoint", checkpoint, "--input", str(tmp_path / "in"))
+        done = run(*args, "--output", str(tmp_path / name), home=home)
+        assert done.returncode == 0, done.stderr
+        outputs[name] = np.asarray(Image.open(tmp_path / name / "field.png"), dtype=np.float64)
+    assert outputs["int8"].shape == outputs["torch"].shape == (600, 360, 3)
+    mse = np.mean((outputs["int8"] - outputs["torch"]) ** 2)
+    assert 10 * np.log10(255**2 / mse) > 35  # within INT8's error of torch, edges included
+    _, network, _ = load_checkpoint(path)
+    assert network.scale == 2 and network(torch.rand(1, 1, 40, 24)).shape == (1, 1, 80, 48)
+    with pytest.raises(InputError, match=r"quantised for windows of 1x256x256, given 1x264x256"):
+        network(torch.zeros(1, 1, 264, 256))
+
+
 @pytest.mark.parametrize(
     "checkpoint, output, message",
     [
