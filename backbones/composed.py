@@ -33,6 +33,11 @@ class EncoderDecoder(nn.Module):
         return self.backbone.window_multiple
 
     @property
+    def receptive_field(self) -> int | None:
+        """Pixels a dense per-pixel backbone sees across (its halo when read in strips); None: not dense."""
+        return getattr(self.backbone, "receptive_field", None)
+
+    @property
     def takes_channel_subsets(self) -> bool:
         return self.backbone.takes_channel_subsets
 

@@ -88,13 +88,18 @@ class Pipeline(abc.ABC):
     description: ClassVar[str] = ""
     default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
 
-    # why ``predict --runtime onnxruntime`` cannot run this task's network (empty: it can, as model(x))
-    onnx_refusal: ClassVar[str] = ""
+    # the ONNX operators ``quantize`` runs in INT8 (None: every one ONNX Runtime can)
+    int8_operators: ClassVar[tuple[str, ...] | None] = None
 
-    def int8_window(self, common: tuple[int, ...]) -> tuple[int, ...]:
-        """The window (channels, *spatial) an INT8 file is quantised for, given the one calibration saw
-        most often: that one, unless the task's windows vary (tiles cut at an image's edge) and it names
-        its largest; smaller windows are padded up to it."""
+    def calibration_samples(self) -> dict[str, Any]:
+        """Options for ``write_samples`` that give the inputs this checkpoint reads (``quantize``
+        calibrates on them)."""
+        return {}
+
+    def int8_window(self, model: Any, common: tuple[int, ...]) -> tuple[int, ...]:
+        """The window (channels, *spatial) an INT8 file of ``model`` is quantised for, given the one
+        calibration saw most often: that one, unless the task's windows vary (tiles cut at an image's
+        edge) and it names its largest; smaller windows are padded up to it."""
         return common
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

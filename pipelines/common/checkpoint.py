@@ -128,7 +128,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         from .int8_network import Int8Network
 
         facts = metadata["int8"]
-        return pipeline, Int8Network(path, facts["window"], facts.get("output_window")), metadata
+        recorded = [facts.get(key) for key in ("output_window", "channel_ids", "receptive_field")]
+        network = Int8Network(path, facts["window"], *recorded)
+        return pipeline, network, metadata
     model = pipeline.build_model()
     state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
     state = pipeline.migrate_state(state)  # older layouts load as they are saved: the file is never re-saved

@@ -22,17 +22,26 @@ class Int8Network(nn.Module):
     Where output and input have the same spatial rank, a smaller window (a tile at the image's edge)
     is padded to the quantised one by repeating its edge and the output cut back; ``output_window``
     (recorded at quantisation) gives the output's size per input pixel (super-resolution's scale).
-    Otherwise (two views in, a volume out) the window must be the quantised one.
+    Otherwise (two views in, a volume out) the window must be the quantised one. A network that takes
+    a band subset (spectral's ``channel_ids``) was quantised for one, and takes that one only.
     """
 
     def __init__(
-        self, path: Path, window: list[int], output_window: list[int] | None = None, threads: int | None = None
+        self,
+        path: Path,
+        window: list[int],
+        output_window: list[int] | None = None,
+        channel_ids: list[int] | None = None,
+        receptive_field: int | None = None,
+        threads: int | None = None,
     ):
         super().__init__()
         from .onnx_runtime import cpu_session
 
         self.session = cpu_session(path, threads)
         self.window, self.path = tuple(window), path
+        self.bands = None if channel_ids is None else tuple(channel_ids)
+        self.receptive_field = receptive_field  # the torch network's, for a task reading strips with a halo
         output = tuple(output_window or window)
         self.pads = len(output) == len(self.window)
         self.ratios = [out / size for out, size in zip(output[1:], self.window[1:])] if self.pads else []
@@ -40,7 +49,13 @@ class Int8Network(nn.Module):
             self.scale = int(self.ratios[0])  # an upscaling network says its factor as the torch one does
         self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None) -> torch.Tensor:
+        bands = None if channel_ids is None else tuple(int(i) for i in channel_ids)
+        if bands != self.bands:
+            raise InputError(
+                f"{self.path.name}: quantised for {band_set(self.bands)}, this input has {band_set(bands)} "
+                "(quantize on samples of its sensor, or use the checkpoint)"
+            )
         if not (fits(x, self.window) if self.pads else tuple(x.shape[1:]) == self.window):
             raise InputError(
                 f"{self.path.name}: quantised for windows of {'x'.join(map(str, self.window))}, "
@@ -52,6 +67,10 @@ class Int8Network(nn.Module):
         if self.pads:
             out = out[(slice(None), slice(None), *(slice(0, round(s * r)) for s, r in zip(x.shape[2:], self.ratios)))]
         return out.to(x.device)
+
+
+def band_set(bands: tuple[int, ...] | None) -> str:
+    return "all the model's bands" if bands is None else f"the model's bands {list(bands)}"
 
 
 def fits(x: torch.Tensor, window: tuple[int, ...]) -> bool:

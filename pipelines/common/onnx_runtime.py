@@ -5,11 +5,14 @@ The network is exported once per checkpoint and input shape it meets and cached 
 ``cache_root()/onnx`` (named by the checkpoint's SHA-256). The first export asks for dynamic batch
 and spatial sizes; it is kept as dynamic only when ONNX Runtime then matches torch within 1e-4 on a
 size the export never saw; otherwise (a model whose traced graph fixes its sizes) each new input
-shape gets an export of its own. torch stays installed: it exports, and checks.
+shape gets an export of its own, taking any batch where that too matches torch, else one window at a
+time. A network given a band subset (spectral's ``channel_ids``) is
+exported once per subset, the subset fixed inside. torch stays installed: it exports, and checks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from pathlib import Path
 
@@ -37,21 +40,34 @@ def onnx_cache() -> Path:
     return cache_root() / "onnx"
 
 
-def export(model: nn.Module, example: torch.Tensor, path: Path, dynamic: bool) -> None:
-    """``model`` on ``example`` to ONNX at ``path`` (atomically): batch and spatial sizes dynamic, or none."""
+def export(model: nn.Module, example: torch.Tensor, path: Path, sizes: str = "fixed") -> None:
+    """``model`` on ``example`` to ONNX at ``path`` (atomically). ``sizes``: which input sizes the
+    graph takes: ``any`` (batch and spatial), ``batch`` (the batch only) or ``fixed`` (the example's)."""
+    model.eval()  # the exporter puts a module back in the mode it found it in, its children included
     with torch.no_grad():
         out_dims = model(example).ndim
-    axes = {
-        "image": {i: f"in{i}" for i in [0, *range(2, example.ndim)]},
-        "pred": {i: f"out{i}" for i in range(out_dims)},
-    }
+    inputs = {"any": [0, *range(2, example.ndim)], "batch": [0], "fixed": []}[sizes]
+    outputs = {"any": list(range(out_dims)), "batch": [0], "fixed": []}[sizes]
+    axes = {"image": {i: f"in{i}" for i in inputs}, "pred": {i: f"out{i}" for i in outputs}}
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_outputs({"onnx": path}) as temps, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model, (example,), str(temps["onnx"]), input_names=["image"], output_names=["pred"],
-            dynamic_axes=axes if dynamic else None, dynamo=False,
+            dynamic_axes=axes if inputs else None, dynamo=False,
         )  # fmt: skip
+
+
+class FixedBands(nn.Module):
+    """The network with its band subset fixed (``model(x, channel_ids=...)``): an export per band set
+    a run reads (one for a folder of one sensor), each taking the image alone."""
+
+    def __init__(self, model: nn.Module, channel_ids: torch.Tensor):
+        super().__init__()
+        self.model, self.channel_ids = model, channel_ids
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x, channel_ids=self.channel_ids)
 
 
 class OnnxRuntimeNetwork(nn.Module):
@@ -68,8 +84,9 @@ class OnnxRuntimeNetwork(nn.Module):
         self.torch_model = [model.eval()]  # in a list: not a submodule (nothing of it runs here)
         self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
         self.sha256, self.threads = sha256, threads or torch.get_num_threads()
-        self.sessions: dict[tuple[int, ...] | None, object] = {}  # None: the dynamic export
-        self.dynamic: bool | None = None  # decided at the first call
+        # per band set (None: all bands, as model(x)): the sizes its exports take, decided at its first call
+        self.sizes: dict[tuple[int, ...] | None, str] = {}
+        self.sessions: dict[tuple, object] = {}  # (band set, input shape or None for the "any" export)
 
     def __getattr__(self, name: str):
         """The torch network's own facts (superres's ``scale``) where this wrapper has none."""
@@ -85,56 +102,71 @@ class OnnxRuntimeNetwork(nn.Module):
         array = x.detach().float().cpu().numpy()
         return torch.from_numpy(session.run(None, {"image": array})[0])
 
-    def first_export(self, x: torch.Tensor) -> None:
-        """Export with dynamic sizes and check them on an unseen size; else fall back to per-shape exports."""
-        model, folder = self.torch_model[0], onnx_cache()
-        path, fixed = folder / f"{self.sha256[:16]}-dynamic.onnx", folder / f"{self.sha256[:16]}-fixed-sizes"
-        if fixed.is_file():  # an earlier run found its sizes fixed
-            self.dynamic = False
-            return
-        if not path.is_file():
-            export(model, x[:1], path, dynamic=True)
-        session = self.session(path)
-        other = torch.rand(x.shape[0] + 1, *x.shape[1:2], *(s + 16 for s in x.shape[2:]), dtype=torch.float32)
+    def network(self, bands: tuple[int, ...] | None) -> tuple[nn.Module, str]:
+        """The torch module exported for a band set, and its cache files' name prefix."""
+        model, prefix = self.torch_model[0], self.sha256[:16]
+        if bands is None:
+            return model, prefix
+        digest = hashlib.sha256(repr(bands).encode()).hexdigest()[:8]
+        return FixedBands(model, torch.tensor(bands)), f"{prefix}-bands{digest}"
+
+    def matches(self, model: nn.Module, session, x: torch.Tensor) -> bool:
+        """Whether the exported ``session`` gives torch's output on ``x`` (within TOLERANCE)."""
         try:
             with torch.no_grad():
-                expected = model(other).float()
-            got = self.run(session, other)
-            self.dynamic = got.shape == expected.shape and bool(
-                torch.allclose(got, expected, atol=TOLERANCE, rtol=TOLERANCE)
-            )
-        except Exception:  # torch or ONNX Runtime refuses the other size: fixed sizes, an export per shape
-            self.dynamic = False
-        if self.dynamic:
-            self.sessions[None] = session
-        else:
-            fixed.touch()
-            path.unlink(missing_ok=True)
+                expected = model(x).float()
+            got = self.run(session, x)
+        except Exception:  # torch or ONNX Runtime refuses this size
+            return False
+        return got.shape == expected.shape and bool(torch.allclose(got, expected, atol=TOLERANCE, rtol=TOLERANCE))
 
-    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+    def first_export(self, x: torch.Tensor, bands: tuple[int, ...] | None) -> None:
+        """Which sizes this band set's exports take: any (one export, checked on a size it never saw),
+        else any batch at the shapes met (an export per shape), else none (one window at a time)."""
+        (model, prefix), folder = self.network(bands), onnx_cache()
+        marker = folder / f"{prefix}-sizes"  # an earlier run's finding, when not "any"
+        if marker.is_file():
+            self.sizes[bands] = marker.read_text().strip()
+            return
+        path = folder / f"{prefix}-dynamic.onnx"
+        if not path.is_file():
+            export(model, x[:1], path, "any")
+        session = self.session(path)
+        bigger = (x.shape[0] + 1, *x.shape[1:2], *(s + 16 for s in x.shape[2:]))
+        if self.matches(model, session, torch.rand(bigger)):
+            self.sizes[bands], self.sessions[bands, None] = "any", session
+            return
+        path.unlink(missing_ok=True)
+        shape_path = folder / f"{prefix}-batch-{'x'.join(str(s) for s in x.shape[1:])}.onnx"
+        export(model, x[:1], shape_path, "batch")
+        batched = self.matches(model, self.session(shape_path), torch.rand(x.shape[0] + 1, *x.shape[1:]))
+        self.sizes[bands] = "batch" if batched else "fixed"
+        if not batched:
+            shape_path.unlink()
+        marker.write_text(self.sizes[bands])
+
+    def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
         if kwargs:
-            raise InputError(f"--runtime onnxruntime runs model(x) only; this call passes {', '.join(kwargs)}")
-        if self.dynamic is None:
-            self.first_export(x)
-        key = None if self.dynamic else tuple(x.shape[1:])
+            passed = ", ".join(kwargs)
+            raise InputError(f"--runtime onnxruntime runs model(x[, channel_ids]) only; this call passes {passed}")
+        bands = None if channel_ids is None else tuple(int(i) for i in channel_ids)
+        if bands not in self.sizes:
+            self.first_export(x, bands)
+        sizes = self.sizes[bands]
+        key = (bands, None if sizes == "any" else tuple(x.shape[1:]))
         if key not in self.sessions:
-            shape = "x".join(str(s) for s in x.shape[1:])
-            path = onnx_cache() / f"{self.sha256[:16]}-{shape}.onnx"
+            model, prefix = self.network(bands)
+            path = onnx_cache() / f"{prefix}-{sizes}-{'x'.join(str(s) for s in x.shape[1:])}.onnx"
             if not path.is_file():
-                export(self.torch_model[0], x[:1], path, dynamic=False)
+                export(model, x[:1], path, sizes)
             self.sessions[key] = self.session(path)
-        if key is not None and x.shape[0] != 1:  # a static export takes one window at a time
+        if sizes == "fixed" and x.shape[0] != 1:  # a fixed export takes one window at a time
             return torch.cat([self.run(self.sessions[key], x[i : i + 1]) for i in range(x.shape[0])]).to(x.device)
         return self.run(self.sessions[key], x).to(x.device)
 
 
-def onnx_network(pipeline, model: nn.Module, sha256: str, threads: int | None = None) -> OnnxRuntimeNetwork:
-    """The network for ``--runtime onnxruntime``; a task whose network it cannot run (its
-    ``onnx_refusal``) is refused in one line."""
-    if pipeline.onnx_refusal:
-        raise InputError(
-            f"--runtime onnxruntime: not for {pipeline.name} yet ({pipeline.onnx_refusal}); use --runtime torch"
-        )
+def onnx_network(model: nn.Module, sha256: str, threads: int | None = None) -> OnnxRuntimeNetwork:
+    """The network for ``--runtime onnxruntime``, or one line saying how to install ONNX Runtime."""
     try:
         import onnxruntime  # noqa: F401
     except ModuleNotFoundError:

@@ -38,6 +38,13 @@ STRIP_ROWS = 256
 BLOCK_COLUMNS = 512  # columns classified at once: memory is one block of features (1024: +180 MB, no faster)
 
 
+def largest_block(model: nn.Module) -> tuple[int, int]:
+    """Rows and columns of the largest block the model is given: a strip and a column block, each
+    with the halo of its receptive field on both sides."""
+    halo = model.receptive_field // 2
+    return STRIP_ROWS + 2 * halo, BLOCK_COLUMNS + 2 * halo
+
+
 def class_probabilities(model: nn.Module, x: torch.Tensor, channels: torch.Tensor, tta: bool) -> torch.Tensor:
     """(classes, H, W) softmax of one block; with ``tta`` the mean over its 8 flips and rotations
     (each turned back), which a per-pixel network allows at any block shape."""
@@ -191,7 +198,7 @@ class LandcoverTemplate(Streaming):
 
     # -- the streaming template -------------------------------------------------------------
     def window_predictor(self, model: nn.Module, sample: Sample):
-        sample.meta["halo"] = model.backbone.receptive_field // 2
+        sample.meta["halo"] = model.receptive_field // 2  # largest_block's
         device = next(model.parameters()).device
         channels = torch.as_tensor(sample.meta["channels"], device=device)
         tta = bool(getattr(sample.options, "tta", False))

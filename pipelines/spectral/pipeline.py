@@ -32,9 +32,11 @@ from ..base import InputError, IOSpec, Pipeline, Sample, TensorSpec
 from ..common.composition import build_composed
 from ..common.config import Component
 from ..common.products import find_products
+from ..common.quantize import HEAVY_OPS
 from ..report import Report, Table
 from .bands import band_subset
 from .files import SpectralFiles
+from .landcover import largest_block
 from .landcover_geotiff import find_geotiffs, names_satellite_bands
 from .library import SCENE_CLASSES, imaging_spectrometer
 from .model import migrate_state
@@ -82,7 +84,9 @@ class SpectralDataConfig:
 
 class SpectralPipeline(SpectralFiles, Pipeline):
     spec = SPEC
-    onnx_refusal = "its networks take the bands' ids beside the data"
+    # the band average's sums stay in float: land cover's OA on 3 held-out products fell from 99.2 to
+    # 82.0% with every operator in INT8, to 95.6% with the weight-carrying ones only
+    int8_operators = HEAVY_OPS
     model_config = SpectralModelConfig
     data_config = SpectralDataConfig
     training = "training:SpectralTraining"  # loss, metrics, datasets: training.py, for the harness only
@@ -90,6 +94,18 @@ class SpectralPipeline(SpectralFiles, Pipeline):
     def __init__(self, model: Any, data: Any):
         super().__init__(model, data)
         self.template = TEMPLATES[data.task](self)  # scene or chips: saved in the checkpoint's config
+
+    def calibration_samples(self) -> dict[str, Any]:
+        """Sentinel-2 products for the land-cover model, chips for a chips model, scenes otherwise."""
+        by_task = {"landcover": {"kind": "multispectral", "product": "sentinel2"}, "chips": {"kind": "chips"}}
+        return by_task.get(self.data_cfg.task, {})
+
+    def int8_window(self, model: nn.Module, common: tuple[int, ...]) -> tuple[int, ...]:
+        """The land-cover model's full block (a strip and its halo by a column block and its halo), to
+        which smaller blocks are padded; the other models' windows are fixed patches or chips."""
+        if self.data_cfg.task != "landcover":
+            return common
+        return (common[0], *largest_block(model))
 
     @property
     def wavelengths(self) -> tuple[float, ...]:

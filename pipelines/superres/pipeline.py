@@ -69,7 +69,7 @@ class SuperresPipeline(SuperresFiles, Pipeline):
     def describe(self) -> dict[str, Any]:
         return {"scale": self.model_cfg.scale, "bands": self.model_cfg.bands, "downsampling": "bicubic, antialiased"}
 
-    def int8_window(self, common: tuple[int, ...]) -> tuple[int, ...]:
+    def int8_window(self, model: nn.Module, common: tuple[int, ...]) -> tuple[int, ...]:
         """A full tile at predict's default ``--tile``: images and edge tiles smaller than it are padded."""
         tile = next(option.default for option in self.predict_options if option.name == "tile")
         return (common[0], tile, tile)

@@ -31,7 +31,7 @@ def tiny(task: str):
 def test_outputs_match_torch_on_sizes_the_export_never_saw(tmp_path, monkeypatch):
     monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path))
     pipeline, model = tiny("tumor3d")
-    network = onnx_network(pipeline, model, "a" * 64)
+    network = onnx_network(model, "a" * 64)
     for shape in ((2, 4, 32, 32, 32), (1, 4, 64, 32, 32), (3, 4, 32, 32, 32)):
         x = torch.randn(shape)
         with torch.no_grad():
@@ -40,7 +40,7 @@ def test_outputs_match_torch_on_sizes_the_export_never_saw(tmp_path, monkeypatch
         assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4, rtol=1e-4)
     cached = sorted(p.name for p in (tmp_path / "onnx").iterdir())
     assert all(name.startswith("a" * 16) for name in cached)  # named by the checkpoint
-    again = onnx_network(pipeline, model, "a" * 64)
+    again = onnx_network(model, "a" * 64)
     again(torch.randn(1, 4, 32, 32, 32))
     assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == cached  # read back, not exported again
 
@@ -53,7 +53,7 @@ def test_the_batch_runner_gives_torchs_labels(tmp_path, monkeypatch):
     pipeline.write_samples(tmp_path / "s", 2, seed=1000, anatomy="femur", spacing=4.0)
     inputs = tmp_path / "s" / "inputs"
     run_batch(pipeline, model, inputs, tmp_path / "torch")
-    run_batch(pipeline, onnx_network(pipeline, model, "b" * 64), inputs, tmp_path / "onnx")
+    run_batch(pipeline, onnx_network(model, "b" * 64), inputs, tmp_path / "onnx")
     for path in sorted((tmp_path / "torch").glob("*_seg.nii.gz")):
         ours, theirs = nib.load(path), nib.load(tmp_path / "onnx" / path.name)
         a, b = np.asarray(ours.dataobj), np.asarray(theirs.dataobj)
@@ -63,7 +63,6 @@ def test_the_batch_runner_gives_torchs_labels(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "task, extra, message",
     [
-        ("spectral", (), "error: --runtime onnxruntime: not for spectral yet"),
         ("tumor3d", ("--workers", "2"), "error: --runtime onnxruntime runs in this process"),
         ("tumor3d", ("--runtime", "tensorrt"), "error: --runtime must be torch or onnxruntime, got 'tensorrt'"),
     ],
@@ -83,7 +82,7 @@ def test_superres_through_onnx_runtime_gives_torchs_pixels(tmp_path, monkeypatch
     pipeline.write_samples(tmp_path / "s", 1, seed=0)
     inputs = tmp_path / "s" / "inputs"
     run_batch(pipeline, model, inputs, tmp_path / "torch")
-    run_batch(pipeline, onnx_network(pipeline, model, "c" * 64), inputs, tmp_path / "onnx")
+    run_batch(pipeline, onnx_network(model, "c" * 64), inputs, tmp_path / "onnx")
     from PIL import Image
 
     for path in sorted((tmp_path / "torch").glob("*.png")):
@@ -112,3 +111,52 @@ def test_as_a_user_runs_it_the_exports_land_in_the_home_cache_and_are_reused(tmp
         a = np.asarray(nib.load(path).dataobj)
         for other in ("onnx", "again"):
             assert np.array_equal(a, np.asarray(nib.load(tmp_path / other / path.name).dataobj))
+
+
+def test_a_band_subset_gets_its_own_export_and_a_fixed_size_vit_takes_any_batch(tmp_path, monkeypatch):
+    """spectral's networks take ``channel_ids``: an export per band set, the set fixed inside; the
+    ChannelViT takes only its own patch size, so its exports are per shape but take any batch."""
+    monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path))
+    pipeline, model = tiny("spectral")
+    network = onnx_network(model, "d" * 64)
+    for ids in (torch.arange(0, 128, 2), torch.arange(40), None):
+        for batch in (3, 5):
+            x = torch.randn(batch, 128 if ids is None else len(ids), 5, 5)
+            with torch.no_grad():
+                expected = model(x) if ids is None else model(x, channel_ids=ids)
+            got = network(x) if ids is None else network(x, channel_ids=ids)
+            assert torch.allclose(got, expected, atol=1e-4, rtol=1e-4)
+    assert set(network.sizes.values()) == {"batch"}
+    assert sorted(p.read_text() for p in tmp_path.glob("onnx/*-sizes")) == ["batch"] * 3
+    assert not model.training  # the exporter left the torch network in eval mode
+
+
+def test_a_sentinel2_product_through_onnx_runtime_gives_torchs_class_map(tmp_path):
+    """The shipped land-cover model on a product, as a user runs it: identical classes and confidence."""
+    import rasterio
+
+    home = fresh_home()
+    PIPELINES.entry("spectral").factory.write_samples(
+        tmp_path / "s", 1, seed=1000, kind="multispectral", product="sentinel2"
+    )
+    inputs = str(tmp_path / "s" / "inputs")
+    for runtime in ("torch", "onnxruntime"):
+        done = run(
+            "predict",
+            "spectral",
+            "--runtime",
+            runtime,
+            "--input",
+            inputs,
+            "--output",
+            str(tmp_path / runtime),
+            home=home,
+        )
+        assert done.returncode == 0, done.stderr
+    rasters = sorted((tmp_path / "torch").glob("*.tif"))
+    assert len(rasters) == 2  # classes and confidence
+    for path in rasters:
+        with rasterio.open(path) as ours, rasterio.open(tmp_path / "onnxruntime" / path.name) as theirs:
+            a, b = ours.read(), theirs.read()
+            assert ours.crs == theirs.crs and ours.transform == theirs.transform
+        assert len(np.unique(a)) > 2 and np.array_equal(a, b)

@@ -4,6 +4,8 @@ labels on a case neither saw; what it cannot quantise or run is one line."""
 
 from __future__ import annotations
 
+import json
+
 import nibabel as nib
 import numpy as np
 import pytest
@@ -71,10 +73,41 @@ def test_an_int8_x2_model_upscales_whole_images_and_their_edge_tiles(tmp_path):
         network(torch.zeros(1, 1, 264, 256))
 
 
+def test_an_int8_land_cover_model_reads_the_bands_it_was_quantised_for(tmp_path):
+    """Calibrated on Sentinel-2 products (its 12 bands fixed inside), padded to the full strip block:
+    a product gives the torch model's classes on most pixels; a Landsat product is one line."""
+    import rasterio
+
+    home = fresh_home()
+    path = tmp_path / "landcover_int8.onnx"
+    done = run("quantize", "spectral/landcover", "--samples", "2", "--output", str(path), home=home)
+    assert done.returncode == 0, done.stderr
+    facts = read_metadata(path)["int8"]
+    assert facts["channel_ids"] == list(range(12)) and facts["window"] == [12, 284, 540]
+    factory = PIPELINES.entry("spectral").factory
+    factory.write_samples(tmp_path / "s2", 1, seed=2000, kind="multispectral", product="sentinel2")
+    factory.write_samples(tmp_path / "ls", 1, seed=2000, kind="multispectral", product="landsat")
+    maps = {}
+    for name, checkpoint in (("torch", "spectral/landcover"), ("int8", str(path))):
+        args = ("predict", "spectral", "--checkpoint", checkpoint, "--input", str(tmp_path / "s2" / "inputs"))
+        done = run(*args, "--output", str(tmp_path / name), home=home)
+        assert done.returncode == 0, done.stderr
+        (classes,) = (tmp_path / name).glob("*_classes.tif")
+        with rasterio.open(classes) as raster:
+            maps[name] = raster.read(1)
+    labelled = maps["torch"] > 0
+    assert labelled.mean() > 0.5 and (maps["int8"][labelled] == maps["torch"][labelled]).mean() > 0.9
+    args = ("predict", "spectral", "--checkpoint", str(path), "--input", str(tmp_path / "ls" / "inputs"))
+    done = run(*args, "--output", str(tmp_path / "landsat"), home=home)
+    assert done.returncode == 1, done.stderr
+    (unit,) = json.loads((tmp_path / "landsat" / "report.json").read_text())["units"]
+    assert unit["status"] == "failed" and "quantised for the model's bands [0, 1, 2" in unit["error"]
+    assert "this input has the model's bands [12, 13" in unit["error"]
+
+
 @pytest.mark.parametrize(
     "checkpoint, output, message",
     [
-        ("spectral/scene", "a.onnx", "error: quantize: not for spectral yet"),
         ("xray2shape/femur", "a.safetensors", "error: --output a.safetensors: an INT8 network is written as .onnx"),
     ],
 )
