@@ -193,6 +193,25 @@ def bench_batch_command(
     console.print(f"results: {output}")
 
 
+def bench_runtimes_command(
+    checkpoint: Optional[list[str]] = typer.Option(
+        None, "--checkpoint", help="a shipped name or file, repeatable (default: each task's default)"
+    ),
+    threads: int = typer.Option(2, "--threads", help="CPU threads for every runtime"),
+    repeats: int = typer.Option(5, "--repeats", help="timed calls per runtime (the median is kept)"),
+    samples: int = typer.Option(1, "--samples", help="generated samples whose windows calibrate INT8"),
+    output: Path = typer.Option(Path("bench-runtimes.json"), "--output", "-o", help="JSON results (resumed)"),
+) -> None:
+    """torch, ONNX Runtime and INT8 on each model's window: seconds, achieved GFLOP/s against a
+    matrix-multiply peak measured in the same run, and the share of multiply-adds run in INT8."""
+    from hybridvision.bench.runtime_bench import run
+
+    from .printing import print_report
+
+    report = run(output, lambda m: errors.print(m, highlight=False), checkpoint, threads, repeats, samples)
+    print_report(report, console)
+
+
 def bench_adapters_command(
     pipeline: str = typer.Option(..., "--pipeline", help="the task whose arms to train (its adapter_bench verb)"),
     steps: int = typer.Option(100, "--steps", help="training steps per arm and learning rate"),
@@ -277,6 +296,7 @@ def build_app() -> typer.Typer:
     bench_app.command("backbones")(friendly(bench_backbones_command))
     bench_app.command("adapters")(friendly(bench_adapters_command))
     bench_app.command("batch")(friendly(bench_batch_command))
+    bench_app.command("runtimes")(friendly(bench_runtimes_command))
     for spec in specs:
         if spec.bench is not None:
             bench_app.command(spec.name)(make_bench_command(spec))

@@ -28,6 +28,8 @@ import torch
 
 from hybridvision.pipelines.report import Report, Table
 
+from ..limit import matmul_peak, timed
+
 MOSAIC_SCENES, SCENE_SIDE, WINDOW = 16, 192, 512
 
 
@@ -74,21 +76,6 @@ def cached_tile(size: int, cache: Path, log: Callable[[str], None], count: int =
     log(f"writing a {size} x {size} Sentinel-2 tile once into {folder} ...")
     bands, scl = mosaic(size, count=count)
     return write_sentinel2(folder, 0, size, content=ProductContent(bands, scl))
-
-
-def matmul_peak(threads: int, side: int = 2048, repeats: int = 5) -> float:
-    """float32 GFLOP/s of a square matrix multiply on ``threads`` threads (the best of ``repeats``)."""
-    torch.set_num_threads(threads)
-    a, b = torch.rand(side, side), torch.rand(side, side)
-    torch.mm(a, b)
-    best = min(timed(lambda: torch.mm(a, b)) for _ in range(repeats))
-    return 2 * side**3 / best / 1e9
-
-
-def timed(work: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    work()
-    return time.perf_counter() - start
 
 
 def reference_pixels_per_second(threads: int, log: Callable[[str], None]) -> float:

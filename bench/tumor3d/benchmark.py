@@ -9,6 +9,7 @@ out generated cases, over several seeds. Ratios are reference / ours (above 1: o
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from pathlib import Path
@@ -53,24 +54,43 @@ def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> Non
 
     from hybridvision.pipelines.common.inference import sliding_window
 
+    from ..limit import network_flops
+
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = build(name).eval()
     volume = torch.randn(1, 4, *BRATS_SHAPE)
+    windows = []
+
+    def counted(x):
+        windows.append(x.shape[0])
+        return model(x)
+
     baseline = current_rss_mb()
     with torch.inference_mode():
         start = time.perf_counter()
-        sliding_window(model, volume, (roi,) * 3, 1, overlap)
+        sliding_window(counted, volume, (roi,) * 3, 1, overlap)
         seconds = time.perf_counter() - start
     peak = peak_rss_mb()
+    flops = network_flops(model, torch.randn(1, 4, roi, roi, roi)) * sum(windows)
     queue.put(
         {
             "model": name,
             "parameters_m": round(parameters(model) / 1e6, 2),
             "seconds": round(seconds, 2),
             "peak_mb": round(peak - baseline, 1),
+            "windows": sum(windows),
+            "gflop": round(flops / 1e9, 1),
+            "gflops": round(flops / seconds / 1e9, 2),
         }
     )
+
+
+def measure_peak(threads: int, queue) -> None:
+    """Child process: the matrix-multiply peak, on the same threads as the timed volumes."""
+    from ..limit import matmul_peak
+
+    queue.put(matmul_peak(threads))
 
 
 def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, threads: int, queue) -> None:
@@ -125,8 +145,10 @@ def bench_tumor3d(
     train_spacing: float = 3.0,
     log=print,
     save=None,
+    previous: dict | None = None,
 ) -> dict[str, Any]:
-    """Run both parts; ``train_steps=0`` skips the accuracy part. ``save(result)`` gets partial results.
+    """Run both parts; ``train_steps=0`` skips the accuracy part. ``save(result)`` gets partial results;
+    ``previous`` (an earlier result) lends its speed part and its training runs at the same budget.
 
     The training crops are 64^3 at least: SwinUNETR's instance norms need more than one voxel at
     its bottleneck (reduction 32).
@@ -135,11 +157,20 @@ def bench_tumor3d(
     ratio = parameters(ours) / parameters(reference)
     if not 0.8 <= ratio <= 1.2:
         raise RuntimeError(f"bench models differ by more than 20% in parameters ({ratio:.2f})")
-    speed = []
-    for name in (REFERENCE, OURS):
-        log(f"sliding window over {BRATS_SHAPE}, ROI {roi}^3, overlap {overlap}: {name} ...")
-        speed.append(isolated(time_volume, name, roi, overlap, threads))
+    previous = previous or {}
+    speed = previous.get("speed") if (previous.get("roi"), previous.get("overlap")) == (roi, overlap) else None
+    peak = previous.get("matmul_peak_gflops")
+    if speed and previous.get("threads") == threads:
+        log(f"speed part measured before, kept ({speed[0]['seconds']} s and {speed[1]['seconds']} s a volume)")
+    else:
+        speed = []
+        log(f"a float32 matrix-multiply peak on {threads} threads ...")
+        peak = isolated(measure_peak, threads)
+        for name in (REFERENCE, OURS):
+            log(f"sliding window over {BRATS_SHAPE}, ROI {roi}^3, overlap {overlap}: {name} ...")
+            speed.append(isolated(time_volume, name, roi, overlap, threads))
     result: dict[str, Any] = {
+        "matmul_peak_gflops": peak,
         "volume": [4, *BRATS_SHAPE],
         "roi": roi,
         "overlap": overlap,
@@ -151,20 +182,35 @@ def bench_tumor3d(
     if save is not None:
         save(result)
     if train_steps > 0:
-        runs = []
+        budget = {"steps": train_steps, "batch": 2, "roi": train_roi, "spacing_mm": train_spacing}
+        earlier = previous.get("accuracy", {})
+        runs = list(earlier.get("runs", [])) if earlier.get("budget") == budget else []
         for seed in range(seeds):
             for name in (REFERENCE, OURS):
+                if any(r["model"] == name and r["seed"] == seed for r in runs):
+                    continue  # a resumed run: this seed was trained before at this budget
                 log(f"training {name}, seed {seed}, {train_steps} steps of 2 x {train_roi}^3 ...")
                 runs.append(isolated(train_and_score, name, seed, train_steps, train_roi, train_spacing, threads))
                 log(f"  Dice {runs[-1]['dice']:.3f} after {runs[-1]['train_seconds']} s of training")
-        dice = {name: [r["dice"] for r in runs if r["model"] == name] for name in (REFERENCE, OURS)}
-        result["accuracy"] = {
-            "budget": {"steps": train_steps, "batch": 2, "roi": train_roi, "spacing_mm": train_spacing},
-            "runs": runs,
-            "mean_dice": {name: round(statistics.mean(v), 4) for name, v in dice.items()},
-        }
+                result["accuracy"] = accuracy_summary(budget, runs)
+                if save is not None:
+                    save(result)
+        result["accuracy"] = accuracy_summary(budget, runs)
+        dice = result["accuracy"]["dice"]
         result["dice_difference"] = round(statistics.mean(dice[OURS]) - statistics.mean(dice[REFERENCE]), 4)
     return result
+
+
+def accuracy_summary(budget: dict, runs: list[dict]) -> dict[str, Any]:
+    """The training runs so far, with each model's Dice per seed, mean and spread."""
+    dice = {name: [r["dice"] for r in runs if r["model"] == name] for name in (REFERENCE, OURS)}
+    return {
+        "budget": budget,
+        "runs": runs,
+        "dice": dice,
+        "mean_dice": {name: round(statistics.mean(v), 4) for name, v in dice.items() if v},
+        "sd_dice": {name: round(statistics.stdev(v), 4) for name, v in dice.items() if len(v) > 1},
+    }
 
 
 def run_benchmark(
@@ -175,25 +221,35 @@ def run_benchmark(
 
     def save(partial: dict) -> None:
         write_json_atomic(output, partial)
-        log(f"speed: {partial['speedup']}x faster, memory ratio {partial['memory_ratio']}x")
+        if "accuracy" not in partial:
+            log(f"speed: {partial['speedup']}x faster, memory ratio {partial['memory_ratio']}x")
 
-    result = bench_tumor3d(roi, overlap, threads, seeds, train_steps, log=log, save=save)
+    previous = json.loads(output.read_text()) if output.is_file() else None
+    result = bench_tumor3d(roi, overlap, threads, seeds, train_steps, log=log, save=save, previous=previous)
     write_json_atomic(output, result)
-    dice = result.get("accuracy", {}).get("mean_dice", {})
+    accuracy = result.get("accuracy", {})
     rows = []
+    peak = result.get("matmul_peak_gflops")
     for row in result["speed"]:
-        mean = dice.get(row["model"])
+        dice = accuracy.get("dice", {}).get(row["model"], [])
+        achieved = f"{row['gflops']:.1f} ({100 * row['gflops'] / peak:.0f}%)" if peak and "gflops" in row else "-"
+        spread = f" ± {statistics.stdev(dice):.3f}" if len(dice) > 1 else ""
         rows.append(
             [
                 row["model"],
                 f"{row['parameters_m']:.2f}",
                 f"{row['seconds']:.1f}",
                 f"{row['peak_mb']:.0f}",
-                "-" if mean is None else f"{mean:.3f}",
+                achieved,
+                f"{statistics.mean(dice):.3f}{spread} ({len(dice)} seeds, min {min(dice):.3f})" if dice else "-",
             ]
         )
-    columns = ["model", "params (M)", "seconds / volume", "peak MB", "mean Dice (short budget)"]
+    steps = accuracy.get("budget", {}).get("steps")
+    dice_column = f"Dice after {steps} steps (mean ± sd)"
+    columns = ["model", "params (M)", "seconds / volume", "peak MB", "GFLOP/s (% of peak)", dice_column]
     title = f"tumor3d: 4x240x240x155, ROI {roi}^3, overlap {overlap}, {threads} threads"
+    if peak:
+        title += f"; matrix-multiply peak {peak:.0f} GFLOP/s"
     summary = f"speed-up {result['speedup']}x, memory ratio {result['memory_ratio']}x" + (
         f", Dice difference {result['dice_difference']:+.3f}" if "dice_difference" in result else ""
     )

@@ -106,15 +106,38 @@ def int8_share(path: Path) -> float:
     return len(quantised) / max(len(heavy), 1)
 
 
+def int8_files(pipeline, network: nn.Module, windows: list, folder: Path) -> tuple[Path, Path]:
+    """``folder/fp32.onnx``, ``network`` exported on the first window, and ``folder/int8.onnx``, its
+    static quantisation calibrated on ``windows``."""
+    import onnx
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    from .onnx_runtime import export
+
+    fp32, quantised = folder / "fp32.onnx", folder / "int8.onnx"
+    export(network, torch.from_numpy(windows[0]), fp32)
+    # the first layer stays in float (a view's grey levels in uint8 cost femur INT8 17% of its bone
+    # voxels' labels; with its stem convolution in float, 2.5%)
+    first = next(node.name for node in onnx.load(str(fp32)).graph.node if node.op_type in HEAVY_OPS)
+    with quiet_root_logger():  # ONNX Runtime warns on the root logger for every norm layer's 1-D weight
+        quantize_static(
+            str(fp32), str(quantised), Calibration(windows), quant_format=QuantFormat.QDQ, per_channel=True,
+            weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+            op_types_to_quantize=list(pipeline.int8_operators) if pipeline.int8_operators else None,
+            nodes_to_exclude=[first],
+        )  # fmt: skip
+    return fp32, quantised
+
+
 def quantize_checkpoint(
     checkpoint: str | Path, output: Path, samples: int = 2, seed: int = 5000, log: Callable[[str], None] = print
 ) -> dict[str, Any]:
     """Write the INT8 ONNX file of ``checkpoint`` to ``output``; returns what it recorded."""
     import onnx
-    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     from .checkpoint import load_checkpoint
-    from .onnx_runtime import FixedBands, export
+    from .onnx_runtime import FixedBands
 
     output = Path(output)
     if output.suffix != ".onnx":
@@ -125,20 +148,7 @@ def quantize_checkpoint(
     with torch.no_grad():
         output_window = list(network(torch.from_numpy(windows[0])).shape[1:])
     with tempfile.TemporaryDirectory() as folder:
-        fp32 = Path(folder) / "fp32.onnx"
-        export(network, torch.from_numpy(windows[0]), fp32)
-        quantised = Path(folder) / "int8.onnx"
-        # the first layer stays in float (a view's grey levels in uint8 cost femur INT8 17% of its bone
-        # voxels' labels; with its stem convolution in float, 2.5%)
-        first = next(node.name for node in onnx.load(str(fp32)).graph.node if node.op_type in HEAVY_OPS)
-        with quiet_root_logger():  # ONNX Runtime warns on the root logger for every norm layer's 1-D weight
-            quantize_static(
-                str(fp32), str(quantised), Calibration(windows), quant_format=QuantFormat.QDQ, per_channel=True,
-                weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
-                calibrate_method=CalibrationMethod.MinMax,
-                op_types_to_quantize=list(pipeline.int8_operators) if pipeline.int8_operators else None,
-                nodes_to_exclude=[first],
-            )  # fmt: skip
+        _, quantised = int8_files(pipeline, network, windows, Path(folder))
         share = int8_share(quantised)
         facts = {
             "window": list(windows[0].shape[1:]),

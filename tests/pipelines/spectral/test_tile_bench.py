@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridvision.bench.spectral.tile_bench import cached_tile, matmul_peak, mosaic
+from hybridvision.bench.limit import matmul_peak
+from hybridvision.bench.spectral.tile_bench import cached_tile, mosaic
 from hybridvision.pipelines.common.product_grid import ProductGrid
 from hybridvision.pipelines.common.products import open_product
 

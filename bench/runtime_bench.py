@@ -1,0 +1,107 @@
+"""``hybridvision bench runtimes``: each shipped model's network on the window predict feeds it,
+through torch, ONNX Runtime in float and its INT8 file, against a matrix-multiply peak measured in
+the same run.
+
+Per checkpoint: the window (recorded from predict on a generated sample, as ``quantize`` calibrates),
+its FLOPs (``torch.utils.flop_counter``), the median seconds per window of each runtime, achieved
+GFLOP/s and its share of the float32 matrix-multiply peak, and, from ONNX Runtime's profile, the
+share of multiply-adds each file really ran in integer kernels. Rows are saved as they come;
+a re-run skips checkpoints already measured at the same threads.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from hybridvision.pipelines.report import Report, Table
+
+from .limit import executed_multiply_adds, matmul_peak, median_seconds, network_flops
+
+
+def default_checkpoints() -> list[str]:
+    from hybridvision.pipelines.registry import PIPELINES
+
+    return [f"{name}/{PIPELINES.spec(name).default_checkpoint}" for name in PIPELINES.names()]
+
+
+def bench_checkpoint(checkpoint: str, threads: int, repeats: int, samples: int, log: Callable[[str], None]) -> dict:
+    """One checkpoint's window through the three runtimes."""
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+    from hybridvision.pipelines.common.onnx_runtime import FixedBands, cpu_session
+    from hybridvision.pipelines.common.quantize import calibration_windows, int8_files
+
+    torch.set_num_threads(threads)
+    pipeline, model, _ = load_checkpoint(checkpoint)
+    bands, windows = calibration_windows(pipeline, model, samples, 5000, log)
+    network = (model if bands is None else FixedBands(model, torch.tensor(bands))).eval()
+    example = torch.from_numpy(windows[0])
+    flops = network_flops(network, example)
+    feed = {"image": windows[0]}
+    runtimes: dict[str, Any] = {}
+    with torch.inference_mode():
+        runtimes["torch"] = {"seconds": median_seconds(lambda: network(example), repeats)}
+    with tempfile.TemporaryDirectory() as folder:
+        log(f"{checkpoint}: exporting and quantising (calibrated on {len(windows)} windows)")
+        fp32, int8 = int8_files(pipeline, network, windows, Path(folder))
+        for runtime, path in (("onnxruntime fp32", fp32), ("onnxruntime int8", int8)):
+            session = cpu_session(path, threads)
+            seconds = median_seconds(lambda s=session: s.run(None, feed), repeats)
+            runtimes[runtime] = {"seconds": seconds, **executed_multiply_adds(path, feed, threads)}
+    for row in runtimes.values():
+        row["gflops"] = flops / row["seconds"] / 1e9
+    return {"checkpoint": checkpoint, "window": list(example.shape[1:]), "gflop": flops / 1e9, "runtimes": runtimes}
+
+
+def run(
+    output: Path,
+    log: Callable[[str], None],
+    checkpoints: list[str] | None = None,
+    threads: int = 2,
+    repeats: int = 5,
+    samples: int = 1,
+) -> Report:
+    """``bench runtimes``: measures, saving ``output`` after each checkpoint, and gives the table."""
+    from hybridvision.pipelines.common.atomic import write_json_atomic
+
+    previous = json.loads(output.read_text()) if output.is_file() else {}
+    done = {r["checkpoint"]: r for r in previous.get("checkpoints", []) if previous.get("threads") == threads}
+    log(f"measuring a float32 matrix-multiply peak on {threads} threads")
+    result = {"threads": threads, "repeats": repeats, "matmul_peak_gflops": matmul_peak(threads), "checkpoints": []}
+    for checkpoint in checkpoints or default_checkpoints():
+        if checkpoint in done:
+            log(f"{checkpoint}: measured before, kept (--output {output})")
+            result["checkpoints"].append(done[checkpoint])
+            continue
+        result["checkpoints"].append(bench_checkpoint(checkpoint, threads, repeats, samples, log))
+        write_json_atomic(output, result)
+    write_json_atomic(output, result)
+    return runtime_report(result, output)
+
+
+def runtime_report(result: dict, output: Path) -> Report:
+    peak = result["matmul_peak_gflops"]
+    columns = ["checkpoint", "window", "GFLOP", "runtime", "s / window", "GFLOP/s", "% of peak", "x torch",
+               "MACs in INT8 kernels"]  # fmt: skip
+    rows = []
+    for entry in result["checkpoints"]:
+        torch_seconds = entry["runtimes"]["torch"]["seconds"]
+        for runtime, row in entry["runtimes"].items():
+            share = row.get("int8_share")
+            rows.append([
+                entry["checkpoint"], "x".join(map(str, entry["window"])), f"{entry['gflop']:.2f}", runtime,
+                f"{row['seconds']:.3f}", f"{row['gflops']:.1f}", f"{100 * row['gflops'] / peak:.0f}",
+                f"{torch_seconds / row['seconds']:.2f}", "-" if share is None else f"{100 * share:.0f}%",
+            ])  # fmt: skip
+    title = f"one window per model, {result['threads']} threads, median of {result['repeats']}"
+    notes = [
+        f"float32 matrix-multiply peak measured in this run: {peak:.1f} GFLOP/s",
+        "GFLOP/s: the network's FLOPs (torch.utils.flop_counter, 2 per multiply-add) over each runtime's time",
+        "MACs in INT8 kernels: multiply-adds ONNX Runtime ran in integer kernels, read from its profile",
+        f"results: {output}",
+    ]
+    return Report([Table(title, columns, rows)], notes)
