@@ -55,14 +55,25 @@ def matmul_peak(threads: int, side: int = 2048, repeats: int = 5) -> float:
     return 2 * side**3 / best / 1e9
 
 
-def network_flops(network: torch.nn.Module, *inputs: torch.Tensor) -> int:
-    """FLOPs of one call (2 per multiply-add), as ``torch.utils.flop_counter`` counts them."""
+def peak_in_child(threads: int, queue) -> None:
+    """``matmul_peak`` for ``bench.isolated``: a fresh process, like the timed models beside it."""
+    queue.put(matmul_peak(threads))
+
+
+def flops_of(work: Callable[[], Any]) -> int:
+    """FLOPs of the torch work ``work()`` does (2 per multiply-add), as ``torch.utils.flop_counter``
+    counts them."""
     from torch.utils.flop_counter import FlopCounterMode
 
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
-        network(*inputs)
+        work()
     return int(counter.get_total_flops())
+
+
+def network_flops(network: torch.nn.Module, *inputs: torch.Tensor) -> int:
+    """FLOPs of one call of ``network``."""
+    return flops_of(lambda: network(*inputs))
 
 
 def kernel_multiply_adds(op_type: str, inputs: list, output: list, weight: list | None) -> int:

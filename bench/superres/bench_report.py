@@ -80,13 +80,26 @@ def speed_table(result: dict, threads: int, repeats: int) -> Table:
                     f"{row['median_s']:.3f}",
                     f"{row['median_cpu_s']:.3f}",
                     f"{row['peak_mb']:.0f}",
+                    achieved(row, result.get("matmul_peak_gflops")),
                     f"{pair['speedup']:.2f}x" if mine else "ref",
                     f"{pair['cpu_speedup']:.2f}x" if mine else "ref",
                     f"{pair['memory_ratio']:.2f}x" if mine else "ref",
                 ]
             )
-    columns = ["model", "params M", "s", "CPU s", "peak MB", "speed-up", "CPU speed-up", "memory"]
-    return Table(f"superres x4 of a 3x64x64 image, {threads} threads, median of {repeats}", columns, rows)
+    columns = ["model", "params M", "s", "CPU s", "peak MB", "GFLOP/s (% of peak)", "speed-up", "CPU speed-up"]
+    columns.append("memory")
+    title = f"superres x4 of a 3x64x64 image, {threads} threads, median of {repeats}"
+    if result.get("matmul_peak_gflops"):
+        title += f"; matrix-multiply peak {result['matmul_peak_gflops']:.0f} GFLOP/s"
+    return Table(title, columns, rows)
+
+
+def achieved(row: dict, peak: float | None) -> str:
+    """GFLOP/s of a timed model (torch.utils.flop_counter's count over its median time) and its share
+    of the matrix-multiply peak measured in the same run."""
+    if "gflops" not in row:
+        return "-"
+    return f"{row['gflops']:.1f}" + (f" ({100 * row['gflops'] / peak:.0f}%)" if peak else "")
 
 
 def raster_table(runs: list[dict]) -> Table:

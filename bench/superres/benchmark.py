@@ -62,6 +62,7 @@ import torch
 from hybridvision.pipelines.superres.files import GDAL_CACHE_BYTES
 
 from ..isolated import current_rss_mb, isolated, peak_rss_mb
+from ..limit import flops_of, peak_in_child
 from .bench_models import (  # noqa: F401  (the models' names, as the tests and the report read them)
     HAT_REFERENCE,
     OURS_DLGSA,
@@ -94,6 +95,7 @@ def time_upscale(name: str, size: int, repeats: int, threads: int, queue) -> Non
     if out.shape != (3, size * SCALE, size * SCALE):
         queue.put({"error": f"{name} returned {out.shape}"})
         return
+    flops = flops_of(lambda: run(image))
     times, cpu = [], []
     for _ in range(repeats):
         start, start_cpu = time.perf_counter(), time.process_time()
@@ -106,6 +108,8 @@ def time_upscale(name: str, size: int, repeats: int, threads: int, queue) -> Non
             "parameters_m": round(parameters / 1e6, 3),
             "median_s": round(statistics.median(times), 4),
             "median_cpu_s": round(statistics.median(cpu), 4),
+            "gflop": round(flops / 1e9, 3),
+            "gflops": round(flops / statistics.median(times) / 1e9, 2),
             "peak_mb": round(max(0.0, peak_rss_mb() - baseline), 1),
         }
     )
@@ -237,6 +241,8 @@ def bench_superres(
         "throughput": {"input": [3, image_size, image_size], "scale": SCALE, "repeats": repeats, "pairs": []},
         "psnr": "skipped (--psnr-steps 0)",
     }
+    log(f"a float32 matrix-multiply peak on {threads} threads ...")
+    result["matmul_peak_gflops"] = isolated(peak_in_child, threads)
     timed: dict[str, dict[str, Any]] = {}  # a reference in two pairs is timed once
     for reference, ours in PAIRS:
         for name in (reference, ours):

@@ -20,6 +20,7 @@ import numpy as np
 from hybridvision.pipelines.report import Report, Table
 
 from ..isolated import current_rss_mb, isolated, peak_rss_mb
+from ..limit import peak_in_child
 
 BRATS_SHAPE = (240, 240, 155)
 REFERENCE = "monai:SwinUNETR(feature_size=12)"
@@ -84,13 +85,6 @@ def time_volume(name: str, roi: int, overlap: float, threads: int, queue) -> Non
             "gflops": round(flops / seconds / 1e9, 2),
         }
     )
-
-
-def measure_peak(threads: int, queue) -> None:
-    """Child process: the matrix-multiply peak, on the same threads as the timed volumes."""
-    from ..limit import matmul_peak
-
-    queue.put(matmul_peak(threads))
 
 
 def train_and_score(name: str, seed: int, steps: int, roi: int, spacing: float, threads: int, queue) -> None:
@@ -165,7 +159,7 @@ def bench_tumor3d(
     else:
         speed = []
         log(f"a float32 matrix-multiply peak on {threads} threads ...")
-        peak = isolated(measure_peak, threads)
+        peak = isolated(peak_in_child, threads)
         for name in (REFERENCE, OURS):
             log(f"sliding window over {BRATS_SHAPE}, ROI {roi}^3, overlap {overlap}: {name} ...")
             speed.append(isolated(time_volume, name, roi, overlap, threads))

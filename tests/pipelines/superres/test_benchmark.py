@@ -86,3 +86,18 @@ def test_same_budget_models_see_identical_batches_and_learn():
     same_budget.fit(model, lambda: iter([fixed] * 30), steps=30, lr=2e-3)
     with torch.no_grad():
         assert torch.nn.functional.l1_loss(model(fixed["image"]), fixed["label"]).item() < before
+
+
+def test_a_timed_model_carries_its_flops_and_the_table_its_share_of_the_peak():
+    from hybridvision.bench.superres.bench_report import speed_table
+
+    queue = ListQueue()
+    benchmark.time_upscale(benchmark.OURS_X4, 16, 1, torch.get_num_threads(), queue)
+    (ours,) = queue
+    # the x4 body runs on luma only: 16 x 16 pixels, some thousands of multiply-adds each
+    assert 1e-4 < ours["gflop"] < 1.0 and ours["gflops"] > 0
+    reference = {**ours, "model": "ref", "gflops": 2.0}
+    pair = {"reference": reference, "ours": {**ours, "gflops": 5.0}, "speedup": 2.0, "cpu_speedup": 2.0}
+    result = {"matmul_peak_gflops": 50.0, "throughput": {"pairs": [{**pair, "memory_ratio": 1.0}]}}
+    table = speed_table(result, 2, 1)
+    assert [row[5] for row in table.rows] == ["2.0 (4%)", "5.0 (10%)"] and "peak 50 GFLOP/s" in table.title

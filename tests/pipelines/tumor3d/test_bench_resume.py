@@ -11,7 +11,7 @@ from hybridvision.bench.tumor3d.benchmark import OURS, REFERENCE, run_benchmark
 def fake_isolated(calls):
     def run(target, *args):
         calls.append((target.__name__, args[:2]))
-        if target is benchmark.measure_peak:
+        if target is benchmark.peak_in_child:
             return 50.0
         if target is benchmark.time_volume:
             seconds = 10.0 if args[0] == OURS else 40.0
