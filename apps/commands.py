@@ -212,3 +212,16 @@ def train_command(
     result = train(run_config, run_dir, resume=resume, device=resolve_device(device))
     console.print(f"model: {result.model_path}")
     console.print("metrics: " + ", ".join(f"{k}={v}" for k, v in result.metrics.items()))
+
+
+def pipeline_class(name: str):
+    from hybridvision.pipelines.registry import PIPELINES
+
+    return PIPELINES.entry(name).factory
+
+
+def pipeline_function(name: str, verb: str) -> Callable:
+    """The function the registry names for a pipeline's ``verb`` (``bench`` ones live in hybridvision.bench)."""
+    from hybridvision.pipelines.registry import PIPELINES
+
+    return PIPELINES.function(name, verb)

@@ -69,39 +69,43 @@ def run(
     from hybridvision.pipelines.common.atomic import write_json_atomic
 
     previous = json.loads(output.read_text()) if output.is_file() else {}
-    done = {r["checkpoint"]: r for r in previous.get("checkpoints", []) if previous.get("threads") == threads}
+    kept = previous.get("checkpoints", []) if previous.get("threads") == threads else []
+    result = {"threads": threads, "repeats": repeats, "checkpoints": kept}
     log(f"measuring a float32 matrix-multiply peak on {threads} threads")
-    result = {"threads": threads, "repeats": repeats, "matmul_peak_gflops": matmul_peak(threads), "checkpoints": []}
+    peak = matmul_peak(threads)  # each entry keeps the peak of its own run
     for checkpoint in checkpoints or default_checkpoints():
-        if checkpoint in done:
+        if any(entry["checkpoint"] == checkpoint for entry in kept):
             log(f"{checkpoint}: measured before, kept (--output {output})")
-            result["checkpoints"].append(done[checkpoint])
             continue
-        result["checkpoints"].append(bench_checkpoint(checkpoint, threads, repeats, samples, log))
+        entry = bench_checkpoint(checkpoint, threads, repeats, samples, log)
+        result["checkpoints"].append({**entry, "matmul_peak_gflops": peak})
         write_json_atomic(output, result)
     write_json_atomic(output, result)
     return runtime_report(result, output)
 
 
 def runtime_report(result: dict, output: Path) -> Report:
-    peak = result["matmul_peak_gflops"]
-    columns = ["checkpoint", "window", "GFLOP", "runtime", "s / window", "GFLOP/s", "% of peak", "x torch",
-               "MACs in INT8 kernels"]  # fmt: skip
-    rows = []
+    columns = ["model", "runtime", "s / window", "GFLOP/s", "% of peak", "x torch", "MACs in INT8"]
+    rows, notes = [], []
     for entry in result["checkpoints"]:
-        torch_seconds = entry["runtimes"]["torch"]["seconds"]
+        torch_seconds, peak = entry["runtimes"]["torch"]["seconds"], entry["matmul_peak_gflops"]
+        window = "x".join(map(str, entry["window"]))
+        notes.append(f"{entry['checkpoint']}: a {window} window, {entry['gflop']:.3g} GFLOP; peak {peak:.0f} GFLOP/s")
         for runtime, row in entry["runtimes"].items():
             share = row.get("int8_share")
             rows.append([
-                entry["checkpoint"], "x".join(map(str, entry["window"])), f"{entry['gflop']:.2f}", runtime,
-                f"{row['seconds']:.3f}", f"{row['gflops']:.1f}", f"{100 * row['gflops'] / peak:.0f}",
-                f"{torch_seconds / row['seconds']:.2f}", "-" if share is None else f"{100 * share:.0f}%",
+                entry["checkpoint"], RUNTIME_LABELS[runtime], f"{row['seconds']:.4f}", f"{row['gflops']:.1f}",
+                f"{100 * row['gflops'] / peak:.0f}", f"{torch_seconds / row['seconds']:.2f}",
+                "-" if share is None else f"{100 * share:.0f}%",
             ])  # fmt: skip
     title = f"one window per model, {result['threads']} threads, median of {result['repeats']}"
-    notes = [
-        f"float32 matrix-multiply peak measured in this run: {peak:.1f} GFLOP/s",
+    notes += [
+        "peak: a float32 matrix multiply measured in the same run as the model's row",
         "GFLOP/s: the network's FLOPs (torch.utils.flop_counter, 2 per multiply-add) over each runtime's time",
-        "MACs in INT8 kernels: multiply-adds ONNX Runtime ran in integer kernels, read from its profile",
+        "MACs in INT8: multiply-adds ONNX Runtime ran in integer kernels, read from its profile",
         f"results: {output}",
     ]
     return Report([Table(title, columns, rows)], notes)
+
+
+RUNTIME_LABELS = {"torch": "torch", "onnxruntime fp32": "ORT fp32", "onnxruntime int8": "ORT INT8"}

@@ -24,8 +24,12 @@ PACKAGES = {
     "backbones": "hybridvision.backbones",
 }
 TASK_PACKAGES = tuple(f"hybridvision.pipelines.{task}" for task in TASKS)
-CLI_MODULES = ("hybridvision.apps.cli", "hybridvision.apps.commands", "hybridvision.apps.listing")
-BENCH_CALLERS = ("hybridvision.apps.cli",)  # `hybridvision bench backbones`; task benches go through registry.VERBS
+CLI_MODULES = (
+    "hybridvision.apps.cli", "hybridvision.apps.commands", "hybridvision.apps.listing",
+    "hybridvision.apps.bench_commands",
+)  # fmt: skip
+# `hybridvision bench backbones` and the other shared benches; task benches go through registry.VERBS
+BENCH_CALLERS = ("hybridvision.apps.bench_commands",)
 
 
 def modules() -> dict[str, Path]:
