@@ -306,13 +306,15 @@ class Pipeline(abc.ABC):
         paths: Mapping[str, Path],
         progress: Callable[[int, int], None] | None = None,
         options: Any = None,
+        read: Callable[[Unit], Sample] | None = None,
     ) -> str | None:
         """read -> ``predict_sample`` -> write, for one unit, under ``options`` (None: the defaults);
-        ``progress`` hears of the work inside it (streamed windows). Returns the out-of-distribution
-        warning a hook put in ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
+        ``progress`` hears of the work inside it (streamed windows); ``read`` stands in for
+        ``self.read`` (the batch runner's read-ahead). Returns the out-of-distribution warning a hook
+        put in ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
         if unit.error:
             raise InputError(unit.error)
-        sample = self.read(unit)
+        sample = (read or self.read)(unit)
         sample.progress = progress
         sample.options = self.default_options() if options is None else options
         try:

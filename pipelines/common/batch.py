@@ -23,6 +23,7 @@ from rich.table import Table
 from ..base import InputError, Pipeline, Unit
 from ..errors import PartialOutput
 from .atomic import atomic_outputs, remove_stale_temporaries, write_json_atomic
+from .read_ahead import ReadAhead
 from .safe_names import refuse_collisions, refuse_outside_links, safe_file_name
 
 REPORT_NAME = "report.json"
@@ -178,6 +179,10 @@ def run_batch(
         def inside(done: int, total: int) -> None:  # a streamed unit's windows, in its own bar
             progress.update(windows, completed=done, total=total, visible=done < total)
 
+        def will_run(unit: Unit) -> bool:  # not skipped: worth reading ahead
+            finals = output_paths(pipeline, unit, output_dir, options).values()
+            return not unit.error and (overwrite or not all(path.exists() for path in finals))
+
         def record(result: UnitResult) -> None:
             progress.update(windows, visible=False)
             report.units.append(result)
@@ -185,11 +190,17 @@ def run_batch(
             progress.advance(task)
 
         if engine is None:
-            for unit in units:
-                progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
-                result = run_unit(pipeline, model, unit, output_dir, overwrite, inside, options)
-                result.device = str(device)
-                record(result)
+            ahead = ReadAhead(pipeline)
+            try:
+                for index, unit in enumerate(units):
+                    progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
+                    following = next((u for u in units[index + 1 :] if will_run(u)), None)
+                    read = ahead.reader(unit, following)
+                    result = run_unit(pipeline, model, unit, output_dir, overwrite, inside, options, read)
+                    result.device = str(device)
+                    record(result)
+            finally:
+                ahead.close()
         else:
             progress.update(task, description=f"{pipeline.name} on {engine.describe()}")
             there = {
@@ -246,9 +257,10 @@ def run_unit(
     overwrite: bool,
     progress: Callable[[int, int], None] | None = None,
     options: Any = None,
+    read: Callable[[Unit], Any] | None = None,
 ) -> UnitResult:
-    """Predict one unit atomically, under ``options`` (None: the defaults); never raises for a unit's
-    own failure."""
+    """Predict one unit atomically, under ``options`` (None: the defaults), reading it with ``read``
+    (None: ``pipeline.read``); never raises for a unit's own failure."""
     finals = output_paths(pipeline, unit, output_dir, options)
     notes = list(unit.extra.get("notes", ()))
     if unit.error:  # before looking for outputs: a colliding unit's names may exist (its rival's)
@@ -258,7 +270,7 @@ def run_unit(
     start = time.perf_counter()
     try:
         with atomic_outputs(finals) as temps:
-            warning = pipeline.predict_unit(model, unit, temps, progress, options)
+            warning = pipeline.predict_unit(model, unit, temps, progress, options, read)
     except PartialOutput as partial:  # what was written is in place; the missing part makes a re-run retry
         seconds = round(time.perf_counter() - start, 3)
         return UnitResult(unit.name, "partial", seconds, sorted(partial.kept), error=str(partial), notes=notes)

@@ -1,0 +1,52 @@
+"""Reading the next unit while this one computes: the batch runner's prefetching reader.
+
+``pipeline.read`` of the unit after the current one runs in one background thread, so a volume's
+decompression or a DICOM study's parsing overlaps the network's work on the unit before it. One unit
+ahead only: memory holds at most two units' inputs. A read that fails is raised when its unit's
+turn comes, inside that unit's own error handling, so the batch reports it and goes on. Units whose
+outputs exist (skipped) or that failed discovery are never read ahead.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
+
+from ..base import Pipeline, Sample, Unit
+
+
+class ReadAhead:
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+        self.pending: dict[str, Future] = {}
+
+    def start(self, unit: Unit) -> None:
+        """Begin reading ``unit`` in the background (once)."""
+        if unit.name not in self.pending:
+            self.pending[unit.name] = self.executor.submit(self.pipeline.read, unit)
+
+    def reader(self, unit: Unit, following: Unit | None) -> Callable[[Unit], Sample]:
+        """What ``predict_unit`` calls to read ``unit``: the background read's result if one was started
+        (its error raised here), else a read now; then ``following``'s read starts, to overlap this
+        unit's compute."""
+
+        def read(_: Unit) -> Sample:
+            future = self.pending.pop(unit.name, None)
+            try:
+                return self.pipeline.read(unit) if future is None else future.result()
+            finally:
+                if following is not None:
+                    self.start(following)
+
+        return read
+
+    def close(self) -> None:
+        """Wait for a read in flight and release what was read and never used (an interrupted batch)."""
+        for future in self.pending.values():
+            try:
+                future.result().close()
+            except Exception:  # its unit never ran: its read error is nobody's to report
+                pass
+        self.pending.clear()
+        self.executor.shutdown(wait=True)
