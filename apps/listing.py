@@ -112,11 +112,11 @@ def list_checkpoints(
 ) -> None:
     """Shipped checkpoints: hold-out figures from their model cards, and on which data each was measured."""
     from hybridvision.pipelines.common.cards import card_path, figure_text, read_card
-    from hybridvision.pipelines.common.checkpoint import (
-        read_metadata,
+    from hybridvision.pipelines.common.shipped import (
+        model_summary,
+        read_header_metadata,
         shipped_checkpoints,
         shipped_name,
-        summarise_checkpoint,
     )
 
     console = Console()
@@ -129,10 +129,10 @@ def list_checkpoints(
     table.add_column("measured on", overflow="fold")
     table.add_column("figures", overflow="fold")
     for path in paths:
-        meta = read_metadata(path)
+        meta = read_header_metadata(path)
         prov = meta.get("provenance", {})
         name = shipped_name(path)
-        model = summarise_checkpoint(meta).replace(" + ", "\n+ ")  # one part a line: the column stays narrow
+        model = model_summary(meta).replace(" + ", "\n+ ")  # one part a line: the column stays narrow
         size = f"{prov.get('parameters', 0) / 1e6:.2f}M params, {path.stat().st_size / 2**20:.1f} MB"
         card = read_card(card_path(path)) if card_path(path).is_file() else {"evaluations": []}
         about = "\n".join(part for part in (name, model, size, band_set(meta), cost_line(card)) if part)

@@ -31,6 +31,7 @@ TASKS = {  # name -> ("module:Class" of the pipeline, "module:SPEC" of its comma
 VERBS = {  # name -> verb -> "module:function" (a verb a task lacks is absent)
     "tumor3d": {
         "samples": "hybridvision.pipelines.tumor3d.samples:write_samples",
+        "migrate_model_block": "hybridvision.pipelines.tumor3d.model_block:migrate_model_block",
         "evaluate": "hybridvision.pipelines.tumor3d.evaluate:evaluate_folders",
         "export_bundle": "hybridvision.pipelines.tumor3d.bundle:export_bundle",
         "bench": "hybridvision.bench.tumor3d.benchmark:run_benchmark",
@@ -38,12 +39,14 @@ VERBS = {  # name -> verb -> "module:function" (a verb a task lacks is absent)
     },
     "xray2shape": {
         "samples": "hybridvision.pipelines.xray2shape.samples:write_samples",
+        "migrate_model_block": "hybridvision.pipelines.xray2shape.model_block:migrate_model_block",
         "evaluate": "hybridvision.pipelines.xray2shape.evaluate:evaluate_folders",
         "export_bundle": "hybridvision.pipelines.xray2shape.bundle:export_bundle",
         "adapter_bench": "hybridvision.bench.xray2shape.adapter_bench:run",
     },
     "spectral": {
         "samples": "hybridvision.pipelines.spectral.samples:write_samples",
+        "migrate_model_block": "hybridvision.pipelines.spectral.model_block:migrate_model_block",
         "evaluate": "hybridvision.pipelines.spectral.evaluate:evaluate_folders",
         "export_bundle": "hybridvision.pipelines.spectral.bundle:export_bundle",
         "bench": "hybridvision.bench.spectral.benchmark:run_benchmark",
@@ -51,6 +54,7 @@ VERBS = {  # name -> verb -> "module:function" (a verb a task lacks is absent)
     },
     "superres": {
         "samples": "hybridvision.pipelines.superres.samples:write_samples",
+        "migrate_model_block": "hybridvision.pipelines.superres.model_block:migrate_model_block",
         "evaluate": "hybridvision.pipelines.superres.evaluate:evaluate_folders",
         "export_bundle": "hybridvision.pipelines.superres.bundle:export_bundle",
         "bench": "hybridvision.bench.superres.bench_report:run_benchmark",
@@ -65,6 +69,7 @@ VERB_NAMES = {  # every verb -> what the error calls it when a task lacks it
     "export_bundle": "MONAI bundle export",
     "adapter_bench": "adapter bench",
     "batch_bench": "batch bench",
+    "migrate_model_block": "model block migration",  # light: list checkpoints reads configs without torch
 }
 
 

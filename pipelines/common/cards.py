@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from .checkpoint import shipped_checkpoints, shipped_name
+from .shipped import shipped_checkpoints, shipped_name
 
 CARD_SUFFIX = ".card.json"
 EVALUATION_KEYS = {"data", "commands", "figures"}

@@ -12,21 +12,25 @@ import datetime
 import hashlib
 import json
 import subprocess
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from ..base import InputError, Pipeline
 from ..registry import PIPELINES
 from .atomic import atomic_outputs
 from .config import ConfigError, RunConfig, apply_overrides, parse_run_config, read_yaml
-
-METADATA_KEY = "hybridvision"
-FORMAT_VERSION = 1
+from .shipped import (  # noqa: F401  (the shipped names and files: checkpoint's callers read them here too)
+    FORMAT_VERSION,
+    METADATA_KEY,
+    SUFFIX,
+    read_header_metadata,
+    shipped_checkpoints,
+    shipped_name,
+    shipped_root,
+)
 
 
 def git_commit() -> str:
@@ -88,22 +92,7 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         from .int8_network import read_onnx_metadata
 
         return read_onnx_metadata(path)
-    try:
-        with safe_open(str(path), framework="pt") as handle:
-            raw = (handle.metadata() or {}).get(METADATA_KEY)
-    except Exception as error:
-        raise InputError(f"{path}: not a readable safetensors checkpoint ({error})") from error
-    if raw is None:
-        raise InputError(f"{path}: a safetensors file without hybridvision metadata")
-    try:
-        metadata = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{path}: damaged hybridvision metadata ({error})") from error
-    if metadata.get("format_version", 0) > FORMAT_VERSION:
-        raise InputError(
-            f"{path}: checkpoint format {metadata['format_version']} is newer than this hybridvision reads"
-        )
-    return metadata
+    return read_header_metadata(path)
 
 
 def load_pipeline(path: str | Path) -> tuple[Pipeline, dict]:
@@ -171,23 +160,6 @@ def frozen_identity(model: torch.nn.Module) -> dict[str, str] | None:
         "sha256": card.sha256,
         "prefix": "backbone.frozen.",
     }
-
-
-SUFFIX = ".safetensors"
-
-
-def shipped_root() -> Path:
-    """The installed ``configs`` folder: shipped checkpoints are ``<task>/<name>.safetensors`` there."""
-    return Path(str(resources.files("hybridvision.configs")))
-
-
-def shipped_name(path: Path) -> str | None:
-    """``superres/x4`` for a shipped checkpoint's path, None for any other file."""
-    path = Path(path).resolve()
-    root = shipped_root().resolve()
-    if path.suffix != SUFFIX or path.parent.parent != root:
-        return None
-    return f"{path.parent.name}/{path.stem}"
 
 
 def resolve_checkpoint(spec: str | Path) -> Path:
@@ -262,11 +234,6 @@ def init_run_config(spec: str, config: str | Path | None = None, overrides: list
     return parse_run_config(apply_overrides(raw, list(overrides or []), source), source)
 
 
-def shipped_checkpoints() -> list[Path]:
-    """Checkpoints that ship in the package: ``configs/<task>/<name>.safetensors``."""
-    return sorted(shipped_root().glob(f"*/*{SUFFIX}"))
-
-
 def default_checkpoint(pipeline_name: str, options: dict[str, Any] | None = None) -> Path:
     """The shipped checkpoint used when ``--checkpoint`` is omitted: the one the prediction
     options ask for (``--scale 4``: ``superres/x4``), else the pipeline's default."""
@@ -279,14 +246,3 @@ def default_checkpoint(pipeline_name: str, options: dict[str, Any] | None = None
     if not names:
         raise InputError(f"no shipped checkpoint for {pipeline_name}; pass --checkpoint PATH")
     raise InputError(f"no shipped checkpoint {pipeline_name}/{stem} (shipped: {', '.join(names)}); pass --checkpoint")
-
-
-def summarise_checkpoint(metadata: dict[str, Any]) -> str:
-    """The parts a checkpoint's model is built from, by registry name (``hybrid_small + unet``),
-    read from its config in the current shape (older configs are migrated)."""
-    try:
-        model = parse_run_config(metadata["config"], "checkpoint").model
-    except (KeyError, TypeError, ConfigError):
-        return ""
-    parts = [getattr(model, key, None) for key in ("backbone", "decoder", "adapter")]
-    return " + ".join(part.name for part in parts if part is not None)

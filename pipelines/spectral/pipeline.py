@@ -40,6 +40,7 @@ from .landcover import largest_block
 from .landcover_geotiff import find_geotiffs, names_satellite_bands
 from .library import SCENE_CLASSES, imaging_spectrometer
 from .model import migrate_state
+from .model_block import migrate_model_block
 from .options import SPEC
 from .templates import TEMPLATES
 
@@ -158,15 +159,7 @@ class SpectralPipeline(SpectralFiles, Pipeline):
 
     @classmethod
     def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        """Before ``model.backbone``: ``classifier`` was a whole model (its pooling built in)."""
-        if "classifier" in block:
-            if "backbone" in block or "decoder" in block:
-                raise ValueError("classifier (the older key) is model.backbone + model.decoder now")
-            block["backbone"] = block.pop("classifier")
-            block["decoder"] = {"name": "classifier"}
-            if block["backbone"].get("name") == "spectral_window":  # it pooled the centre pixel and the mean
-                block["decoder"]["pool"] = "centre_mean"
-        return block
+        return migrate_model_block(block)
 
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)

@@ -23,6 +23,7 @@ from ..common.rasters import parse_area
 from .files import SuperresFiles
 from .io import ImageSource
 from .model import SuperResolver, migrate_state, upscale_by_luma
+from .model_block import migrate_model_block
 from .options import SPEC
 from .tiling import upscale_window
 
@@ -93,21 +94,7 @@ class SuperresPipeline(SuperresFiles, Pipeline):
 
     @classmethod
     def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        """Before ``model.backbone``/``model.decoder``: ``body``, ``head_channels``, ``direct_head``."""
-        if "body" in block:
-            if "backbone" in block:
-                raise ValueError("body (the older key) and backbone both given; keep backbone")
-            block["backbone"] = block.pop("body")
-        legacy = {
-            new: block.pop(old) for old, new in (("head_channels", "hidden"), ("direct_head", "direct")) if old in block
-        }
-        if legacy:
-            if "decoder" in block:
-                raise ValueError(
-                    "head_channels / direct_head (older keys) belong in model.decoder now (hidden, direct)"
-                )
-            block["decoder"] = {"name": "pixel_shuffle", "hidden": 64, **legacy}
-        return block
+        return migrate_model_block(block)
 
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)

@@ -25,6 +25,7 @@ from .dicom_input import load_series_map
 from .files import Tumor3DFiles
 from .modalities import MODALITIES
 from .model import migrate_state
+from .model_block import migrate_model_block
 from .options import SPEC
 from .skull import skull_warning
 from .transforms import ENHANCING_LABEL, REGIONS, preprocessing, regions_to_label
@@ -94,12 +95,7 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
 
     @classmethod
     def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        """Before ``model.decoder``: ``input_skip_channels`` was a model key (the decoder was fixed)."""
-        if "input_skip_channels" in block:
-            if "decoder" in block:
-                raise ValueError("input_skip_channels (an older key) belongs in model.decoder now")
-            block["decoder"] = {"name": "unet", "input_skip_channels": block.pop("input_skip_channels")}
-        return block
+        return migrate_model_block(block)
 
     def sliding_window(self, model: nn.Module, image: torch.Tensor, settings: dict | None = None) -> torch.Tensor:
         """Gaussian-blended sliding-window logits for (B, 4, *S) of any size, under ``settings``

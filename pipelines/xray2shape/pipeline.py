@@ -26,6 +26,7 @@ from .files import VIEWS, X2SFiles
 from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .io import prepare_view
 from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
+from .model_block import migrate_model_block
 from .options import SPEC
 
 
@@ -129,13 +130,7 @@ class X2SPipeline(X2SFiles, Pipeline):
 
     @classmethod
     def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        """Before ``model.decoder``: ``volume_channels`` and ``attention_heads`` were model keys."""
-        legacy = {k: block.pop(k) for k in ("volume_channels", "attention_heads") if k in block}
-        if legacy and "decoder" not in block:
-            block["decoder"] = {"name": "cross_view", **legacy}
-        elif legacy:
-            raise ValueError(f"{', '.join(legacy)} (older keys) belong in model.decoder now")
-        return block
+        return migrate_model_block(block)
 
     def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return migrate_state(state)

