@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 from torch.nn import functional as F
 
 from ..errors import InputError
+from .stand_in import NetworkStandIn, band_key
 
 METADATA_KEY = "hybridvision"
 
 
-class Int8Network(nn.Module):
+class Int8Network(NetworkStandIn):
     """An INT8 ONNX file in the torch network's place: one window shape, run by ONNX Runtime.
 
     Where output and input have the same spatial rank, a smaller window (a tile at the image's edge)
@@ -47,10 +47,9 @@ class Int8Network(nn.Module):
         self.ratios = [out / size for out, size in zip(output[1:], self.window[1:])] if self.pads else []
         if self.ratios and all(r == self.ratios[0] for r in self.ratios) and self.ratios[0] > 1:
             self.scale = int(self.ratios[0])  # an upscaling network says its factor as the torch one does
-        self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
 
     def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None) -> torch.Tensor:
-        bands = None if channel_ids is None else tuple(int(i) for i in channel_ids)
+        bands = band_key(channel_ids)
         if bands != self.bands:
             raise InputError(
                 f"{self.path.name}: quantised for {band_set(self.bands)}, this input has {band_set(bands)} "

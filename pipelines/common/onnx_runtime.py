@@ -21,6 +21,7 @@ from torch import nn
 
 from ..errors import InputError
 from .atomic import atomic_outputs
+from .stand_in import NetworkStandIn, band_key
 
 TOLERANCE = 1e-4
 
@@ -70,7 +71,7 @@ class FixedBands(nn.Module):
         return self.model(x, channel_ids=self.channel_ids)
 
 
-class OnnxRuntimeNetwork(nn.Module):
+class OnnxRuntimeNetwork(NetworkStandIn):
     """Looks like the torch network to the pipeline (``model(x)``, a device), runs ONNX Runtime.
 
     Args:
@@ -80,20 +81,11 @@ class OnnxRuntimeNetwork(nn.Module):
     """
 
     def __init__(self, model: nn.Module, sha256: str, threads: int | None = None):
-        super().__init__()
-        self.torch_model = [model.eval()]  # in a list: not a submodule (nothing of it runs here)
-        self.probe = nn.Parameter(torch.zeros(1), requires_grad=False)  # pipelines ask a parameter for the device
+        super().__init__(model.eval())  # the torch network exports and checks; it never predicts here
         self.sha256, self.threads = sha256, threads or torch.get_num_threads()
         # per band set (None: all bands, as model(x)): the sizes its exports take, decided at its first call
         self.sizes: dict[tuple[int, ...] | None, str] = {}
         self.sessions: dict[tuple, object] = {}  # (band set, input shape or None for the "any" export)
-
-    def __getattr__(self, name: str):
-        """The torch network's own facts (superres's ``scale``) where this wrapper has none."""
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self.__dict__["torch_model"][0], name)
 
     def session(self, path: Path):
         return cpu_session(path, self.threads)
@@ -149,7 +141,7 @@ class OnnxRuntimeNetwork(nn.Module):
         if kwargs:
             passed = ", ".join(kwargs)
             raise InputError(f"--runtime onnxruntime runs model(x[, channel_ids]) only; this call passes {passed}")
-        bands = None if channel_ids is None else tuple(int(i) for i in channel_ids)
+        bands = band_key(channel_ids)
         if bands not in self.sizes:
             self.first_export(x, bands)
         sizes = self.sizes[bands]

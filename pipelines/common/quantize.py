@@ -26,30 +26,25 @@ from torch import nn
 from ..errors import InputError
 from .atomic import atomic_outputs
 from .int8_network import METADATA_KEY, fits, padded
+from .stand_in import NetworkStandIn, band_key
 
 HEAVY_OPS = ("Conv", "ConvTranspose", "MatMul", "Gemm")  # the weight-carrying operators
 
 
-class WindowRecorder(nn.Module):
+class WindowRecorder(NetworkStandIn):
     """The network, keeping a copy of each window it is given (one sample each, up to ``limit``) and
     the band subset it came with (``channel_ids``; None: all the model's bands)."""
 
     def __init__(self, model: nn.Module, limit: int = 24):
-        super().__init__()
-        self.model, self.limit, self.windows = model, limit, []
-
-    def __getattr__(self, name: str):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            return getattr(self.model, name)
+        super().__init__(model)
+        self.limit, self.windows = limit, []
 
     def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None) -> torch.Tensor:
-        bands = None if channel_ids is None else tuple(int(i) for i in channel_ids)
+        model = self.torch_model[0]
         for sample in x:
             if len(self.windows) < self.limit:  # a copy: not an inference tensor
-                self.windows.append((bands, sample[None].detach().float().cpu().numpy().copy()))
-        return self.model(x) if channel_ids is None else self.model(x, channel_ids=channel_ids)
+                self.windows.append((band_key(channel_ids), sample[None].detach().float().cpu().numpy().copy()))
+        return model(x) if channel_ids is None else model(x, channel_ids=channel_ids)
 
 
 def calibration_windows(pipeline, model: nn.Module, count: int, seed: int, log: Callable[[str], None]):
