@@ -23,7 +23,6 @@ contract with missing bands zero-filled.
 from __future__ import annotations
 
 import torch
-from timm.models.vision_transformer import Block
 from torch import nn
 
 from .band_fill import interpolate_bands, zero_fill
@@ -96,6 +95,8 @@ class ChannelViT(PatchClassifierBackbone):
         self.class_token = nn.Parameter(torch.zeros(1, 1, dim))
         for parameter in (self.channel_embed, self.position_embed, self.class_token):
             nn.init.trunc_normal_(parameter, std=0.02)
+        from timm.models.vision_transformer import Block  # here: timm takes 2 s to import, most tasks never need it
+
         rates = torch.linspace(0, drop_path, depth).tolist()
         self.blocks = nn.Sequential(*[Block(dim, heads, mlp_ratio, qkv_bias=True, drop_path=r) for r in rates])
 

@@ -66,3 +66,26 @@ def test_prediction_runs_without_training_libraries_or_modules(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     assert [line.split()[0] for line in done.stdout.splitlines()] == list(inputs)
+
+
+def test_predict_superres_reaches_its_unit_without_monai_timm_or_the_demo(tmp_path):
+    """Start-up: what ``predict superres`` imports before its first unit is torch and its own code;
+    MONAI (6 s to import), timm (2 s, ChannelViT's blocks) and Gradio stay out."""
+    from PIL import Image
+
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (24, 32), dtype=np.uint8)).save(tmp_path / "in" / "a.png")
+    probe = (
+        "import sys\n"
+        "from hybridvision.apps.cli import build_app\n"
+        "try:\n"
+        f"    build_app()(prog_name='hybridvision', args=['predict', 'superres', '-i', {str(tmp_path / 'in')!r},"
+        f" '-o', {str(tmp_path / 'out')!r}])\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(sorted(m for m in ('monai', 'timm', 'gradio', 'lightning') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout[-500:]
+    assert (tmp_path / "out" / "a.png").is_file()
