@@ -7,6 +7,7 @@ hybridvision``, loads no torch, MONAI or Gradio."""
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -240,3 +241,21 @@ def test_import_hybridvision_loads_no_torch_and_load_is_the_api():
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["[]", "True"], done.stdout + done.stderr[-500:]
+
+
+def test_the_demo_page_is_built_without_torch_or_a_task():
+    """Start-up: the page (every tab, its model choices and legends) comes from the cards, the
+    checkpoints' headers and the tasks' options; torch and a task's code load on the first request."""
+    probe = (
+        "import sys\n"
+        "from hybridvision.apps.demo.app import build_demo\n"
+        "build_demo()\n"
+        "LIGHT = ('options', 'model_block')  # a task's command-line surface and its config migration: plain data\n"
+        "parts = [m.split('.') for m in sys.modules if m.startswith('hybridvision.pipelines.')]\n"
+        f"tasks = ['.'.join(p) for p in parts if len(p) > 3 and p[2] in {sorted(TASKS)!r} and p[3] not in LIGHT]\n"
+        "print(sorted(m for m in ('torch', 'monai', 'timm') if m in sys.modules), sorted(tasks))\n"
+    )
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[] []", done.stdout[-800:]

@@ -103,7 +103,7 @@ def _loaded(checkpoint: str):
 
 def shipped(pipeline: str) -> dict[str, Path]:
     """Shipped checkpoints of a pipeline by stem, e.g. {"x2": ..., "x4": ...}."""
-    from hybridvision.pipelines.common.checkpoint import shipped_checkpoints
+    from hybridvision.pipelines.common.shipped import shipped_checkpoints
 
     return {p.stem: p for p in shipped_checkpoints() if p.parent.name == pipeline}
 
@@ -112,12 +112,13 @@ def model_choices(pipeline: str, stems: tuple[str, ...] | None = None) -> dict[s
     """Shipped checkpoints to pick from, the pipeline's default first: ``{"demo (hybrid_small + unet)": path}``.
 
     ``stems``: only these (e.g. one anatomy's); the label names what each model is built from."""
-    from hybridvision.pipelines.common.checkpoint import default_checkpoint, read_metadata, summarise_checkpoint
+    from hybridvision.pipelines.common.shipped import model_summary, read_header_metadata
+    from hybridvision.pipelines.registry import PIPELINES
 
     found = {stem: path for stem, path in shipped(pipeline).items() if stems is None or stem in stems}
-    default = default_checkpoint(pipeline)
-    ordered = sorted(found.items(), key=lambda item: (item[1] != default, item[0]))
-    return {f"{stem} ({summarise_checkpoint(read_metadata(path)) or 'model'})": path for stem, path in ordered}
+    default = PIPELINES.spec(pipeline).default_checkpoint  # from the task's options: no model code imported
+    ordered = sorted(found.items(), key=lambda item: (item[0] != default, item[0]))
+    return {f"{stem} ({model_summary(read_header_metadata(path)) or 'model'})": path for stem, path in ordered}
 
 
 FOLDERS = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:]+)+[\\/]")  # a path's folders, up to its file name
@@ -147,9 +148,9 @@ def their_names(names: Mapping[str, str]):
 def models_where(pipeline: str, keep: Callable[[dict], bool], default: Path | None) -> dict[str, Path]:
     """``model_choices`` of the shipped checkpoints whose saved config ``keep`` accepts (one scale,
     one anatomy, scene models), ``default`` first."""
-    from hybridvision.pipelines.common.checkpoint import read_metadata
+    from hybridvision.pipelines.common.shipped import read_header_metadata
 
-    stems = tuple(stem for stem, path in shipped(pipeline).items() if keep(read_metadata(path)["config"]))
+    stems = tuple(stem for stem, path in shipped(pipeline).items() if keep(read_header_metadata(path)["config"]))
     return dict(sorted(model_choices(pipeline, stems).items(), key=lambda item: item[1] != default))
 
 

@@ -41,10 +41,14 @@ AP_SUFFIX = re.compile(r"[_-]ap$", re.IGNORECASE)  # the view's tag, not part of
 
 
 def checkpoints() -> dict[str, Path]:
-    """Each anatomy's default checkpoint, the one named after it ("femur", "spine")."""
-    from hybridvision.pipelines.xray2shape.geometry import ANATOMIES
+    """Each anatomy's default checkpoint, the one named after it ("femur", "spine"), read from the
+    checkpoints' headers (the page is built without the task's code)."""
+    from hybridvision.pipelines.common.shipped import read_header_metadata
 
-    return {stem: path for stem, path in sorted(shipped("xray2shape").items()) if stem in ANATOMIES}
+    def anatomy(path: Path) -> str | None:
+        return read_header_metadata(path)["config"]["model"].get("anatomy")
+
+    return {stem: path for stem, path in sorted(shipped("xray2shape").items()) if anatomy(path) == stem}
 
 
 def models_for(anatomy: str) -> dict[str, Path]:
@@ -70,11 +74,13 @@ def sample_pair(anatomy: str) -> tuple[Path, Path]:
 def legend(anatomy: str) -> str:
     """HTML: each bone's colour as the mesh shows it (``label_colour`` of its place among the labels)."""
     from hybridvision.pipelines.common.mesh import label_colour
-    from hybridvision.pipelines.xray2shape.geometry import ANATOMIES
+    from hybridvision.pipelines.common.shipped import read_header_metadata
 
-    if anatomy not in ANATOMIES:
+    path = checkpoints().get(anatomy)
+    if path is None:
         return ""
-    names = sorted(ANATOMIES[anatomy].label_names.items())
+    # the bones the anatomy's model labels, from its header: the page is built without the task's code
+    names = list(enumerate(read_header_metadata(path)["io_spec"]["outputs"]["pred"]["class_names"][1:], 1))
     return (
         "<div style='display:flex;gap:1em;flex-wrap:wrap'>"
         + "".join(
