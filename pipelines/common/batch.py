@@ -191,11 +191,12 @@ def run_batch(
 
         if engine is None:
             ahead = ReadAhead(pipeline)
+            to_run = [unit for unit in units if will_run(unit)]  # once: a resumed folder skips most
+            following = dict(zip((u.name for u in to_run), to_run[1:]))
             try:
-                for index, unit in enumerate(units):
+                for unit in units:
                     progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
-                    following = next((u for u in units[index + 1 :] if will_run(u)), None)
-                    read = ahead.reader(unit, following)
+                    read = ahead.reader(unit, following.get(unit.name))
                     result = run_unit(pipeline, model, unit, output_dir, overwrite, inside, options, read)
                     result.device = str(device)
                     record(result)
