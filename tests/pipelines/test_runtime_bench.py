@@ -21,6 +21,7 @@ def test_a_rerun_measures_only_new_checkpoints(tmp_path, monkeypatch):
     measured, peaks = [], iter([40.0, 80.0, 60.0])
     monkeypatch.setattr(runtime_bench, "bench_checkpoint", lambda c, *a: measured.append(c) or fake_entry(c, *a))
     monkeypatch.setattr(runtime_bench, "matmul_peak", lambda threads: next(peaks))
+    monkeypatch.setattr(runtime_bench, "seconds_to_first_unit", lambda checkpoint, threads: 2.5)
     output = tmp_path / "runtimes.json"
     runtime_bench.run(output, lambda line: None, ["a/one", "b/two"], threads=2)
     report = runtime_bench.run(output, lambda line: None, ["b/two", "c/three"], threads=2)
@@ -32,6 +33,7 @@ def test_a_rerun_measures_only_new_checkpoints(tmp_path, monkeypatch):
         ("c/three", 80.0),
     ]
     rows = report.tables[0].rows
+    assert "c/three: a 4x8x8 window, 2 GFLOP; peak 80 GFLOP/s; predict reaches its first unit in 2.5 s" in report.notes
     assert rows[0] == ["a/one", "torch", "0.2000", "10.0", "25", "1.00", "-"]
     assert rows[-1] == ["c/three", "ORT INT8", "0.1000", "20.0", "25", "2.00", "90%"]
 
