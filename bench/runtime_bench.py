@@ -5,8 +5,9 @@ the same run.
 Per checkpoint: the window (recorded from predict on a generated sample, as ``quantize`` calibrates),
 its FLOPs (``torch.utils.flop_counter``), the median seconds per window of each runtime, achieved
 GFLOP/s and its share of the float32 matrix-multiply peak, and, from ONNX Runtime's profile, the
-share of multiply-adds each file really ran in integer kernels. Rows are saved as they come;
-a re-run skips checkpoints already measured at the same threads.
+share of multiply-adds each file really ran in integer kernels; and the seconds ``predict`` takes, in
+a fresh process, to reach its first unit (start-up: imports, model loading). Rows are saved as they
+come; a re-run skips checkpoints already measured at the same threads.
 """
 
 from __future__ import annotations
