@@ -9,8 +9,10 @@ reflectance spectrum.
 from __future__ import annotations
 
 import json
+import shutil
 import zipfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,12 @@ SURFACES = {  # reflectance at 450, 560, 665, 705, 740, 783, 842, 865, 945, 1610
 }
 SURFACE_NM = [450, 560, 665, 705, 740, 783, 842, 865, 945, 1610, 2200]
 CLOUD = 0.75  # bright in every band
+
+
+def acquired(seed: int) -> datetime:
+    """A sample's acquisition time, one per seed (a day each, then a second later for every thousand
+    seeds), so that a run of products never shares a name."""
+    return datetime(2023, 1, 1, 9, 30) + timedelta(days=seed % 1000, seconds=seed // 1000)
 
 
 def smooth_field(shape: tuple[int, int], rng: np.random.Generator, scale: float) -> np.ndarray:
@@ -78,9 +86,10 @@ def write_sentinel2(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    tile, when = "T34UCF", f"20230823T09{seed % 60:02d}59"  # one minute a seed
-    product = f"S2B_MSIL2A_{when}_N{baseline.replace('.', '')}_R122_{tile}_20230823T124759"
-    granule = f"GRANULE/L2A_{tile}_A033753_20230823T095553/IMG_DATA"
+    sensed = acquired(seed)
+    tile, when, processed = "T34UCF", f"{sensed:%Y%m%dT%H%M%S}", f"{sensed + timedelta(hours=3):%Y%m%dT%H%M%S}"
+    product = f"S2B_MSIL2A_{when}_N{baseline.replace('.', '')}_R122_{tile}_{processed}"
+    granule = f"GRANULE/L2A_{tile}_A033753_{when}/IMG_DATA"
     truth, cloud, nodata = scene(side, seed) if content is None else ({}, None, None)  # content: nothing drawn here
     offset = -1000 if float(baseline) >= 4 else 0
     staging = folder / f".{product}.staging"
@@ -189,7 +198,9 @@ def write_landsat(
 
     rng = np.random.default_rng(seed)
     code = {"LANDSAT_8": "LC08", "LANDSAT_9": "LC09", "LANDSAT_7": "LE07"}[spacecraft]
-    product = f"{code}_L2SP_188026_2023082{seed % 10}_20230825_02_T1"
+    sensed = acquired(seed)
+    path_row = f"188{26 + seed // 1000 % 200:03d}"  # the date repeats every thousand seeds: the row does not
+    product = f"{code}_L2SP_{path_row}_{sensed:%Y%m%d}_{sensed + timedelta(days=5):%Y%m%d}_02_T1"
     target = Path(folder) / product
     staging = Path(folder) / f".{product}.staging"
     staging.mkdir(parents=True, exist_ok=True)
@@ -230,14 +241,16 @@ def write_landsat(
         "LANDSAT_METADATA_FILE": {
             "PRODUCT_CONTENTS": contents,
             "IMAGE_ATTRIBUTES": {
-                "SPACECRAFT_ID": spacecraft, "SENSOR_ID": "OLI_TIRS", "DATE_ACQUIRED": f"2023-08-2{seed % 10}",
-                "SCENE_CENTER_TIME": "09:28:41.1234560Z",
+                "SPACECRAFT_ID": spacecraft, "SENSOR_ID": "OLI_TIRS", "DATE_ACQUIRED": f"{sensed:%Y-%m-%d}",
+                "SCENE_CENTER_TIME": f"{sensed:%H:%M:%S}.1234560Z",
             },
             "PROJECTION_ATTRIBUTES": {"MAP_PROJECTION": "UTM", "UTM_ZONE": "34", "GRID_CELL_SIZE_REFLECTIVE": "30.00"},
             "LEVEL2_SURFACE_REFLECTANCE_PARAMETERS": factors,
         }
     }  # fmt: skip
     (staging / f"{product}_MTL.json").write_text(json.dumps(mtl, indent=2))
+    if target.is_dir():
+        shutil.rmtree(target)  # a re-run draws the same product again
     staging.replace(target)
     return target
 

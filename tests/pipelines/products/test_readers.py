@@ -100,6 +100,26 @@ def test_landsat_folder_reflectance_and_grid(tmp_path):
     assert holes[0].sum() == (stored == 0).sum() > 0
 
 
+def test_sample_products_of_a_long_run_have_their_own_acquisition_times():
+    from hybridvision.pipelines.common.product_samples import acquired
+
+    seeds = [*range(3000, 3400), 4000, 5000]  # samples --n 400 --seed 3000; and seeds a thousand apart
+    assert len({acquired(seed) for seed in seeds}) == len(seeds)
+
+
+def test_a_rerun_of_landsat_samples_replaces_the_product_and_each_name_carries_its_date(tmp_path):
+    first = write_landsat(tmp_path, seed=3011, side=12)
+    again = write_landsat(tmp_path, seed=3011, side=12)
+    other = write_landsat(tmp_path, seed=4011, side=12)  # the same day of the year, a thousand seeds on
+    assert (
+        first == again
+        and other != first
+        and sorted(p.name for p in tmp_path.iterdir()) == sorted([first.name, other.name])
+    )
+    product = open_product(first)
+    assert product.id == first.name and first.name.split("_")[3] == f"{product.datetime:%Y%m%d}"
+
+
 def test_bad_products_fail_in_one_line_naming_them(tmp_path):
     good = write_sentinel2(tmp_path / "s2", seed=1, side=48)
     missing = tmp_path / "missing" / good.name
