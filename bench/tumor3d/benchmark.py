@@ -137,6 +137,7 @@ def bench_tumor3d(
     train_steps: int = 150,
     train_roi: int = 64,
     train_spacing: float = 3.0,
+    first_seed: int = 0,
     log=print,
     save=None,
     previous: dict | None = None,
@@ -179,7 +180,7 @@ def bench_tumor3d(
         budget = {"steps": train_steps, "batch": 2, "roi": train_roi, "spacing_mm": train_spacing}
         earlier = previous.get("accuracy", {})
         runs = list(earlier.get("runs", [])) if earlier.get("budget") == budget else []
-        for seed in range(seeds):
+        for seed in range(first_seed, first_seed + seeds):
             for name in (REFERENCE, OURS):
                 if any(r["model"] == name and r["seed"] == seed for r in runs):
                     continue  # a resumed run: this seed was trained before at this budget
@@ -208,7 +209,14 @@ def accuracy_summary(budget: dict, runs: list[dict]) -> dict[str, Any]:
 
 
 def run_benchmark(
-    output: Path, log: Callable[[str], None], roi: int, overlap: float, threads: int, seeds: int, train_steps: int
+    output: Path,
+    log: Callable[[str], None],
+    roi: int,
+    overlap: float,
+    threads: int,
+    seeds: int,
+    train_steps: int,
+    first_seed: int = 0,
 ) -> Report:
     """``bench tumor3d``: runs ``bench_tumor3d``, saving its JSON as it goes, and gives its table."""
     from hybridvision.pipelines.common.atomic import write_json_atomic
@@ -219,7 +227,9 @@ def run_benchmark(
             log(f"speed: {partial['speedup']}x faster, memory ratio {partial['memory_ratio']}x")
 
     previous = json.loads(output.read_text()) if output.is_file() else None
-    result = bench_tumor3d(roi, overlap, threads, seeds, train_steps, log=log, save=save, previous=previous)
+    result = bench_tumor3d(
+        roi, overlap, threads, seeds, train_steps, first_seed=first_seed, log=log, save=save, previous=previous
+    )
     write_json_atomic(output, result)
     accuracy = result.get("accuracy", {})
     rows = []

@@ -38,6 +38,7 @@ SPEC = TaskSpec(
         CliOption("overlap", float, 0.25, "sliding-window overlap, the same for both"),
         CliOption("threads", int, 2, "CPU threads"),
         CliOption("seeds", int, 3, "training seeds for the accuracy comparison"),
+        CliOption("first_seed", int, 0, "the first of them (a budget split across machines: --first-seed 1 --seeds 2)"),
         CliOption("train_steps", int, 150, "training budget per model and seed (0: skip)"),
     ),
     bench_help="tumor3d against MONAI's SwinUNETR: one BraTS-sized volume, and Dice after the same budget.",

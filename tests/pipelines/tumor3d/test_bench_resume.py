@@ -44,3 +44,16 @@ def test_a_rerun_trains_only_the_missing_seeds(tmp_path, monkeypatch):
     calls.clear()  # another budget starts the accuracy part over
     run_benchmark(output, lambda line: None, 128, 0.25, 2, 1, 40)
     assert calls == [("train_and_score", (REFERENCE, 0)), ("train_and_score", (OURS, 0))]
+
+
+def test_a_budget_split_by_first_seed_runs_its_own_seeds_and_a_later_run_adds_the_rest(tmp_path, monkeypatch):
+    output, calls = tmp_path / "bench.json", []
+    monkeypatch.setattr(benchmark, "isolated", fake_isolated(calls))
+    run_benchmark(output, lambda line: None, 128, 0.25, 2, 2, 30, first_seed=1)
+    trained = [c[1] for c in calls if c[0] == "train_and_score"]
+    assert trained == [(REFERENCE, 1), (OURS, 1), (REFERENCE, 2), (OURS, 2)]
+
+    calls.clear()  # seeds 0-2 at the same budget: only seed 0 is missing
+    run_benchmark(output, lambda line: None, 128, 0.25, 2, 3, 30)
+    assert calls == [("train_and_score", (REFERENCE, 0)), ("train_and_score", (OURS, 0))]
+    assert sorted(json.loads(output.read_text())["accuracy"]["dice"][OURS]) == [0.55, 0.65, 0.75]
