@@ -312,6 +312,20 @@ class Pipeline(abc.ABC):
         ``progress`` hears of the work inside it (streamed windows); ``read`` stands in for
         ``self.read`` (the batch runner's read-ahead). Returns the out-of-distribution warning a hook
         put in ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
+        return self.compute_unit(model, unit, paths, progress, options, read)()
+
+    def compute_unit(
+        self,
+        model: nn.Module,
+        unit: Unit,
+        paths: Mapping[str, Path],
+        progress: Callable[[int, int], None] | None = None,
+        options: Any = None,
+        read: Callable[[Unit], Sample] | None = None,
+    ) -> Callable[[], str | None]:
+        """``predict_unit`` up to its writing: read and predict (streamed outputs are written as they
+        come); returns the rest, which writes the outputs, releases the sample and gives the warning,
+        so that the batch runner can write one unit while the next computes."""
         if unit.error:
             raise InputError(unit.error)
         sample = (read or self.read)(unit)
@@ -321,8 +335,16 @@ class Pipeline(abc.ABC):
             with self.output_sink(sample, paths) as sink:  # streamed outputs: opened before, finished after
                 sample.sink = sink
                 sample = self.predict_sample(model, sample, sample.options)
-            if sink is None:
-                self.write(sample, paths)
-            return sample.meta.get("warning")
-        finally:
+        except BaseException:
             sample.close()
+            raise
+
+        def write() -> str | None:
+            try:
+                if sink is None:
+                    self.write(sample, paths)
+                return sample.meta.get("warning")
+            finally:
+                sample.close()
+
+        return write

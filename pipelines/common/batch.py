@@ -7,8 +7,10 @@ in one line and the batch goes on; ``report.json`` records what happened.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import platform
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from ..errors import PartialOutput
 from .atomic import atomic_outputs, remove_stale_temporaries, write_json_atomic
 from .read_ahead import ReadAhead
 from .safe_names import refuse_collisions, refuse_outside_links, safe_file_name
+from .write_behind import WriteBehind
 
 REPORT_NAME = "report.json"
 
@@ -193,15 +196,22 @@ def run_batch(
             ahead = ReadAhead(pipeline)
             to_run = [unit for unit in units if will_run(unit)]  # once: a resumed folder skips most
             following = dict(zip((u.name for u in to_run), to_run[1:]))
+
+            def record_here(result: UnitResult) -> None:
+                result.device = str(device)
+                record(result)
+
+            behind = WriteBehind(record_here)
             try:
                 for unit in units:
                     progress.update(task, description=f"{pipeline.name}: {escape(unit.name)}")
                     read = ahead.reader(unit, following.get(unit.name))
-                    result = run_unit(pipeline, model, unit, output_dir, overwrite, inside, options, read)
-                    result.device = str(device)
-                    record(result)
+                    run_unit(pipeline, model, unit, output_dir, overwrite, inside, options, read, behind)
             finally:
-                ahead.close()
+                try:
+                    behind.close()
+                finally:
+                    ahead.close()
         else:
             progress.update(task, description=f"{pipeline.name} on {engine.describe()}")
             there = {
@@ -259,27 +269,56 @@ def run_unit(
     progress: Callable[[int, int], None] | None = None,
     options: Any = None,
     read: Callable[[Unit], Any] | None = None,
-) -> UnitResult:
+    behind: WriteBehind | None = None,
+) -> UnitResult | None:
     """Predict one unit atomically, under ``options`` (None: the defaults), reading it with ``read``
-    (None: ``pipeline.read``); never raises for a unit's own failure."""
+    (None: ``pipeline.read``); never raises for a unit's own failure. With ``behind``, the unit's
+    writing goes to its thread and its result to ``behind.record`` (None is returned)."""
     finals = output_paths(pipeline, unit, output_dir, options)
     notes = list(unit.extra.get("notes", ()))
+    early = None
     if unit.error:  # before looking for outputs: a colliding unit's names may exist (its rival's)
-        return UnitResult(unit.name, "failed", error=unit.error, notes=notes)
-    if not overwrite and all(path.exists() for path in finals.values()):
-        return UnitResult(unit.name, "skipped", outputs=sorted(finals), notes=notes)
+        early = UnitResult(unit.name, "failed", error=unit.error, notes=notes)
+    elif not overwrite and all(path.exists() for path in finals.values()):
+        early = UnitResult(unit.name, "skipped", outputs=sorted(finals), notes=notes)
+    if early is not None:
+        return early if behind is None else behind.done(early)
     start = time.perf_counter()
-    try:
-        with atomic_outputs(finals) as temps:
-            warning = pipeline.predict_unit(model, unit, temps, progress, options, read)
-    except PartialOutput as partial:  # what was written is in place; the missing part makes a re-run retry
+    outputs = contextlib.ExitStack()
+    temps = outputs.enter_context(atomic_outputs(finals))
+
+    def finish(write: Callable[[], str | None]) -> UnitResult:
+        """Write (inside the atomic block: renamed into place on success, removed on failure)."""
+        try:
+            with outputs:
+                warning = write()
+        except PartialOutput as partial:  # what was written is in place; the missing part makes a re-run retry
+            seconds = round(time.perf_counter() - start, 3)
+            return UnitResult(unit.name, "partial", seconds, sorted(partial.kept), error=str(partial), notes=notes)
+        except Exception as error:  # one unit's failure must not stop the batch
+            seconds = time.perf_counter() - start
+            return UnitResult(unit.name, "failed", seconds, error=describe_error(error), notes=notes)
         seconds = round(time.perf_counter() - start, 3)
-        return UnitResult(unit.name, "partial", seconds, sorted(partial.kept), error=str(partial), notes=notes)
-    except Exception as error:  # one unit's failure must not stop the batch
-        seconds = time.perf_counter() - start
-        return UnitResult(unit.name, "failed", seconds, error=describe_error(error), notes=notes)
-    seconds = round(time.perf_counter() - start, 3)
-    return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning, notes=notes)
+        return UnitResult(unit.name, "done", seconds, outputs=sorted(finals), warning=warning, notes=notes)
+
+    try:
+        write = pipeline.compute_unit(model, unit, temps, progress, options, read)
+    except Exception as error:
+        return finish(raising(error)) if behind is None else behind.done(finish(raising(error)))
+    except BaseException:  # an interrupt: the temporaries go, nothing is renamed
+        outputs.__exit__(*sys.exc_info())
+        raise
+    if behind is None:
+        return finish(write)
+    behind.write(lambda: finish(write))
+    return None
+
+
+def raising(error: Exception) -> Callable[[], None]:
+    def write() -> None:
+        raise error
+
+    return write
 
 
 def output_paths(pipeline: Pipeline, unit: Unit, output_dir: Path, options: Any = None) -> dict[str, Path]:
