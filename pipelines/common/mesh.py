@@ -128,9 +128,10 @@ def umbrella_operator(faces: np.ndarray, count: int):
     """Sparse (count, count) matrix: each vertex -> the mean of its edge neighbours (itself if none)."""
     from scipy.sparse import coo_matrix, diags
 
-    edges = np.unique(np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1), axis=0)
+    edges = np.asarray(faces)[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
     rows, columns = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
     adjacency = coo_matrix((np.ones(len(rows)), (rows, columns)), shape=(count, count)).tocsr()
+    adjacency.data[:] = 1.0  # the sparse matrix summed an edge's two faces: it is one neighbour
     degree = np.asarray(adjacency.sum(axis=1)).ravel()
     adjacency = adjacency + diags((degree == 0).astype(np.float64))  # a lone vertex stays put
     return diags(1.0 / np.maximum(degree, 1.0)) @ adjacency

@@ -92,3 +92,15 @@ def test_normals_point_out_of_the_label(mirror):
     mask[2:8, 3:7, 2:9] = True
     surface = label_surface(mask, np.diag([mirror * 1.5, 1.5, 3.0, 1.0]))
     assert surface.volume > 0  # negative when faces are wound inside out (dark, culled in viewers)
+
+
+def test_the_umbrella_operator_averages_each_vertexs_edge_neighbours_once():
+    from hybridvision.pipelines.common.mesh import umbrella_operator
+
+    faces = np.array([[0, 1, 2], [2, 1, 3], [3, 1, 4]])  # vertex 5 is on no face
+    operator = umbrella_operator(faces, 6).toarray()
+    neighbours = {0: {1, 2}, 1: {0, 2, 3, 4}, 2: {0, 1, 3}, 3: {1, 2, 4}, 4: {1, 3}, 5: {5}}
+    expected = np.zeros((6, 6))
+    for vertex, around in neighbours.items():
+        expected[vertex, list(around)] = 1 / len(around)
+    np.testing.assert_allclose(operator, expected)
