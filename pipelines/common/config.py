@@ -256,9 +256,20 @@ LEGACY_ADAPTER_KEYS = ("adapter", "lora_rank", "lora_targets")
 
 
 def migrate_legacy(raw: dict[str, Any], pipeline: Any, source: str) -> dict[str, Any]:
-    """An older config in the current shape: ``train.adapter: lora`` (+ ``lora_rank``,
-    ``lora_targets``) becomes ``model.adapter: {name: lora, rank, targets}``, and the task moves
-    its own older model keys (``Pipeline.migrate_model_block``)."""
+    """An older config in the current shape: the adapter moved (``with_model_adapter``), and the
+    task moves its own older model keys (``Pipeline.migrate_model_block``)."""
+    raw = with_model_adapter(raw, source)
+    try:
+        model = pipeline.migrate_model_block(raw["model"])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{source}: model: {error}") from error
+    return {**raw, "model": model}
+
+
+def with_model_adapter(raw: dict[str, Any], source: str) -> dict[str, Any]:
+    """``train.adapter: lora`` (+ ``lora_rank``, ``lora_targets``), as older configs and checkpoints
+    have it, moved to ``model.adapter: {name: lora, rank, targets}``; plain dicts only, so that
+    checkpoint headers are read without the task's code."""
     model = dict(raw.get("model") or {})
     train = dict(raw.get("train") or {})
     legacy = {key: train.pop(key) for key in LEGACY_ADAPTER_KEYS if key in train}
@@ -271,10 +282,6 @@ def migrate_legacy(raw: dict[str, Any], pipeline: Any, source: str) -> dict[str,
         if "lora_targets" in legacy:
             adapter["targets"] = legacy["lora_targets"]
         model["adapter"] = adapter
-    try:
-        model = pipeline.migrate_model_block(model)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{source}: model: {error}") from error
     return {**raw, "model": model, "train": train}
 
 

@@ -64,14 +64,13 @@ def read_header_metadata(path: Path) -> dict[str, Any]:
 def model_summary(metadata: dict[str, Any]) -> str:
     """The parts a checkpoint's model is built from, by registry name (``hybrid_small + unet``), read
     from its config's model block in the current shape (the task's migration of older blocks)."""
+    from .config import ConfigError, with_model_adapter
+
     config = metadata.get("config") or {}
     try:
-        block = dict(config.get("model") or {})
-        legacy_adapter = (config.get("train") or {}).get("adapter")  # before model.adapter
-        if legacy_adapter not in (None, "none") and "adapter" not in block:
-            block["adapter"] = {"name": legacy_adapter}
+        block = with_model_adapter(config, "checkpoint")["model"]
         block = PIPELINES.entry(config["pipeline"]).function("migrate_model_block")(block)
-    except (KeyError, TypeError, ValueError, InputError, NotImplementedError):
+    except (KeyError, TypeError, ValueError, InputError, NotImplementedError, ConfigError):
         return ""
     parts = [block.get(key) for key in ("backbone", "decoder", "adapter")]
     return " + ".join(part_name(part) for part in parts if part)
