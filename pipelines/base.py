@@ -299,20 +299,11 @@ class Pipeline(abc.ABC):
                 raise RuntimeError(f"{type(self).__name__}.infer set no pred for {sample.meta.get('name')}")
             return self.postprocess(sample)
 
-    def predict_unit(
-        self,
-        model: nn.Module,
-        unit: Unit,
-        paths: Mapping[str, Path],
-        progress: Callable[[int, int], None] | None = None,
-        options: Any = None,
-        read: Callable[[Unit], Sample] | None = None,
-    ) -> str | None:
-        """read -> ``predict_sample`` -> write, for one unit, under ``options`` (None: the defaults);
-        ``progress`` hears of the work inside it (streamed windows); ``read`` stands in for
-        ``self.read`` (the batch runner's read-ahead). Returns the out-of-distribution warning a hook
-        put in ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
-        return self.compute_unit(model, unit, paths, progress, options, read)()
+    def predict_unit(self, *args: Any, **kwargs: Any) -> str | None:
+        """``compute_unit`` and the writing it leaves, at once (its arguments): read -> ``predict_sample``
+        -> write for one unit. Returns the out-of-distribution warning a hook put in
+        ``sample.meta["warning"]`` (``common/unfamiliar.py``), or None."""
+        return self.compute_unit(*args, **kwargs)()
 
     def compute_unit(
         self,
@@ -323,9 +314,11 @@ class Pipeline(abc.ABC):
         options: Any = None,
         read: Callable[[Unit], Sample] | None = None,
     ) -> Callable[[], str | None]:
-        """``predict_unit`` up to its writing: read and predict (streamed outputs are written as they
-        come); returns the rest, which writes the outputs, releases the sample and gives the warning,
-        so that the batch runner can write one unit while the next computes."""
+        """Read and predict one unit under ``options`` (None: the defaults; streamed outputs are written
+        as they come); ``progress`` hears of the work inside it (streamed windows); ``read`` stands in
+        for ``self.read`` (the batch runner's read-ahead). Returns the rest: a call that writes the
+        outputs to ``paths``, releases the sample and gives the warning, so that the batch runner can
+        write one unit while the next computes."""
         if unit.error:
             raise InputError(unit.error)
         sample = (read or self.read)(unit)

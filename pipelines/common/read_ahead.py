@@ -27,7 +27,7 @@ class ReadAhead:
             self.pending[unit.name] = self.executor.submit(self.pipeline.read, unit)
 
     def reader(self, unit: Unit, following: Unit | None) -> Callable[[Unit], Sample]:
-        """What ``predict_unit`` calls to read ``unit``: the background read's result if one was started
+        """What ``compute_unit`` calls to read ``unit``: the background read's result if one was started
         (its error raised here), else a read now; then ``following``'s read starts, to overlap this
         unit's compute."""
 
