@@ -126,7 +126,8 @@ def run_predict(
 
         if on_dask:
             raise ValueError("--runtime onnxruntime runs in this process; leave out --workers and --scheduler")
-        model = onnx_network(model.cpu(), identity["sha256"], threads)
+        if path.suffix != ".onnx":  # an INT8 .onnx file runs in ONNX Runtime already
+            model = onnx_network(model.cpu(), identity["sha256"], threads)
         identity["runtime"] = "onnxruntime"
     summary = pipeline.model_summary()
     errors.print(f"checkpoint {identity['name']}" + (f" ({summary})" if summary else ""), highlight=False)

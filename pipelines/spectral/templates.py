@@ -196,11 +196,18 @@ class DenseSceneTemplate(SceneTemplate):
         return self.pipeline.model_cfg.patch - 2 * self.halo
 
     def window_predictor(self, model: nn.Module, sample: Sample):
-        sample.meta["multiple"] = max(info.reduction for info in model.backbone.feature_info)
+        sample.meta["multiple"] = input_multiple(model)
         return super().window_predictor(model, sample)
 
     def probabilities(self, data: np.ndarray, predict, meta: dict) -> np.ndarray:
         return classify_dense(data, self.halo, meta["multiple"], predict)
+
+
+def input_multiple(model: nn.Module) -> int:
+    """What a window's sides must divide by: the backbone's largest reduction. An INT8 file has no
+    backbone to ask, and needs none: it pads every window to the one it was quantised for."""
+    backbone = getattr(model, "backbone", None)
+    return 1 if backbone is None else max(info.reduction for info in backbone.feature_info)
 
 
 class ChipsTemplate:

@@ -27,10 +27,17 @@ def test_an_int8_femur_model_predicts_the_torch_labels(tmp_path):
     assert metadata["pipeline"] == "xray2shape" and metadata["int8"]["window"] == [2, 128, 128]
     assert metadata["int8"]["int8_share_of_conv_matmul_nodes"] > 0.9
     PIPELINES.entry("xray2shape").factory.write_samples(tmp_path / "s", 1, seed=2100, anatomy="femur")
-    for name, checkpoint in (("torch", "xray2shape/femur"), ("int8", str(path))):
-        args = ("predict", "xray2shape", "--checkpoint", checkpoint, "--input", str(tmp_path / "s" / "inputs"))
+    runs = (("torch", "xray2shape/femur", ()), ("int8", str(path), ()))
+    runs += (("int8-ort", str(path), ("--runtime", "onnxruntime")),)  # the same file: it is ONNX Runtime's already
+    for name, checkpoint, extra in runs:
+        args = ("predict", "xray2shape", "--checkpoint", checkpoint, *extra, "--input", str(tmp_path / "s" / "inputs"))
         done = run(*args, "--output", str(tmp_path / name), home=home)
         assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "int8-ort" / "report.json").read_text())
+    assert report["checkpoint"]["runtime"] == "onnxruntime"
+    for label in (tmp_path / "int8").glob("*_seg.nii.gz"):
+        again = np.asarray(nib.load(tmp_path / "int8-ort" / label.name).dataobj)
+        np.testing.assert_array_equal(again, np.asarray(nib.load(label).dataobj))
     for label in sorted((tmp_path / "torch").glob("*_seg.nii.gz")):
         a = np.asarray(nib.load(label).dataobj)
         b = np.asarray(nib.load(tmp_path / "int8" / label.name).dataobj)
@@ -114,3 +121,14 @@ def test_an_int8_land_cover_model_reads_the_bands_it_was_quantised_for(tmp_path)
 def test_what_it_cannot_quantise_is_one_line(checkpoint, output, message):
     done = run("quantize", checkpoint, "--output", output, home=fresh_home())
     assert done.returncode == 2 and done.stderr.strip().startswith(message), done.stderr
+
+
+def test_a_dense_scene_model_asks_its_backbone_for_the_window_multiple_and_an_int8_file_needs_none():
+    from types import SimpleNamespace
+
+    from hybridvision.pipelines.common.stand_in import NetworkStandIn
+    from hybridvision.pipelines.spectral.templates import input_multiple
+
+    levels = [SimpleNamespace(reduction=r) for r in (2, 4, 16)]
+    assert input_multiple(SimpleNamespace(backbone=SimpleNamespace(feature_info=levels))) == 16
+    assert input_multiple(NetworkStandIn(None)) == 1  # an INT8 file pads each window to its own
