@@ -52,10 +52,11 @@ def checkpoints() -> dict[str, Path]:
 
 
 def models_for(anatomy: str) -> dict[str, Path]:
-    """The shipped models of one anatomy, its default first (``model_choices`` labels)."""
-    return models_where(
-        "xray2shape", lambda config: config["model"].get("anatomy") == anatomy, checkpoints().get(anatomy)
-    )
+    """The shipped models of one anatomy, its default (as ``predict`` chooses it) first."""
+    from hybridvision.pipelines.xray2shape.options import default_stem
+
+    default = shipped("xray2shape").get(default_stem(anatomy), checkpoints().get(anatomy))
+    return models_where("xray2shape", lambda config: config["model"].get("anatomy") == anatomy, default)
 
 
 def sample_pair(anatomy: str) -> tuple[Path, Path]:
@@ -140,7 +141,7 @@ def reconstruct(ap: Any, lateral: Any, anatomy: str, progress: Any = None, model
     models = models_for(anatomy)
     if model and model not in models:
         raise ValueError(f"no shipped {anatomy} model {model!r}; choose one of: {', '.join(models)}")
-    checkpoint = models[model] if model else found[anatomy]
+    checkpoint = models[model] if model else next(iter(models.values()))  # the default first
     views = {"ap": uploaded_path(ap), "lat": uploaded_path(lateral)}
     missing = [name for name, path in views.items() if path is None]
     if missing:

@@ -27,7 +27,7 @@ from .geometry import ANATOMIES, detector_spacing_mm, grid_affine, image_shape
 from .io import prepare_view
 from .model import XRAY_DECODERS, BiplanarReconstructor, migrate_state
 from .model_block import migrate_model_block
-from .options import SPEC
+from .options import SPEC, default_stem
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class X2SPipeline(X2SFiles, Pipeline):
     # -- options and the in-memory core (the files: files.py) ---------------------------
     @classmethod
     def shipped_checkpoint_for(cls, options: Mapping[str, Any]) -> str:
-        return options.get("anatomy") or cls.default_checkpoint_stem
+        return default_stem(options.get("anatomy") or cls.default_checkpoint_stem)
 
     def model_summary(self) -> str:
         return self.model_cfg.anatomy

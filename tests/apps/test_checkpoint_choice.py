@@ -51,7 +51,8 @@ def test_an_unknown_name_lists_the_shipped_ones():
         ("superres", {}, "superres/x2"),
         ("superres", {"scale": 0}, "superres/x2"),
         ("superres", {"scale": 4}, "superres/x4"),
-        ("xray2shape", {}, "xray2shape/femur"),
+        ("xray2shape", {}, "xray2shape/femur_lite0_side"),  # the test install has the foundation extra
+        ("xray2shape", {"anatomy": "femur"}, "xray2shape/femur_lite0_side"),
         ("xray2shape", {"anatomy": "spine"}, "xray2shape/spine"),
         ("tumor3d", {}, "tumor3d/demo"),
         ("spectral", {}, "spectral/scene"),
@@ -59,6 +60,14 @@ def test_an_unknown_name_lists_the_shipped_ones():
 )
 def test_options_pick_the_shipped_checkpoint(pipeline, options, stem):
     assert shipped_name(default_checkpoint(pipeline, options)) == stem
+
+
+def test_without_the_foundation_weights_the_femur_gets_its_own_model(monkeypatch):
+    from hybridvision.pipelines.xray2shape import options
+
+    monkeypatch.setattr(options, "find_spec", lambda name: None)  # as an install without [foundation]
+    assert shipped_name(default_checkpoint("xray2shape", {})) == "xray2shape/femur"
+    assert shipped_name(default_checkpoint("xray2shape", {"anatomy": "spine"})) == "xray2shape/spine"
 
 
 def test_a_scale_without_a_shipped_model_says_what_ships():

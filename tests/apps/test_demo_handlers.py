@@ -169,9 +169,10 @@ def test_tumor3d_model_choice_lists_the_default_first_and_refuses_unknown_names(
 
 def test_xray2shape_offers_each_anatomys_models_its_default_first(tmp_path):
     assert list(xray2shape_tab.checkpoints()) == ["femur", "spine"]
-    for anatomy in ("femur", "spine"):
+    for anatomy, default in (("femur", "femur_lite0_side"), ("spine", "spine")):  # as predict chooses
         models = xray2shape_tab.models_for(anatomy)
-        assert next(iter(models)).startswith(f"{anatomy} (") and models[next(iter(models))].stem == anatomy
+        assert next(iter(models)).startswith(f"{default} (") and models[next(iter(models))].stem == default
+    assert [path.stem for path in xray2shape_tab.models_for("femur").values()] == ["femur_lite0_side", "femur"]
     with pytest.raises(gr.Error, match="no shipped femur model 'spine"):
         xray2shape_tab.reconstruct(
             tmp_path / "a.png", tmp_path / "b.png", "femur", model=next(iter(xray2shape_tab.models_for("spine")))

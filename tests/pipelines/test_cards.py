@@ -29,6 +29,23 @@ def test_every_shipped_checkpoint_has_a_card_of_its_own_weights(checkpoint):
         assert all(isinstance(f["value"], (int, float)) for f in evaluation["figures"]), "every figure measured"
 
 
+@pytest.mark.parametrize("checkpoint", shipped_checkpoints(), ids=lambda p: shipped_name(p))
+def test_every_cards_predict_commands_run_the_cards_own_checkpoint(checkpoint):
+    """A card measures its checkpoint: named, or the default its options pick (which can change)."""
+    from hybridvision.pipelines.common.checkpoint import default_checkpoint
+
+    card = read_card(card_path(checkpoint))
+    for evaluation in card["evaluations"]:
+        for command in (c for c in evaluation["commands"] if c.startswith("hybridvision predict")):
+            words = command.split()
+            option = dict(zip(words[3::1], words[4::1]))
+            if "--checkpoint" in option:
+                assert option["--checkpoint"] == card["checkpoint"], command
+                continue
+            chosen = {"scale": int(option.get("--scale", 0)), "anatomy": option.get("--anatomy", "")}
+            assert shipped_name(default_checkpoint(words[2], chosen)) == card["checkpoint"], command
+
+
 def test_the_readme_tables_are_rendered_from_the_cards():
     text = (ROOT / "README.md").read_text()
     for task in ("tumor3d", "superres", "spectral", "xray2shape"):
