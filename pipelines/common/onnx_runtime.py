@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .atomic import atomic_outputs
+from .atomic import atomic_outputs, write_text_atomic
 from .stand_in import NetworkStandIn, band_key
 
 TOLERANCE = 1e-4
@@ -116,17 +116,21 @@ class OnnxRuntimeNetwork(NetworkStandIn):
         """Which sizes this band set's exports take: any (one export, checked on a size it never saw),
         else any batch at the shapes met (an export per shape), else none (one window at a time)."""
         (model, prefix), folder = self.network(bands), onnx_cache()
-        marker = folder / f"{prefix}-sizes"  # an earlier run's finding, when not "any"
-        if marker.is_file():
-            self.sizes[bands] = marker.read_text().strip()
-            return
+        marker = folder / f"{prefix}-sizes"  # an earlier run's finding: no torch pass to check it again
         path = folder / f"{prefix}-dynamic.onnx"
+        found = marker.read_text().strip() if marker.is_file() else None
+        if found in ("batch", "fixed") or (found == "any" and path.is_file()):
+            self.sizes[bands] = found
+            if found == "any":
+                self.sessions[bands, None] = self.session(path)
+            return
         if not path.is_file():
             export(model, x[:1], path, "any")
         session = self.session(path)
         bigger = (x.shape[0] + 1, *x.shape[1:2], *(s + 16 for s in x.shape[2:]))
         if self.matches(model, session, torch.rand(bigger)):
             self.sizes[bands], self.sessions[bands, None] = "any", session
+            write_text_atomic(marker, "any")
             return
         path.unlink(missing_ok=True)
         shape_path = folder / f"{prefix}-batch-{'x'.join(str(s) for s in x.shape[1:])}.onnx"
@@ -135,7 +139,7 @@ class OnnxRuntimeNetwork(NetworkStandIn):
         self.sizes[bands] = "batch" if batched else "fixed"
         if not batched:
             shape_path.unlink()
-        marker.write_text(self.sizes[bands])
+        write_text_atomic(marker, self.sizes[bands])
 
     def forward(self, x: torch.Tensor, channel_ids: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
         if kwargs:

@@ -40,9 +40,29 @@ def test_outputs_match_torch_on_sizes_the_export_never_saw(tmp_path, monkeypatch
         assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4, rtol=1e-4)
     cached = sorted(p.name for p in (tmp_path / "onnx").iterdir())
     assert all(name.startswith("a" * 16) for name in cached)  # named by the checkpoint
+    assert (tmp_path / "onnx" / f"{'a' * 16}-sizes").read_text() == "batch"  # the check's finding, kept
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
     again = onnx_network(model, "a" * 64)
     again(torch.randn(1, 4, 32, 32, 32))
     assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == cached  # read back, not exported again
+    assert calls == []  # a later run neither exports nor runs torch to check the export again
+
+
+def test_a_dynamic_export_is_checked_against_torch_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("HYBRIDVISION_CACHE", str(tmp_path))
+    model = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.ReLU()).eval()
+    onnx_network(model, "c" * 64)(torch.randn(2, 2, 16, 16))
+    assert (tmp_path / "onnx" / f"{'c' * 16}-sizes").read_text() == "any"
+    calls = []
+    model.register_forward_hook(lambda *_: calls.append(1))
+    x = torch.randn(1, 2, 24, 20)
+    got = onnx_network(model, "c" * 64)(x)  # another run, another size: the one dynamic export
+    assert calls == [] and sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [
+        f"{'c' * 16}-dynamic.onnx", f"{'c' * 16}-sizes"
+    ]  # fmt: skip
+    with torch.no_grad():
+        assert torch.allclose(got, model(x), atol=1e-5)
 
 
 def test_the_batch_runner_gives_torchs_labels(tmp_path, monkeypatch):
