@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import InputError
 
 
@@ -30,6 +32,11 @@ class Band:
     scale: float
     offset: float
     nodata: float | None = 0
+
+    def reflectance(self, stored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stored values -> (reflectance as float64, NaN where no data; the no-data mask)."""
+        holes = stored == self.nodata if self.nodata is not None else np.zeros(stored.shape, bool)
+        return np.where(holes, np.nan, stored.astype(np.float64) * self.scale + self.offset), holes
 
 
 @dataclass

@@ -101,8 +101,7 @@ class ProductGrid:
             )
         if band is None:
             return stored
-        hole = stored == band.nodata if band.nodata is not None else np.zeros(stored.shape, bool)
-        return np.where(hole, np.nan, stored.astype(np.float64) * band.scale + band.offset)
+        return band.reflectance(stored)[0]
 
     def band_window(self, band: Band, raster: FileRaster, top: int, left: int, height: int, width: int) -> np.ndarray:
         """(h, w) reflectance of ``band`` on the grid's window: its own pixels where the resolution is

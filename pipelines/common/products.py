@@ -129,9 +129,7 @@ class ProductRaster:
         holes = np.empty((self.count, height, width), bool)
         for index, (band, raster) in enumerate(zip(self.bands, self.rasters)):
             stored, _ = raster.read(top, left, height, width)
-            stored = stored[0].astype(np.float64)
-            holes[index] = stored == band.nodata if band.nodata is not None else False
-            data[index] = np.where(holes[index], np.nan, stored * band.scale + band.offset)
+            data[index], holes[index] = band.reflectance(stored[0])
         return data, holes
 
     def close(self) -> None:
