@@ -55,6 +55,9 @@ def run_benchmark(
         rows = [[image, *(f"{row[c]:.2f}" for c in columns)] for image, row in psnr["holdout_psnr_y"].items()]
         title = f"hold-out Y-PSNR (dB), x4, both trained {budget['steps']} steps of {budget['batch']} patches"
         tables.append(Table(title, ["image", *columns], rows))
+        if psnr.get("curves"):
+            tables.append(curve_table(psnr["curves"]))
+            notes.extend(plateau_line(name, reading) for name, reading in psnr["plateau"].items())
     runs = result.get("rasters", {}).get("runs", []) + result.get("streaming", {}).get("runs", [])
     if runs:
         tables.append(raster_table(runs))
@@ -62,6 +65,24 @@ def run_benchmark(
     if "peak_growth_mb" in streaming:
         notes.append(f"streaming: peak RSS grew {streaming['peak_growth_mb']} MB from the small raster")
     return Report(tables, [*notes, f"results: {output}"])
+
+
+def curve_table(curves: dict[str, list[list[float]]]) -> Table:
+    """The training curves side by side: mean hold-out Y-PSNR per model at each measured step."""
+    names = list(curves)
+    steps = sorted({int(step) for curve in curves.values() for step, _ in curve})
+    value = {(name, int(step)): psnr for name, curve in curves.items() for step, psnr in curve}
+    rows = [
+        [str(step), *(f"{value[name, step]:.2f}" if (name, step) in value else "-" for name in names)] for step in steps
+    ]
+    return Table("training curves: mean hold-out Y-PSNR (dB) after each step count", ["step", *names], rows)
+
+
+def plateau_line(name: str, reading: dict) -> str:
+    span = f"steps {reading['from_step']}-{reading['to_step']}"
+    if reading["reached"]:
+        return f"{name}: plateau reached ({reading['gain_db']:+.3f} dB over {span}, under 0.05)"
+    return f"{name}: no plateau yet ({reading['gain_db']:+.3f} dB over {span}, the last 20% of the steps)"
 
 
 def speed_table(result: dict, threads: int, repeats: int) -> Table:

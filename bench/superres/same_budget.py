@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ SCALE = 4
 OURS = "ours (hat_light, x4)"
 DLGSA = "dlgsa_light (DLGSANet body, x4)"
 SWINIR = "SwinIR-light (spandrel)"
+PLATEAU_DB = 0.05  # a curve has levelled off when the last 20% of its steps gain less than this
 
 
 def build_ours(backbone: str = "") -> tuple[Any, nn.Module]:
@@ -53,8 +54,17 @@ def build_ours(backbone: str = "") -> tuple[Any, nn.Module]:
     return pipeline, pipeline.build_model()
 
 
-def fit(model: nn.Module, batches: Callable[[], Any], steps: int, lr: float) -> float:
-    """Adam on L1 over ``steps`` batches, 5% warm-up then cosine decay; returns seconds."""
+def fit(
+    model: nn.Module,
+    batches: Callable[[], Any],
+    steps: int,
+    lr: float,
+    at: Iterable[int] = (),
+    score: Callable[[nn.Module], float] | None = None,
+) -> tuple[float, list[list[float]]]:
+    """Adam on L1 over ``steps`` batches, 5% warm-up then cosine decay. Returns the training seconds
+    and the curve: ``[step, score(model)]`` after each step in ``at`` (scored in eval mode, outside
+    the timed training)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -63,17 +73,37 @@ def fit(model: nn.Module, batches: Callable[[], Any], steps: int, lr: float) -> 
             (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup)))
         ),
     )
+    points, curve, seconds = set(at), [], 0.0
     model.train()
-    start = time.perf_counter()
-    for _, batch in zip(range(steps), batches()):
+    for step, batch in zip(range(1, steps + 1), batches()):
+        start = time.perf_counter()
         loss = F.l1_loss(model(batch["image"]), batch["label"])
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         schedule.step()
+        seconds += time.perf_counter() - start
+        if score is not None and step in points:
+            model.eval()
+            curve.append([step, round(score(model), 3)])
+            model.train()
     model.eval()
-    return time.perf_counter() - start
+    return seconds, curve
+
+
+def curve_steps(steps: int, points: int) -> list[int]:
+    """``points`` steps spread evenly up to ``steps`` (the last always among them)."""
+    return sorted({max(1, round(steps * k / points)) for k in range(1, points + 1)})
+
+
+def plateau(curve: list[list[float]], tolerance: float = PLATEAU_DB) -> dict[str, Any]:
+    """Whether a curve has levelled off: its gain over the last 20% of its steps (from the point
+    nearest 80% of them to the end) under ``tolerance`` dB."""
+    last_step, last = curve[-1]
+    step, value = min(curve, key=lambda point: abs(point[0] - 0.8 * last_step))
+    gain = round(last - value, 3)
+    return {"gain_db": gain, "from_step": step, "to_step": last_step, "reached": step < last_step and gain < tolerance}
 
 
 def batch_source(images: list[np.ndarray], steps: int, batch: int, patch: int) -> Callable[[], Any]:
@@ -98,9 +128,16 @@ def holdouts() -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 
 def same_budget_psnr(
-    steps: int = 300, batch: int = 16, patch: int = 24, lr: float = 5e-4, log: Callable[[str], None] = print
+    steps: int = 300,
+    batch: int = 16,
+    patch: int = 24,
+    lr: float = 5e-4,
+    log: Callable[[str], None] = print,
+    points: int = 10,
 ) -> dict[str, Any]:
-    """Train both models on identical batches, then Y-PSNR on the hold-out images (see the module docstring)."""
+    """Train the models on identical batches, then Y-PSNR on the hold-out images (see the module
+    docstring); each model's training curve (mean hold-out Y-PSNR at ``points`` steps) and whether it
+    reached a plateau."""
     from .bench_models import SWINIR_LIGHT, build_reference
 
     images = training_images((), True)
@@ -125,13 +162,24 @@ def same_budget_psnr(
         "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"},
         "parameters_m": {},
         "train_seconds": {},
+        "curves": {},
+        "plateau": {},
     }
+    cases = holdouts()
+
+    def mean_psnr(upscale: Callable[[np.ndarray], np.ndarray]) -> float:
+        return float(np.mean([psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for _, low, truth in cases]))
+
+    at = curve_steps(steps, points)
     for name, model in ((OURS, ours), (DLGSA, dlgsa), (SWINIR, reference)):
         log(f"same-budget training: {name}, {steps} steps of {batch} patches {patch}x{patch} ...")
-        result["train_seconds"][name] = round(fit(model, batches, steps, lr), 1)
+        seconds, curve = fit(model, batches, steps, lr, at, lambda _, name=name: mean_psnr(upscalers[name]))
+        result["train_seconds"][name], result["curves"][name] = round(seconds, 1), curve
+        result["plateau"][name] = plateau(curve)
         result["parameters_m"][name] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+        log(f"  {name}: {curve[-1][1]:.2f} dB; last 20% of steps gained {result['plateau'][name]['gain_db']} dB")
     table: dict[str, dict[str, float]] = {}
-    for image, low, truth in holdouts():
+    for image, low, truth in cases:
         bicubic = bicubic_upsample(torch.from_numpy(low)[None], SCALE)[0].clamp(0, 1).numpy()
         row = {"bicubic": psnr(bicubic.transpose(1, 2, 0), truth, SCALE)}
         for name, upscale in upscalers.items():

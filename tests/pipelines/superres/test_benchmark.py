@@ -1,6 +1,7 @@
 """bench superres: the pieces, small and in-process (nothing is timed here)."""
 
 import numpy as np
+import pytest
 import rasterio
 import torch
 
@@ -83,9 +84,32 @@ def test_same_budget_models_see_identical_batches_and_learn():
     _, model = same_budget.build_ours()
     fixed = first[0]
     before = torch.nn.functional.l1_loss(model(fixed["image"]), fixed["label"]).item()
-    same_budget.fit(model, lambda: iter([fixed] * 30), steps=30, lr=2e-3)
+
+    def score(trained):  # the curve's reading: minus the loss on the fixed batch
+        assert not trained.training
+        with torch.no_grad():
+            return -torch.nn.functional.l1_loss(trained(fixed["image"]), fixed["label"]).item()
+
+    at = same_budget.curve_steps(30, 3)
+    seconds, curve = same_budget.fit(model, lambda: iter([fixed] * 30), 30, 2e-3, at, score)
+    assert at == [10, 20, 30] and [step for step, _ in curve] == at and seconds > 0
     with torch.no_grad():
-        assert torch.nn.functional.l1_loss(model(fixed["image"]), fixed["label"]).item() < before
+        after = torch.nn.functional.l1_loss(model(fixed["image"]), fixed["label"]).item()
+    assert after < before and curve[-1][1] == pytest.approx(-after, abs=1e-3)
+
+
+def test_a_curve_has_reached_its_plateau_when_its_last_fifth_gains_under_0_05_db():
+    from hybridvision.bench.superres.bench_report import curve_table, plateau_line
+    from hybridvision.bench.superres.same_budget import plateau
+
+    rising = [[100, 25.0], [200, 26.0], [300, 26.5], [400, 26.9], [500, 27.1]]
+    flat = [[100, 25.0], [200, 26.0], [300, 26.5], [400, 26.60], [500, 26.64]]
+    assert plateau(rising) == {"gain_db": 0.2, "from_step": 400, "to_step": 500, "reached": False}
+    assert plateau(flat)["reached"] and plateau(flat)["gain_db"] == 0.04
+    assert plateau([[10, 20.0]])["reached"] is False  # one point says nothing of a plateau
+    assert "no plateau yet (+0.200 dB over steps 400-500" in plateau_line("ours", plateau(rising))
+    table = curve_table({"ours": rising, "ref": flat[:2]})
+    assert table.rows[0] == ["100", "25.00", "25.00"] and table.rows[-1] == ["500", "27.10", "-"]
 
 
 def test_a_timed_model_carries_its_flops_and_the_table_its_share_of_the_peak():
