@@ -304,7 +304,8 @@ def run_unit(
     try:
         write = pipeline.compute_unit(model, unit, temps, progress, options, read)
     except Exception as error:
-        return finish(raising(error)) if behind is None else behind.done(finish(raising(error)))
+        failed = finish(raising(error))
+        return failed if behind is None else behind.done(failed)
     except BaseException:  # an interrupt: the temporaries go, nothing is renamed
         outputs.__exit__(*sys.exc_info())
         raise
