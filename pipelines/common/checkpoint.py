@@ -194,7 +194,8 @@ def checkpoint_identity(path: Path) -> dict[str, str]:
 
 def initialise_from(model: torch.nn.Module, spec: str | Path, migrate=lambda state: state) -> tuple[int, int]:
     """Copy every weight of checkpoint ``spec`` whose name and shape match ``model``'s (fine-tuning,
-    or a x4 model from a x2 one: the body matches, the head does not); returns (copied, model tensors).
+    or a x4 model from a x2 one: the body matches, the head does not); returns (copied, model tensors),
+    leaving out of the second a pretrained backbone the checkpoint does not carry (its package does).
 
     Raises:
         InputError: the checkpoint is missing or shares no weight with the model.
@@ -208,7 +209,11 @@ def initialise_from(model: torch.nn.Module, spec: str | Path, migrate=lambda sta
     if not matched:
         raise InputError(f"{path}: no weight matches the model (another architecture?); nothing to start from")
     model.load_state_dict(matched, strict=False)
-    return len(matched), len(target)
+    # a pretrained backbone's package holds its tensors (checkpoints name it, never copy it): not fresh
+    packaged = getattr(getattr(model, "backbone", None), "card", None) is not None
+    packaged = packaged and not any(k.startswith("backbone.") for k in source)
+    counted = [k for k in target if not (packaged and k.startswith("backbone."))]
+    return len(matched), len(counted)
 
 
 def init_run_config(spec: str, config: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:

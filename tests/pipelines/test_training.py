@@ -106,6 +106,29 @@ def test_init_from_a_checkpoint_that_shares_nothing_is_a_clear_error(tmp_path):
         initialise_from(torch.nn.Linear(2, 2), tmp_path / "missing.safetensors")
 
 
+def test_init_from_an_adapter_checkpoint_counts_no_packaged_backbone_tensor_as_fresh(tmp_path):
+    """An adapter checkpoint leaves its frozen pretrained backbone out (a package holds it): starting
+    from it copies every tensor it could, and none of the backbone's is called fresh."""
+    from safetensors.torch import save_file
+
+    from hybridvision.pipelines.common.checkpoint import initialise_from
+
+    class Packaged(torch.nn.Linear):
+        card = object()  # as a foundation backbone: its weights come from a package
+
+    def model(backbone=torch.nn.Linear):
+        net = torch.nn.Module()
+        net.backbone, net.head = backbone(3, 3), torch.nn.Linear(3, 2)
+        return net
+
+    save_file({"head.weight": torch.ones(2, 3), "head.bias": torch.ones(2)}, str(tmp_path / "adapter.safetensors"))
+    target = model(Packaged)
+    assert initialise_from(target, tmp_path / "adapter.safetensors") == (2, 2)
+    assert torch.equal(target.head.weight, torch.ones(2, 3))
+    # a backbone of the model's own (no package) that the checkpoint lacks does start fresh
+    assert initialise_from(model(), tmp_path / "adapter.safetensors") == (2, 4)
+
+
 def test_lora_targets_that_name_no_layer_are_a_clear_error():
     from hybridvision.backbones.adapters import add_lora
 
