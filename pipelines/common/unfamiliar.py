@@ -24,34 +24,47 @@ UNSURE_BELOW = 0.86  # mean top-class probability over the voxels called bone
 PAIRS = 500_000  # neighbour pairs enough for a correlation to two decimals; more only costs time
 
 
-def neighbour_correlation(data: np.ndarray, axis: int, mask: np.ndarray | None = None) -> float:
-    """Pearson correlation of each element with the next one along ``axis`` (where both are in
-    ``mask``, same shape as ``data``); 1.0 when there is too little to tell (fewer than 16 pairs or
-    no variation)."""
-    data = np.asarray(data, np.float64)
-    first = np.take(data, np.arange(data.shape[axis] - 1), axis=axis)
-    second = np.take(data, np.arange(1, data.shape[axis]), axis=axis)
-    if mask is not None:
-        keep = np.take(mask, np.arange(mask.shape[axis] - 1), axis=axis) & np.take(
-            mask, np.arange(1, mask.shape[axis]), axis=axis
-        )
-        first, second = first[keep], second[keep]
-    first, second = first.ravel(), second.ravel()
-    if first.size > PAIRS:
-        step = first.size // PAIRS + 1
-        first, second = first[::step], second[::step]
+def neighbour_pairs(shape: tuple[int, ...], axis: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Where the element-and-next pairs along ``axis`` are (both in ``mask``, if given): indices into
+    the array less its last slice along ``axis``, every k-th pair in C order so at most ``PAIRS``."""
+    first = tuple(slice(0, -1) if a == axis else slice(None) for a in range(len(shape)))
+    second = tuple(slice(1, None) if a == axis else slice(None) for a in range(len(shape)))
+    pair_shape = tuple(n - (a == axis) for a, n in enumerate(shape))
+    if mask is None:
+        flat = np.arange(int(np.prod(pair_shape)))
+    else:
+        flat = np.flatnonzero(mask[first] & mask[second])
+    if flat.size > PAIRS:
+        flat = flat[:: flat.size // PAIRS + 1]
+    return np.unravel_index(flat, pair_shape)
+
+
+def pair_correlation(data: np.ndarray, axis: int, pairs: tuple[np.ndarray, ...]) -> float:
+    """Pearson correlation of ``data`` at ``pairs`` (``neighbour_pairs``) with the next element along
+    ``axis``; 1.0 when there is too little to tell (fewer than 16 pairs or no variation)."""
+    data = np.asarray(data)
+    following = tuple(index + 1 if a == axis else index for a, index in enumerate(pairs))
+    first, second = data[pairs].astype(np.float64), data[following].astype(np.float64)
     if first.size < 16 or first.std() == 0 or second.std() == 0:
         return 1.0
     return float(np.corrcoef(first, second)[0, 1])
 
 
+def neighbour_correlation(data: np.ndarray, axis: int, mask: np.ndarray | None = None) -> float:
+    """Pearson correlation of each element with the next one along ``axis`` (where both are in
+    ``mask``, same shape as ``data``); 1.0 when there is too little to tell (fewer than 16 pairs or
+    no variation)."""
+    return pair_correlation(data, axis, neighbour_pairs(np.shape(data), axis, mask))
+
+
 def volume_smoothness(volumes: np.ndarray) -> float:
     """The least smooth channel of (C, X, Y, Z) volumes: each channel's neighbour correlation along
     the three axes (averaged), over the foreground (voxels not 0 in some channel: background is 0
-    after normalisation)."""
+    after normalisation). The pairs are found once for all channels: only the sampled ones are read."""
     foreground = (volumes != 0).any(0)
+    pairs = [neighbour_pairs(foreground.shape, axis, foreground) for axis in range(3)]
     return min(
-        float(np.mean([neighbour_correlation(channel, axis, foreground) for axis in range(3)])) for channel in volumes
+        float(np.mean([pair_correlation(channel, axis, pairs[axis]) for axis in range(3)])) for channel in volumes
     )
 
 

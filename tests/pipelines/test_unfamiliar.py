@@ -33,6 +33,28 @@ def test_smooth_images_correlate_with_their_neighbours_and_noise_does_not():
     assert neighbour_correlation(noise, 0, np.zeros_like(mask)) == 1.0  # nothing to tell from
 
 
+def test_the_sampled_pairs_give_the_correlation_of_every_pair_in_the_mask(monkeypatch):
+    """Only the sampled pairs are read (a BraTS volume's check took 1.7 s, 0.24 s now): below the
+    sample size the correlation is that of every pair where both elements are in the mask, the
+    straightforward definition, and above it every k-th of them in order."""
+    from hybridvision.pipelines.common import unfamiliar
+
+    rng = np.random.default_rng(1)
+    data = ndimage.gaussian_filter(rng.random((30, 26, 22)), 1.5) + 0.2 * rng.random((30, 26, 22))
+    mask = ndimage.gaussian_filter(rng.random(data.shape), 2) > 0.5
+    for axis in range(3):
+        first = np.delete(data, -1, axis)
+        second = np.delete(data, 0, axis)
+        keep = np.delete(mask, -1, axis) & np.delete(mask, 0, axis)
+        expected = np.corrcoef(first[keep], second[keep])[0, 1]
+        assert neighbour_correlation(data, axis, mask) == pytest.approx(expected, abs=1e-12)
+        monkeypatch.setattr(unfamiliar, "PAIRS", 1000)
+        step = keep.sum() // 1000 + 1
+        sampled = np.corrcoef(first[keep][::step], second[keep][::step])[0, 1]
+        assert neighbour_correlation(data, axis, mask) == pytest.approx(sampled, abs=1e-12)
+        monkeypatch.undo()
+
+
 def test_a_bone_in_pieces_or_called_unsure_is_flagged():
     label = np.zeros((20, 20, 20), np.uint8)
     label[2:12, 2:12, 2:12] = 1
