@@ -1,5 +1,5 @@
 """``hybridvision bench ...``: the benchmark commands (each pipeline's own, backbones, batch, adapters,
-runtimes). Benchmarks live in ``hybridvision.bench``, imported only when one runs."""
+runtimes, device). Benchmarks live in ``hybridvision.bench``, imported only when one runs."""
 
 from __future__ import annotations
 
@@ -108,6 +108,26 @@ def bench_adapters_command(
     console.print(f"results: {output}")
 
 
+def bench_device_command(
+    device: str = typer.Option("cuda", "--device", help="cuda (the goals are a GPU's) or cpu (a dry run)"),
+    case: Optional[Path] = typer.Option(
+        None, "--case", help="a tumor3d case folder to copy --units times (default: one generated here)"
+    ),
+    units: int = typer.Option(8, "--units", help="units per task in the predict-throughput part"),
+    repeats: int = typer.Option(5, "--repeats", help="timed calls per network setting (the median is kept)"),
+    psnr_steps: int = typer.Option(0, "--psnr-steps", help="bench superres's same-budget training here (0: skip)"),
+    quick: bool = typer.Option(False, "--quick", help="small sizes, one repeat, 2 units: a dry run of the script"),
+    output: Path = typer.Option(Path("bench-device.json"), "--output", "-o", help="JSON results"),
+) -> None:
+    """On one device (a GPU): network per BraTS volume against SwinUNETR-48, superres x4, predict throughput."""
+    from hybridvision.bench.device_bench import run
+
+    from .printing import print_report
+
+    log = lambda m: errors.print(m, highlight=False)  # noqa: E731
+    print_report(run(output, log, device, case, units, repeats, psnr_steps, quick), console)
+
+
 def bench_app(specs) -> typer.Typer:
     """``bench`` and its sub-commands: one per pipeline with a bench, and the shared ones."""
     app = typer.Typer(no_args_is_help=True, help="Benchmarks: ours against a reference, in the same run.")
@@ -115,6 +135,7 @@ def bench_app(specs) -> typer.Typer:
     app.command("adapters")(friendly(bench_adapters_command))
     app.command("batch")(friendly(bench_batch_command))
     app.command("runtimes")(friendly(bench_runtimes_command))
+    app.command("device")(friendly(bench_device_command))
     for spec in specs:
         if spec.bench is not None:
             app.command(spec.name)(make_bench_command(spec))

@@ -70,7 +70,8 @@ def test_prediction_runs_without_training_libraries_or_modules(tmp_path):
 
 def test_predict_superres_reaches_its_unit_without_monai_timm_or_the_demo(tmp_path):
     """Start-up: what ``predict superres`` imports before its first unit is torch and its own code;
-    MONAI (6 s to import), timm (2 s, ChannelViT's blocks) and Gradio stay out."""
+    MONAI (6 s to import), timm (2 s, ChannelViT's blocks) and Gradio stay out, and for a PNG so does
+    rasterio (GDAL: a 36 MB wheel a machine upscaling photos need not carry)."""
     from PIL import Image
 
     (tmp_path / "in").mkdir()
@@ -83,7 +84,7 @@ def test_predict_superres_reaches_its_unit_without_monai_timm_or_the_demo(tmp_pa
         f" '-o', {str(tmp_path / 'out')!r}])\n"
         "except SystemExit as done:\n"
         "    assert not done.code, done.code\n"
-        "print(sorted(m for m in ('monai', 'timm', 'gradio', 'lightning') if m in sys.modules))\n"
+        "print(sorted(m for m in ('monai', 'timm', 'gradio', 'lightning', 'rasterio') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -61,10 +61,11 @@ def fit(
     lr: float,
     at: Iterable[int] = (),
     score: Callable[[nn.Module], float] | None = None,
+    device: str = "cpu",
 ) -> tuple[float, list[list[float]]]:
-    """Adam on L1 over ``steps`` batches, 5% warm-up then cosine decay. Returns the training seconds
-    and the curve: ``[step, score(model)]`` after each step in ``at`` (scored in eval mode, outside
-    the timed training)."""
+    """Adam on L1 over ``steps`` batches on ``device`` (the model is there), 5% warm-up then cosine
+    decay. Returns the training seconds and the curve: ``[step, score(model)]`` after each step in
+    ``at`` (scored in eval mode, outside the timed training)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     warmup = max(1, steps // 20)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -77,12 +78,14 @@ def fit(
     model.train()
     for step, batch in zip(range(1, steps + 1), batches()):
         start = time.perf_counter()
-        loss = F.l1_loss(model(batch["image"]), batch["label"])
+        loss = F.l1_loss(model(batch["image"].to(device)), batch["label"].to(device))
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         schedule.step()
+        if device != "cpu":
+            torch.cuda.synchronize()  # the step's kernels have run: its time, not its launch
         seconds += time.perf_counter() - start
         if score is not None and step in points:
             model.eval()
@@ -134,10 +137,11 @@ def same_budget_psnr(
     lr: float = 5e-4,
     log: Callable[[str], None] = print,
     points: int = 10,
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Train the models on identical batches, then Y-PSNR on the hold-out images (see the module
     docstring); each model's training curve (mean hold-out Y-PSNR at ``points`` steps) and whether it
-    reached a plateau."""
+    reached a plateau. ``device``: where they train and upscale (cpu or cuda)."""
     from .bench_models import SWINIR_LIGHT, build_reference
 
     images = training_images((), True)
@@ -146,12 +150,13 @@ def same_budget_psnr(
     dlgsa_pipeline, dlgsa = build_ours("dlgsa_light")
     torch.manual_seed(0)
     reference = build_reference(SWINIR_LIGHT, SCALE, in_chans=1)
+    ours, dlgsa, reference = (model.to(device) for model in (ours, dlgsa, reference))
 
     batches = batch_source(images, steps, batch, patch)
 
     def upscale_reference(low: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            return reference(torch.from_numpy(low)[:, None])[:, 0].clamp(0, 1).numpy()
+            return reference(torch.from_numpy(low)[:, None].to(device))[:, 0].clamp(0, 1).cpu().numpy()
 
     upscalers = {
         OURS: lambda low: pipeline.predict_array(ours, low),
@@ -160,6 +165,7 @@ def same_budget_psnr(
     }
     result: dict[str, Any] = {
         "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"},
+        "device": device,
         "parameters_m": {},
         "train_seconds": {},
         "curves": {},
@@ -173,7 +179,8 @@ def same_budget_psnr(
     at = curve_steps(steps, points)
     for name, model in ((OURS, ours), (DLGSA, dlgsa), (SWINIR, reference)):
         log(f"same-budget training: {name}, {steps} steps of {batch} patches {patch}x{patch} ...")
-        seconds, curve = fit(model, batches, steps, lr, at, lambda _, name=name: mean_psnr(upscalers[name]))
+        score = lambda _, name=name: mean_psnr(upscalers[name])  # noqa: E731
+        seconds, curve = fit(model, batches, steps, lr, at, score, device)
         result["train_seconds"][name], result["curves"][name] = round(seconds, 1), curve
         result["plateau"][name] = plateau(curve)
         result["parameters_m"][name] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)

@@ -6,21 +6,22 @@ GeoTIFFs, BigTIFF when they need it, with the CRS, transform and nodata they are
 
 The raster stack superres and spectral share: ``FileRaster`` (a file held open for the unit) and
 ``ArrayRaster`` (an array in memory) are read by window alike; ``RasterSink`` is written by window,
-into a GeoTIFF or an array.
+into a GeoTIFF or an array. rasterio is imported where a file is opened or written: an image that
+is no GeoTIFF (a PNG through superres) never loads GDAL.
 """
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
-import rasterio
-from rasterio.errors import NotGeoreferencedWarning
-from rasterio.windows import Window
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import rasterio
 from .holes import hole_mask
 
 
@@ -31,6 +32,9 @@ def gdal_path(path: Path | str) -> str:
 
 def open_raster(path: Path | str) -> rasterio.io.DatasetReader:
     """Open a raster for reading; a file GDAL cannot read is an ``InputError`` naming it."""
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
     where = gdal_path(path)
     path = Path(path)
     try:
@@ -44,6 +48,8 @@ def open_raster(path: Path | str) -> rasterio.io.DatasetReader:
 
 def read_window(dataset, top: int, left: int, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(bands, h, w) raw values and (bands, h, w) holes: a band's nodata value or NaN is a hole in that band."""
+    from rasterio.windows import Window
+
     data = dataset.read(window=Window(left, top, width, height), boundless=False)
     return data, hole_mask(data, dataset.nodata)
 
@@ -53,6 +59,9 @@ def create_raster(path: Path, **profile: Any) -> rasterio.io.DatasetWriter:
 
     ``profile``: height, width, count, dtype, and crs, transform, nodata where the output has them.
     """
+    import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
+
     profile = {"driver": "GTiff", "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "deflate", **profile}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -64,6 +73,7 @@ def to_cog(source: Path, target: Path, overviews: str) -> None:
     DEFLATE with a predictor, internal overviews resampled by ``overviews`` ("nearest" for classes,
     "average" for measurements), nodata, CRS and transform kept."""
     import rasterio.shutil
+    from rasterio.errors import NotGeoreferencedWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -75,6 +85,8 @@ def to_cog(source: Path, target: Path, overviews: str) -> None:
 
 def write_window(dataset, data: np.ndarray, top: int, left: int) -> None:
     """Write (bands, h, w) at (top, left) of a raster opened by ``create_raster``."""
+    from rasterio.windows import Window
+
     dataset.write(data, window=Window(left, top, data.shape[2], data.shape[1]))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -106,12 +106,10 @@ class SuperresFiles(Streaming):
 
     @contextmanager
     def file_sink(self, sample: Sample, paths: Mapping[str, Path]):
-        import rasterio
-
+        output = sample.meta["output"]
         # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
-        # raster streams in flat memory (the value is in bytes)
-        with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_BYTES):
-            output = sample.meta["output"]
+        # raster streams in flat memory (the value is in bytes); a PNG never loads GDAL
+        with gdal_cache(GDAL_CACHE_BYTES) if Path(output).suffix.lower() in RASTER_SUFFIXES else nullcontext():
             sink = ImageSink(sample.image, paths[output], self.model_cfg.scale)
             with self.image_sink(sample, sink) as put:
                 yield put
@@ -139,3 +137,10 @@ class SuperresFiles(Streaming):
             sink.abort()  # nothing half-written is translated or kept
             raise
         sink.close()
+
+
+def gdal_cache(size: int):
+    """rasterio's environment with GDAL's block cache bounded to ``size`` bytes."""
+    import rasterio
+
+    return rasterio.Env(GDAL_CACHEMAX=size)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import rasterio
 from PIL import Image
 
 from ..base import InputError
@@ -213,14 +212,14 @@ class ImageSink:
         self.source, self.path = source, path
         shape = dict(count=source.bands, height=source.height * scale, width=source.width * scale)
         raster = source.raster
-        scaled = raster.transform @ rasterio.Affine.scale(1 / scale) if raster.transform is not None else None
+        scaled = raster.transform @ type(raster.transform).scale(1 / scale) if raster.transform is not None else None
         self.grid = {"crs": raster.crs, "transform": scaled, "width": shape["width"], "height": shape["height"]}
         if path is None or source.mode is not None:
             self.sink = RasterSink(None, dtype=source.dtype, **shape)
         else:
             profile = dict(raster.profile, **shape)
             if profile.get("transform") is not None and raster.crs is not None:
-                profile["transform"] = profile["transform"] @ rasterio.Affine.scale(1 / scale)
+                profile["transform"] = profile["transform"] @ type(profile["transform"]).scale(1 / scale)
             else:
                 profile.pop("transform", None)
             profile.pop("photometric", None) if source.bands not in (3, 4) else None
