@@ -1,0 +1,81 @@
+"""``bench device`` (the GPU goals in one prepared run): its parts on the CPU at small sizes. The
+whole command is dry-run with ``--quick`` before a GPU's minutes go to it (bench/device_session.sh);
+here, what could silently measure the wrong thing: the units it makes, the warm-up, the ratios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from hybridvision.bench import device_bench
+
+
+def test_copies_of_a_case_are_units_the_tumor3d_pipeline_finds(tmp_path):
+    from hybridvision.pipelines.common.checkpoint import load_pipeline
+
+    case = tmp_path / "HV_01000"
+    case.mkdir()
+    for modality in ("t1", "t1ce", "t2", "flair"):
+        nib.save(nib.Nifti1Image(np.zeros((4, 4, 4), np.float32), np.eye(4)), case / f"HV_01000_{modality}.nii.gz")
+    folder = device_bench.copy_case(case, tmp_path / "units", 3)
+    pipeline, _ = load_pipeline("tumor3d/demo")
+    units = pipeline.discover_units(folder)
+    assert [unit.name for unit in units] == ["case000", "case001", "case002"]
+    assert all(len(unit.files) == 4 and all(f.name.startswith(unit.name) for f in unit.files) for unit in units)
+
+
+def test_timing_leaves_the_warm_up_call_out():
+    calls = []
+    seconds, peak = device_bench.median_seconds(lambda: calls.append(1), 3, torch.device("cpu"))
+    assert len(calls) == 4 and seconds >= 0 and peak is None  # no allocator high-water mark on a CPU
+
+
+def test_superres_throughput_runs_every_unit(tmp_path):
+    images = device_bench.write_superres_units(tmp_path / "in", 3, 48)
+    assert sorted(p.name for p in images.iterdir()) == ["image000.png", "image001.png", "image002.png"]
+    row = device_bench.throughput("superres/x2", images, tmp_path / "out", torch.device("cpu"))
+    assert row["units"] == 3 and (tmp_path / "out" / "image002.png").is_file()
+    assert row["units_per_second"] > 0 and row["steady_units_per_second"] > 0  # the latter without the first unit
+
+
+def test_the_report_states_the_goals_ratios(tmp_path):
+    network = [
+        {"model": device_bench.OURS, "roi": 64, "window_batch": 2, "precision": "fp32", "seconds": 2.0},
+        {"model": device_bench.OURS, "roi": 128, "window_batch": 4, "precision": "bf16", "seconds": 0.5},
+        {"model": device_bench.PAPER, "roi": 128, "window_batch": 4, "precision": "fp32", "seconds": 1.0},
+        {"model": device_bench.PAPER, "roi": 128, "window_batch": 4, "precision": "bf16", "seconds": 0.8},
+    ]
+    result = {
+        "device": "a GPU",
+        "volume": [4, 240, 240, 155],
+        "overlap": 0.5,
+        "repeats": 5,
+        "network": network,
+        "superres_network": [
+            {"model": "superres/x4", "seconds": 0.025},
+            {"model": "SwinIR-light (spandrel)", "seconds": 0.25},
+        ],
+        "predict": [
+            {
+                "checkpoint": "superres/x4",
+                "units": 8,
+                "seconds": 4.0,
+                "units_per_second": 2.0,
+                "steady_units_per_second": 2.5,
+            }
+        ],
+    }
+    report = device_bench.device_report(result, Path("bench-device.json"))
+    # the paper's best (0.8 s) against our best (0.5 s) and against our CPU settings (2.0 s)
+    assert "1.60x at the device's settings, 0.40x at the CPU's" in report.notes[0]
+    assert "10.0x" in report.notes[1]
+
+
+def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="torch sees no CUDA device"):
+        device_bench.bench_device("cuda")
