@@ -5,6 +5,7 @@ Pairs (reference, ours) are measured in the same run; see ``benchmark.py``.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +31,12 @@ SCALE = 4
 
 def build_reference(name: str, scale: int = SCALE, in_chans: int = 3) -> nn.Module:
     """A spandrel architecture with random weights (nothing is downloaded), in eval mode."""
+    with warnings.catch_warnings():  # its attention masks call torch.meshgrid without indexing=
+        warnings.filterwarnings("ignore", message="torch.meshgrid", category=UserWarning)
+        return reference_model(name, scale, in_chans).eval()
+
+
+def reference_model(name: str, scale: int, in_chans: int) -> nn.Module:
     if name == SWINIR_LIGHT:
         from spandrel.architectures.SwinIR import SwinIR
 
@@ -68,7 +75,7 @@ def build_reference(name: str, scale: int = SCALE, in_chans: int = 3) -> nn.Modu
         )
     else:
         raise ValueError(f"unknown reference {name!r}")
-    return model.eval()
+    return model
 
 
 def shipped(scale: int) -> Path:

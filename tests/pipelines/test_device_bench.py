@@ -44,10 +44,22 @@ def test_superres_throughput_runs_every_unit(tmp_path):
 
 def test_the_report_states_the_goals_ratios(tmp_path):
     network = [
-        {"model": device_bench.OURS, "roi": 64, "window_batch": 2, "precision": "fp32", "seconds": 2.0},
-        {"model": device_bench.OURS, "roi": 128, "window_batch": 4, "precision": "bf16", "seconds": 0.5},
-        {"model": device_bench.PAPER, "roi": 128, "window_batch": 4, "precision": "fp32", "seconds": 1.0},
-        {"model": device_bench.PAPER, "roi": 128, "window_batch": 4, "precision": "bf16", "seconds": 0.8},
+        {
+            "model": device_bench.OURS,
+            "settings": "cpu",
+            "roi": 64,
+            "window_batch": 2,
+            "precision": "fp32",
+            "seconds": 2.0,
+        },
+        {"model": device_bench.OURS, "settings": "device", "roi": 64, "window_batch": 4, "precision": "fp32"}
+        | {"seconds": 1.0},  # --quick: the device's windows no larger than the CPU's
+        {"model": device_bench.OURS, "settings": "device", "roi": 128, "window_batch": 4, "precision": "bf16"}
+        | {"seconds": 0.5},
+        {"model": device_bench.PAPER, "settings": "device", "roi": 128, "window_batch": 4, "precision": "fp32"}
+        | {"seconds": 1.0},
+        {"model": device_bench.PAPER, "settings": "device", "roi": 128, "window_batch": 4, "precision": "bf16"}
+        | {"seconds": 0.8},
     ]
     result = {
         "device": "a GPU",
