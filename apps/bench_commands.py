@@ -125,7 +125,8 @@ def bench_device_command(
     from .printing import print_report
 
     log = lambda m: errors.print(m, highlight=False)  # noqa: E731
-    print_report(run(output, log, device, case, units, repeats, psnr_steps, quick), console)
+    settings = {"device": device, "case": case, "units": units, "repeats": repeats, "psnr_steps": psnr_steps}
+    print_report(run(output, log, **settings, quick=quick), console)
 
 
 def bench_app(specs) -> typer.Typer:

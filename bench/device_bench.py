@@ -266,21 +266,11 @@ def device_report(result: dict[str, Any], output: Path) -> Report:
     return Report(tables, lines)
 
 
-def run(
-    output: Path,
-    log: Callable[[str], None],
-    device: str = "cuda",
-    case: Path | None = None,
-    units: int = 8,
-    repeats: int = 5,
-    psnr_steps: int = 0,
-    quick: bool = False,
-) -> Report:
-    """``bench device``: runs ``bench_device``, saving its JSON as it goes, and gives its tables."""
+def run(output: Path, log: Callable[[str], None], **settings: Any) -> Report:
+    """``bench device``: runs ``bench_device`` with ``settings`` (its arguments), saving its JSON as
+    it goes, and gives its tables."""
     from hybridvision.pipelines.common.atomic import write_json_atomic
 
-    result = bench_device(
-        device, case, units, repeats, psnr_steps, quick, log, save=lambda r: write_json_atomic(output, r)
-    )
+    result = bench_device(**settings, log=log, save=lambda partial: write_json_atomic(output, partial))
     write_json_atomic(output, result)
     return device_report(result, output)

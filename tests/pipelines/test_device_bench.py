@@ -4,6 +4,7 @@ here, what could silently measure the wrong thing: the units it makes, the warm-
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import nibabel as nib
@@ -12,6 +13,41 @@ import pytest
 import torch
 
 from hybridvision.bench import device_bench
+
+
+def network_row(model: str, settings: str, roi: int, batch: int, precision: str, seconds: float) -> dict:
+    return {"model": model, "settings": settings, "roi": roi, "window_batch": batch, "precision": precision} | {
+        "seconds": seconds
+    }
+
+
+NETWORK = [
+    network_row(device_bench.OURS, "cpu", 64, 2, "fp32", 2.0),
+    network_row(device_bench.OURS, "device", 64, 4, "fp32", 1.0),  # --quick: windows no larger than the CPU's
+    network_row(device_bench.OURS, "device", 128, 4, "bf16", 0.5),
+    network_row(device_bench.PAPER, "device", 128, 4, "fp32", 1.0),
+    network_row(device_bench.PAPER, "device", 128, 4, "bf16", 0.8),
+]
+REPORTED = {
+    "device": "a GPU",
+    "volume": [4, 240, 240, 155],
+    "overlap": 0.5,
+    "repeats": 5,
+    "network": NETWORK,
+    "superres_network": [
+        {"model": "superres/x4", "seconds": 0.025},
+        {"model": "SwinIR-light (spandrel)", "seconds": 0.25},
+    ],
+    "predict": [
+        {
+            "checkpoint": "superres/x4",
+            "units": 8,
+            "seconds": 4.0,
+            "units_per_second": 2.0,
+            "steady_units_per_second": 2.5,
+        }
+    ],
+}
 
 
 def test_copies_of_a_case_are_units_the_tumor3d_pipeline_finds(tmp_path):
@@ -43,44 +79,7 @@ def test_superres_throughput_runs_every_unit(tmp_path):
 
 
 def test_the_report_states_the_goals_ratios(tmp_path):
-    network = [
-        {
-            "model": device_bench.OURS,
-            "settings": "cpu",
-            "roi": 64,
-            "window_batch": 2,
-            "precision": "fp32",
-            "seconds": 2.0,
-        },
-        {"model": device_bench.OURS, "settings": "device", "roi": 64, "window_batch": 4, "precision": "fp32"}
-        | {"seconds": 1.0},  # --quick: the device's windows no larger than the CPU's
-        {"model": device_bench.OURS, "settings": "device", "roi": 128, "window_batch": 4, "precision": "bf16"}
-        | {"seconds": 0.5},
-        {"model": device_bench.PAPER, "settings": "device", "roi": 128, "window_batch": 4, "precision": "fp32"}
-        | {"seconds": 1.0},
-        {"model": device_bench.PAPER, "settings": "device", "roi": 128, "window_batch": 4, "precision": "bf16"}
-        | {"seconds": 0.8},
-    ]
-    result = {
-        "device": "a GPU",
-        "volume": [4, 240, 240, 155],
-        "overlap": 0.5,
-        "repeats": 5,
-        "network": network,
-        "superres_network": [
-            {"model": "superres/x4", "seconds": 0.025},
-            {"model": "SwinIR-light (spandrel)", "seconds": 0.25},
-        ],
-        "predict": [
-            {
-                "checkpoint": "superres/x4",
-                "units": 8,
-                "seconds": 4.0,
-                "units_per_second": 2.0,
-                "steady_units_per_second": 2.5,
-            }
-        ],
-    }
+    result = json.loads(json.dumps(REPORTED))
     report = device_bench.device_report(result, Path("bench-device.json"))
     # the paper's best (0.8 s) against our best (0.5 s) and against our CPU settings (2.0 s)
     assert "1.60x at the device's settings, 0.40x at the CPU's" in report.notes[0]
@@ -91,3 +90,32 @@ def test_asking_for_a_gpu_where_there_is_none_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(RuntimeError, match="torch sees no CUDA device"):
         device_bench.bench_device("cuda")
+
+
+def test_the_command_passes_its_options_and_writes_the_json(tmp_path, monkeypatch):
+    """The wiring of ``bench device`` (the measuring itself is the dry run's): options reach the
+    bench, partial results are saved as they come, the tables and ratios are printed."""
+    from typer.testing import CliRunner
+
+    from hybridvision.apps.cli import build_app
+
+    seen = {}
+
+    def fake_bench(**settings):
+        seen.update(settings)
+        settings["save"]({"partial": True})
+        return json.loads(json.dumps(REPORTED))
+
+    monkeypatch.setattr(device_bench, "bench_device", fake_bench)
+    output = tmp_path / "device.json"
+    args = ["bench", "device", "--device", "cpu", "--quick", "--units", "3", "--psnr-steps", "7", "-o", str(output)]
+    done = CliRunner().invoke(build_app(), args)
+    assert done.exit_code == 0, done.output
+    assert {k: seen[k] for k in ("device", "units", "psnr_steps", "quick")} == {
+        "device": "cpu",
+        "units": 3,
+        "psnr_steps": 7,
+        "quick": True,
+    }
+    assert json.loads(output.read_text())["network"] == REPORTED["network"]
+    assert "SwinUNETR-48 / ours" in done.output
