@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 
 from ..errors import InputError
+from .holes import hole_mask
 
 if TYPE_CHECKING:
     import rasterio
-from .holes import hole_mask
 
 
 def gdal_path(path: Path | str) -> str:
