@@ -7,7 +7,8 @@
    4 a call). Peak memory: the device's allocator high-water mark (CUDA only).
 2. **superres network**: a 3 x 256 x 256 image upscaled x4 by the shipped ``superres/x4`` (by band)
    and by SwinIR-light (random weights, spandrel), median of ``repeats``.
-3. **predict throughput**: ``units`` BraTS-sized cases (copies of one case folder) and ``units``
+3. **predict throughput**: ``units`` BraTS-sized cases (copies of one case folder: a stand-in brain
+   of exactly 240 x 240 x 155 at 1 mm unless ``case`` names a real one) and ``units``
    1024 x 1024 RGB images (x4) through the batch runner with its read-ahead and write-behind, the
    model on the device: units per second over the whole batch, and steady (the first unit, with
    its warm-up, left out).
@@ -129,6 +130,30 @@ def write_superres_units(folder: Path, count: int, side: int) -> Path:
     return folder
 
 
+def standin_case(folder: Path, seed: int = 0) -> Path:
+    """A skull-stripped-looking brain of exactly the BraTS grid (240 x 240 x 155, 1 mm, RAS) in four
+    modalities: an ellipsoid of smooth tissue texture with a brighter lesion, written as NIfTI. It
+    needs neither the generator's atlas (nilearn, absent from the GPU machine) nor 13 MB of carried
+    files; what predict costs depends on the grid, not on the anatomy."""
+    import nibabel as nib
+    import numpy as np
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    axes = [np.linspace(-1, 1, n, dtype=np.float32) for n in BRATS_SHAPE]
+    x, y, z = np.meshgrid(*axes, indexing="ij")
+    brain = (x / 0.75) ** 2 + (y / 0.85) ** 2 + (z / 0.8) ** 2 < 1
+    lesion = (x - 0.3) ** 2 + (y + 0.2) ** 2 + z**2 < 0.04
+    texture = ndimage.gaussian_filter(rng.standard_normal(BRATS_SHAPE).astype(np.float32), 3)
+    case = folder / "BRATS_STANDIN"
+    case.mkdir(parents=True, exist_ok=True)
+    affine = np.diag([1.0, 1.0, 1.0, 1.0])
+    for index, modality in enumerate(("t1", "t1ce", "t2", "flair")):
+        volume = (300 + 40 * index + 400 * texture + 250 * lesion * (index + 1)) * brain
+        nib.save(nib.Nifti1Image(volume.astype(np.float32), affine), case / f"{case.name}_{modality}.nii.gz")
+    return case
+
+
 def copy_case(case: Path, folder: Path, count: int) -> Path:
     """``count`` copies of one tumor3d case folder (its files renamed to each copy's unit name)."""
     for index in range(count):
@@ -175,7 +200,7 @@ def bench_device(
     save: Callable[[dict], None] | None = None,
 ) -> dict[str, Any]:
     """Parts 1-4 (the module docstring) on ``device``; ``case``: a tumor3d case folder as ``samples``
-    writes it (generated here when None); ``save(result)`` gets partial results."""
+    writes it (None: a BraTS-sized stand-in, ``standin_case``); ``save(result)`` gets partial results."""
     target = torch.device(device)
     if target.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("bench device: --device cuda, but torch sees no CUDA device here")
@@ -195,12 +220,11 @@ def bench_device(
     with tempfile.TemporaryDirectory(prefix="hybridvision-bench-device-") as scratch:
         folder = Path(scratch)
         if case is None:
-            from hybridvision.pipelines.tumor3d.samples import write_samples
-
-            write_samples(folder / "generated", 1, 1000)
-            case = next((folder / "generated" / "inputs").iterdir())
+            case, result["case"] = standin_case(folder / "standin"), "stand-in brain, 240x240x155 at 1 mm"
+        else:
+            case, result["case"] = Path(case), str(case)
         log(f"predict tumor3d: {units} copies of {case.name} on {device} ...")
-        volumes = copy_case(Path(case), folder / "tumor3d", units)
+        volumes = copy_case(case, folder / "tumor3d", units)
         result["predict"] = [throughput(OURS, volumes, folder / "tumor3d-out", target)]
         save and save(result)
         log(f"predict superres x4: {units} RGB images of {image_side}^2 on {device} ...")

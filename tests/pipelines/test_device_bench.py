@@ -119,3 +119,14 @@ def test_the_command_passes_its_options_and_writes_the_json(tmp_path, monkeypatc
     }
     assert json.loads(output.read_text())["network"] == REPORTED["network"]
     assert "SwinUNETR-48 / ours" in done.output
+
+
+def test_the_stand_in_case_is_a_brats_sized_brain_predict_takes_without_a_warning(tmp_path):
+    from hybridvision.pipelines.common.unfamiliar import SMOOTH_BELOW, volume_smoothness
+    from hybridvision.pipelines.tumor3d.skull import skull_warning
+
+    case = device_bench.standin_case(tmp_path)
+    volumes = {path.name: nib.load(path) for path in case.iterdir()}
+    assert len(volumes) == 4 and all(v.shape == device_bench.BRATS_SHAPE for v in volumes.values())
+    stack = np.stack([np.asarray(v.dataobj) for v in volumes.values()])
+    assert volume_smoothness(stack) > SMOOTH_BELOW and skull_warning(stack, np.eye(4)) is None
