@@ -5,8 +5,9 @@ the same run.
 Per checkpoint: the window (recorded from predict on a generated sample, as ``quantize`` calibrates),
 its FLOPs (``torch.utils.flop_counter``), the median seconds per window of each runtime, achieved
 GFLOP/s and its share of the float32 matrix-multiply peak, and, from ONNX Runtime's profile, the
-share of multiply-adds each file really ran in integer kernels; and the seconds ``predict`` takes, in
-a fresh process, to reach its first unit (start-up: imports, model loading). Rows are saved as they
+share of multiply-adds each file really ran in integer kernels; and ``predict`` on a generated sample
+in a fresh process through each runtime: the seconds to reach its unit (start-up: imports, model
+loading, ONNX Runtime's export) and the unit's own (a whole volume, image or scene). Rows are saved as they
 come; a re-run skips checkpoints already measured at the same threads.
 """
 
@@ -58,31 +59,46 @@ def bench_checkpoint(checkpoint: str, threads: int, repeats: int, samples: int, 
     return {"checkpoint": checkpoint, "window": list(example.shape[1:]), "gflop": flops / 1e9, "runtimes": runtimes}
 
 
-def seconds_to_first_unit(checkpoint: str, threads: int) -> float:
-    """``hybridvision predict`` on one generated sample in a fresh process, as a user runs it: the
-    seconds before its unit starts (the process's wall time less the unit's own, from report.json)."""
+def predict_seconds(checkpoint: str, threads: int, log: Callable[[str], None] = print) -> dict[str, dict]:
+    """``hybridvision predict`` on one generated sample in a fresh process, as a user runs it, through
+    each runtime (torch; ``--runtime onnxruntime``, its export included in the start-up; the INT8 file
+    of ``quantize``): per runtime the seconds before its unit starts (the process's wall time less the
+    unit's own, from report.json) and the unit's own seconds (read, compute, write)."""
     import subprocess
     import sys
     import time
 
     from hybridvision.pipelines.common.checkpoint import load_pipeline
+    from hybridvision.pipelines.common.quantize import quantize_checkpoint
 
     pipeline, _ = load_pipeline(checkpoint)
+    result = {}
     with tempfile.TemporaryDirectory() as folder:
-        samples, out = Path(folder) / "samples", Path(folder) / "out"
+        samples, int8 = Path(folder) / "samples", Path(folder) / "int8.onnx"
         type(pipeline).write_samples(samples, 1, 5000, **pipeline.calibration_samples())
-        command = "from hybridvision.apps.cli import main; main()"
-        args = ["predict", pipeline.name, "-i", str(samples / "inputs"), "-o", str(out)]
-        start = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", command, *args, "--checkpoint", checkpoint, "--threads", str(threads)],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        wall = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(f"predict {pipeline.name} failed: {done.stderr.strip().splitlines()[-1:]}")
-        units = json.loads((out / "report.json").read_text())["units"]
-    return wall - units[0]["seconds"]
+        quantize_checkpoint(checkpoint, int8, log=lambda message: None)
+        ways = {
+            "torch": ["--checkpoint", checkpoint],
+            "onnxruntime fp32": ["--checkpoint", checkpoint, "--runtime", "onnxruntime"],
+            "onnxruntime int8": ["--checkpoint", str(int8)],
+        }
+        for runtime, args in ways.items():
+            log(f"{checkpoint}: predict in a fresh process, {runtime} ...")
+            out = Path(folder) / runtime.replace(" ", "-")
+            command = "from hybridvision.apps.cli import main; main()"
+            predict = ["predict", pipeline.name, "-i", str(samples / "inputs"), "-o", str(out), *args]
+            start = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-c", command, *predict, "--threads", str(threads)], capture_output=True, text=True
+            )
+            wall = time.perf_counter() - start
+            if done.returncode != 0:
+                raise RuntimeError(
+                    f"predict {pipeline.name} ({runtime}) failed: {done.stderr.strip().splitlines()[-1:]}"
+                )
+            unit = json.loads((out / "report.json").read_text())["units"][0]["seconds"]
+            result[runtime] = {"seconds_to_first_unit": wall - unit, "unit_seconds": unit}
+    return result
 
 
 def run(
@@ -106,11 +122,24 @@ def run(
             log(f"{checkpoint}: measured before, kept (--output {output})")
             continue
         entry = bench_checkpoint(checkpoint, threads, repeats, samples, log)
-        entry["seconds_to_first_unit"] = seconds_to_first_unit(checkpoint, threads)
+        entry["predict"] = predict_seconds(checkpoint, threads, log)
         result["checkpoints"].append({**entry, "matmul_peak_gflops": peak})
         write_json_atomic(output, result)
     write_json_atomic(output, result)
     return runtime_report(result, output)
+
+
+def predict_note(entry: dict) -> str:
+    """predict's seconds to its first unit and for the unit itself, per runtime (an older JSON: the
+    torch start-up alone, or nothing)."""
+    if "predict" not in entry:
+        first = entry.get("seconds_to_first_unit")
+        return f"; predict reaches its first unit in {first:.1f} s" if first is not None else ""
+    ways = [
+        f"{RUNTIME_LABELS[runtime]} {row['unit_seconds']:.1f} s (start-up {row['seconds_to_first_unit']:.1f} s)"
+        for runtime, row in entry["predict"].items()
+    ]
+    return "; predict on a generated sample, the unit: " + ", ".join(ways)
 
 
 def runtime_report(result: dict, output: Path) -> Report:
@@ -119,10 +148,8 @@ def runtime_report(result: dict, output: Path) -> Report:
     for entry in result["checkpoints"]:
         torch_seconds, peak = entry["runtimes"]["torch"]["seconds"], entry["matmul_peak_gflops"]
         window = "x".join(map(str, entry["window"]))
-        first = entry.get("seconds_to_first_unit")
-        start = f"; predict reaches its first unit in {first:.1f} s" if first is not None else ""
         work = f"a {window} window, {entry['gflop']:.3g} GFLOP; peak {peak:.0f} GFLOP/s"
-        notes.append(f"{entry['checkpoint']}: {work}{start}")
+        notes.append(f"{entry['checkpoint']}: {work}{predict_note(entry)}")
         for runtime, row in entry["runtimes"].items():
             share = row.get("int8_share")
             rows.append([

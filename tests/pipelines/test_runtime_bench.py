@@ -21,7 +21,9 @@ def test_a_rerun_measures_only_new_checkpoints(tmp_path, monkeypatch):
     measured, peaks = [], iter([40.0, 80.0, 60.0])
     monkeypatch.setattr(runtime_bench, "bench_checkpoint", lambda c, *a: measured.append(c) or fake_entry(c, *a))
     monkeypatch.setattr(runtime_bench, "matmul_peak", lambda threads: next(peaks))
-    monkeypatch.setattr(runtime_bench, "seconds_to_first_unit", lambda checkpoint, threads: 2.5)
+    per_runtime = {"seconds_to_first_unit": 2.5, "unit_seconds": 9.5}
+    ways = ("torch", "onnxruntime fp32", "onnxruntime int8")
+    monkeypatch.setattr(runtime_bench, "predict_seconds", lambda *args: {way: per_runtime for way in ways})
     output = tmp_path / "runtimes.json"
     runtime_bench.run(output, lambda line: None, ["a/one", "b/two"], threads=2)
     report = runtime_bench.run(output, lambda line: None, ["b/two", "c/three"], threads=2)
@@ -33,9 +35,20 @@ def test_a_rerun_measures_only_new_checkpoints(tmp_path, monkeypatch):
         ("c/three", 80.0),
     ]
     rows = report.tables[0].rows
-    assert "c/three: a 4x8x8 window, 2 GFLOP; peak 80 GFLOP/s; predict reaches its first unit in 2.5 s" in report.notes
+    unit = "9.5 s (start-up 2.5 s)"
+    assert (
+        f"c/three: a 4x8x8 window, 2 GFLOP; peak 80 GFLOP/s; predict on a generated sample, the unit: "
+        f"torch {unit}, ORT fp32 {unit}, ORT INT8 {unit}"
+    ) in report.notes
     assert rows[0] == ["a/one", "torch", "0.2000", "10.0", "25", "1.00", "-"]
     assert rows[-1] == ["c/three", "ORT INT8", "0.1000", "20.0", "25", "2.00", "90%"]
 
     runtime_bench.run(output, lambda line: None, ["a/one"], threads=1)  # other threads: measured anew
     assert measured[-1] == "a/one" and len(json.loads(output.read_text())["checkpoints"]) == 1
+
+
+def test_an_older_entry_keeps_its_start_up_note():
+    """JSON written before predict was timed per runtime carried the torch start-up alone."""
+    entry = {"seconds_to_first_unit": 2.4}
+    assert runtime_bench.predict_note(entry) == "; predict reaches its first unit in 2.4 s"
+    assert runtime_bench.predict_note({}) == ""
