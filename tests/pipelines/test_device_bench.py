@@ -130,3 +130,17 @@ def test_the_stand_in_case_is_a_brats_sized_brain_predict_takes_without_a_warnin
     assert len(volumes) == 4 and all(v.shape == device_bench.BRATS_SHAPE for v in volumes.values())
     stack = np.stack([np.asarray(v.dataobj) for v in volumes.values()])
     assert volume_smoothness(stack) > SMOOTH_BELOW and skull_warning(stack, np.eye(4)) is None
+
+
+def test_the_same_budget_images_leave_the_atlas_out_where_nilearn_is_missing(monkeypatch):
+    """The GPU machine has no nilearn: the PSNR comparison trains on the other offline images, and
+    the JSON says which."""
+    import sys
+
+    from hybridvision.bench.superres.same_budget import offline_images
+
+    every, everything = offline_images()
+    monkeypatch.setitem(sys.modules, "nilearn", None)  # an import of it fails, as where it is not installed
+    fewer, sources = offline_images()
+    assert "MNI152" in everything and sources.endswith("(no nilearn)") and "MNI152" not in sources
+    assert 0 < len(fewer) < len(every)
