@@ -201,6 +201,7 @@ def bench_device(
 ) -> dict[str, Any]:
     """Parts 1-4 (the module docstring) on ``device``; ``case``: a tumor3d case folder as ``samples``
     writes it (None: a BraTS-sized stand-in, ``standin_case``); ``save(result)`` gets partial results."""
+    keep = save or (lambda partial: None)
     target = torch.device(device)
     if target.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("bench device: --device cuda, but torch sees no CUDA device here")
@@ -214,9 +215,9 @@ def bench_device(
         "repeats": repeats,
     }
     result["network"] = network_rows(target, shape, big_roi, repeats, log)
-    save and save(result)
+    keep(result)
     result["superres_network"] = superres_rows(target, side, repeats, log)
-    save and save(result)
+    keep(result)
     with tempfile.TemporaryDirectory(prefix="hybridvision-bench-device-") as scratch:
         folder = Path(scratch)
         if case is None:
@@ -226,16 +227,16 @@ def bench_device(
         log(f"predict tumor3d: {units} copies of {case.name} on {device} ...")
         volumes = copy_case(case, folder / "tumor3d", units)
         result["predict"] = [throughput(OURS, volumes, folder / "tumor3d-out", target)]
-        save and save(result)
+        keep(result)
         log(f"predict superres x4: {units} RGB images of {image_side}^2 on {device} ...")
         images = write_superres_units(folder / "superres", units, image_side)
         result["predict"].append(throughput("superres/x4", images, folder / "superres-out", target))
-        save and save(result)
+        keep(result)
     if psnr_steps:
         from .superres.same_budget import same_budget_psnr
 
         result["psnr"] = same_budget_psnr(psnr_steps, device=device, log=log)
-        save and save(result)
+        keep(result)
     return result
 
 
