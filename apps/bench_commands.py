@@ -111,7 +111,7 @@ def bench_adapters_command(
 def bench_device_command(
     device: str = typer.Option("cuda", "--device", help="cuda (the goals are a GPU's) or cpu (a dry run)"),
     case: Optional[Path] = typer.Option(
-        None, "--case", help="a tumor3d case folder to copy --units times (default: one generated here)"
+        None, "--case", help="a tumor3d case folder to copy --units times (default: a BraTS-sized stand-in brain)"
     ),
     units: int = typer.Option(8, "--units", help="units per task in the predict-throughput part"),
     repeats: int = typer.Option(5, "--repeats", help="timed calls per network setting (the median is kept)"),

