@@ -21,8 +21,12 @@ def run_benchmark(
     max_seconds: float,
     psnr_steps: int,
     quick: bool,
+    psnr_models: str = "ours,dlgsa,swinir",
 ) -> Report:
+    import json
+
     from .benchmark import bench_superres
+    from .same_budget import MODELS
 
     try:
         side = sorted({int(s) for s in sizes.split(",") if s.strip()})
@@ -32,6 +36,9 @@ def run_benchmark(
         raise ValueError("--sizes and --stream-size must be at least 64, --threads and --repeats at least 1")
     if psnr_steps < 0:
         raise ValueError(f"--psnr-steps must be 0 (skip) or more, got {psnr_steps}")
+    models = tuple(dict.fromkeys(m.strip() for m in psnr_models.split(",") if m.strip()))
+    if not models or set(models) - set(MODELS):
+        raise ValueError(f"--psnr-models must name some of {', '.join(MODELS)}, got {psnr_models!r}")
     if quick:
         side, repeats, psnr_steps = side[:1], min(repeats, 2), min(psnr_steps, 30)
     result = bench_superres(
@@ -44,6 +51,8 @@ def run_benchmark(
         psnr_steps=psnr_steps,
         log=log,
         save=lambda partial: write_json_atomic(output, partial),
+        psnr_models=models,
+        previous=json.loads(output.read_text()) if output.is_file() else None,
     )
     write_json_atomic(output, result)
     tables = [speed_table(result, threads, repeats)]

@@ -230,10 +230,13 @@ def bench_superres(
     workdir: Path | None = None,
     log=print,
     save=None,
+    psnr_models: tuple[str, ...] = ("ours", "dlgsa", "swinir"),
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run parts 1-4 (see the module docstring); ``save(result)`` gets partial results.
 
-    ``psnr_steps`` 0 skips part 2, ``sizes`` empty part 3, ``stream_size`` 0 part 4.
+    ``psnr_steps`` 0 skips part 2, ``sizes`` empty part 3, ``stream_size`` 0 part 4. Part 2 trains
+    ``psnr_models`` and takes the ones ``previous`` (an earlier result) finished at the same budget.
     """
     result: dict[str, Any] = {
         "threads": threads,
@@ -268,7 +271,19 @@ def bench_superres(
         from .same_budget import same_budget_psnr
 
         torch.set_num_threads(threads)
-        result["psnr"] = same_budget_psnr(psnr_steps, log=log)
+        earlier = (previous or {}).get("psnr")
+
+        def save_psnr(psnr: dict[str, Any]) -> None:
+            if save is not None:
+                save(result | {"psnr": psnr})
+
+        result["psnr"] = same_budget_psnr(
+            psnr_steps,
+            log=log,
+            models=psnr_models,
+            previous=earlier if isinstance(earlier, dict) else None,
+            save=save_psnr,
+        )
         if save is not None:
             save(result)
 

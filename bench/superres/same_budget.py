@@ -142,6 +142,27 @@ def holdouts() -> list[tuple[str, np.ndarray, np.ndarray]]:
     return cases
 
 
+MODELS = {"ours": OURS, "dlgsa": DLGSA, "swinir": SWINIR}  # --psnr-models' keys and the results' names
+
+
+def build_model(key: str, device: str) -> tuple[nn.Module, Callable[[np.ndarray], np.ndarray]]:
+    """(model on ``device``, its upscaler of a (C, h, w) image band by band), seeded alike."""
+    from .bench_models import SWINIR_LIGHT, build_reference
+
+    torch.manual_seed(0)
+    if key == "swinir":
+        reference = build_reference(SWINIR_LIGHT, SCALE, in_chans=1).to(device)
+
+        def upscale(low: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                return reference(torch.from_numpy(low)[:, None].to(device))[:, 0].clamp(0, 1).cpu().numpy()
+
+        return reference, upscale
+    pipeline, model = build_ours("dlgsa_light" if key == "dlgsa" else "")
+    model = model.to(device)
+    return model, lambda low: pipeline.predict_array(model, low)
+
+
 def same_budget_psnr(
     steps: int = 300,
     batch: int = 16,
@@ -150,65 +171,71 @@ def same_budget_psnr(
     log: Callable[[str], None] = print,
     points: int = 10,
     device: str = "cpu",
+    models: Iterable[str] = tuple(MODELS),
+    previous: dict[str, Any] | None = None,
+    save: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Train the models on identical batches, then Y-PSNR on the hold-out images (see the module
-    docstring); each model's training curve (mean hold-out Y-PSNR at ``points`` steps) and whether it
-    reached a plateau. ``device``: where they train and upscale (cpu or cuda)."""
-    from .bench_models import SWINIR_LIGHT, build_reference
-
+    """Train the models (``MODELS``' keys) on identical batches, then Y-PSNR on the hold-out images
+    (see the module docstring); each model's training curve (mean hold-out Y-PSNR at ``points``
+    steps) and whether it reached a plateau. ``device``: where they train and upscale (cpu or cuda).
+    ``save(result)`` gets the result after each model; ``previous`` (an earlier result) lends the
+    models it finished at the same budget, so a stopped long run resumes with the next model."""
+    unknown = sorted(set(models) - set(MODELS))
+    if unknown:
+        raise ValueError(f"unknown same-budget models {unknown}: choose from {', '.join(MODELS)}")
     images, sources = offline_images()
-    pipeline, ours = build_ours()
-    torch.manual_seed(0)
-    dlgsa_pipeline, dlgsa = build_ours("dlgsa_light")
-    torch.manual_seed(0)
-    reference = build_reference(SWINIR_LIGHT, SCALE, in_chans=1)
-    ours, dlgsa, reference = (model.to(device) for model in (ours, dlgsa, reference))
-
-    batches = batch_source(images, steps, batch, patch)
-
-    def upscale_reference(low: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return reference(torch.from_numpy(low)[:, None].to(device))[:, 0].clamp(0, 1).cpu().numpy()
-
-    upscalers = {
-        OURS: lambda low: pipeline.predict_array(ours, low),
-        DLGSA: lambda low: dlgsa_pipeline.predict_array(dlgsa, low),
-        SWINIR: upscale_reference,
-    }
+    budget = {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"}
+    budget["images"] = sources
     result: dict[str, Any] = {
-        "budget": {"steps": steps, "batch": batch, "patch": patch, "lr": lr, "loss": "L1", "optimiser": "Adam"}
-        | {"images": sources},
+        "budget": budget,
         "device": device,
         "parameters_m": {},
         "train_seconds": {},
         "curves": {},
         "plateau": {},
+        "by_model": {},  # each finished model's hold-out Y-PSNR per image
     }
+    if previous and previous.get("budget") == budget and "by_model" in previous:
+        result = previous | {"device": device}
     cases = holdouts()
-
-    def mean_psnr(upscale: Callable[[np.ndarray], np.ndarray]) -> float:
-        return float(np.mean([psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for _, low, truth in cases]))
-
+    batches = batch_source(images, steps, batch, patch)
     at = curve_steps(steps, points)
-    for name, model in ((OURS, ours), (DLGSA, dlgsa), (SWINIR, reference)):
+    for key in models:
+        name = MODELS[key]
+        if name in result["by_model"]:
+            log(f"same-budget training: {name} kept from the earlier run at this budget")
+            continue
+        model, upscale = build_model(key, device)
+
+        def mean_psnr(_: nn.Module, upscale=upscale) -> float:
+            return float(np.mean([psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for _, low, truth in cases]))
+
         log(f"same-budget training: {name}, {steps} steps of {batch} patches {patch}x{patch} ...")
-        score = lambda _, name=name: mean_psnr(upscalers[name])  # noqa: E731
-        seconds, curve = fit(model, batches, steps, lr, at, score, device)
+        seconds, curve = fit(model, batches, steps, lr, at, mean_psnr, device)
         result["train_seconds"][name], result["curves"][name] = round(seconds, 1), curve
         result["plateau"][name] = plateau(curve)
         result["parameters_m"][name] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+        scores = {image: psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for image, low, truth in cases}
+        result["by_model"][name] = {image: round(value, 2) for image, value in scores.items()}
         log(f"  {name}: {curve[-1][1]:.2f} dB; last 20% of steps gained {result['plateau'][name]['gain_db']} dB")
+        result |= holdout_table(cases, result["by_model"])
+        if save is not None:
+            save(result)
+    return result | holdout_table(cases, result["by_model"])
+
+
+def holdout_table(cases: list[tuple[str, np.ndarray, np.ndarray]], by_model: dict[str, dict[str, float]]) -> dict:
+    """The hold-out table (image -> bicubic and each finished model, and their mean) and the
+    differences to SwinIR-light of the models beside it."""
     table: dict[str, dict[str, float]] = {}
     for image, low, truth in cases:
         bicubic = bicubic_upsample(torch.from_numpy(low)[None], SCALE)[0].clamp(0, 1).numpy()
-        row = {"bicubic": psnr(bicubic.transpose(1, 2, 0), truth, SCALE)}
-        for name, upscale in upscalers.items():
-            row[name] = psnr(upscale(low).transpose(1, 2, 0), truth, SCALE)
-        table[image] = {k: round(v, 2) for k, v in row.items()}
-        log(f"{image}: {table[image]}")
-    columns = ("bicubic", OURS, DLGSA, SWINIR)
-    table["mean"] = {c: round(float(np.mean([table[i][c] for i in table])), 2) for c in columns}
-    result["holdout_psnr_y"] = table
-    result["ours_minus_swinir_db"] = round(table["mean"][OURS] - table["mean"][SWINIR], 2)
-    result["dlgsa_minus_swinir_db"] = round(table["mean"][DLGSA] - table["mean"][SWINIR], 2)
-    return result
+        row = {"bicubic": round(psnr(bicubic.transpose(1, 2, 0), truth, SCALE), 2)}
+        table[image] = row | {name: scores[image] for name, scores in by_model.items()}
+    columns = list(table[cases[0][0]])
+    table["mean"] = {c: round(float(np.mean([table[image][c] for image, _, _ in cases])), 2) for c in columns}
+    out: dict[str, Any] = {"holdout_psnr_y": table}
+    for key, name in (("ours", OURS), ("dlgsa", DLGSA)):
+        if name in table["mean"] and SWINIR in table["mean"]:
+            out[f"{key}_minus_swinir_db"] = round(table["mean"][name] - table["mean"][SWINIR], 2)
+    return out

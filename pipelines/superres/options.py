@@ -53,6 +53,12 @@ SPEC = TaskSpec(
         CliOption("repeats", int, 3, "timed passes per model (median reported)"),
         CliOption("max_seconds", float, 600, "skip a GeoTIFF size extrapolated to take longer"),
         CliOption("psnr_steps", int, 300, "same-budget training steps, ours and SwinIR-light (0: skip)"),
+        CliOption(
+            "psnr_models",
+            str,
+            "ours,dlgsa,swinir",
+            "same-budget models, comma-separated; a re-run at the same budget keeps those the output JSON has",
+        ),
         CliOption("quick", bool, False, "only the smallest of --sizes, at most 2 timed passes, 30 PSNR steps"),
     ),
     bench_help=(

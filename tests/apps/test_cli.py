@@ -126,3 +126,9 @@ def test_bench_backbones_writes_a_table_and_json(tmp_path):
     rows = json.loads(out.read_text())["rows"]
     assert rows[0]["model"].startswith("monai:") and rows[1]["model"] == "hybrid_test"
     assert rows[0]["speedup_vs_reference"] == 1.0 and rows[1]["median_s"] > 0
+
+
+def test_bench_superres_names_an_unknown_same_budget_model_before_any_work(tmp_path):
+    result = invoke("bench", "superres", "--psnr-models", "ours,swinir3", "--output", tmp_path / "b.json")
+    assert result.exit_code != 0 and "--psnr-models must name some of ours, dlgsa, swinir" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "b.json").exists()

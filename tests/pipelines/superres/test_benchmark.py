@@ -98,6 +98,34 @@ def test_same_budget_models_see_identical_batches_and_learn():
     assert after < before and curve[-1][1] == pytest.approx(-after, abs=1e-3)
 
 
+def test_a_stopped_same_budget_run_resumes_with_the_models_it_had_not_finished(monkeypatch):
+    from hybridvision.bench.superres import same_budget
+
+    images = [np.random.default_rng(i).random((64, 64, 1)).astype(np.float32) for i in range(2)]
+    monkeypatch.setattr(same_budget, "offline_images", lambda: (images, "noise"))
+    truth = np.random.default_rng(5).random((32, 32, 1)).astype(np.float32)
+    low = same_budget.bicubic_downsample(torch.from_numpy(truth.transpose(2, 0, 1))[None], 4)[0].numpy()
+    monkeypatch.setattr(same_budget, "holdouts", lambda: [("noise", low, truth)])
+    budget = {"steps": 2, "batch": 2, "patch": 8, "points": 1}
+    saved = []
+    first = same_budget.same_budget_psnr(**budget, log=lambda _: None, models=("ours",), save=saved.append)
+    ours = same_budget.OURS
+    assert list(first["by_model"]) == [ours] and saved[-1]["by_model"] == first["by_model"]
+    assert set(first["holdout_psnr_y"]["mean"]) == {"bicubic", ours} and "ours_minus_swinir_db" not in first
+    trained = []
+    real_fit = same_budget.fit
+    monkeypatch.setattr(same_budget, "fit", lambda model, *a, **k: trained.append(model) or real_fit(model, *a, **k))
+    resumed = same_budget.same_budget_psnr(**budget, log=lambda _: None, models=("ours", "dlgsa"), previous=first)
+    assert len(trained) == 1 and resumed["by_model"][ours] == first["by_model"][ours]  # only dlgsa trained
+    assert set(resumed["holdout_psnr_y"]["mean"]) == {"bicubic", ours, same_budget.DLGSA}
+    other_budget = same_budget.same_budget_psnr(
+        **budget | {"steps": 3}, log=lambda _: None, models=("ours",), previous=first
+    )
+    assert len(trained) == 2 and other_budget["budget"]["steps"] == 3  # a different budget starts afresh
+    with pytest.raises(ValueError, match="unknown same-budget models"):
+        same_budget.same_budget_psnr(**budget, models=("swinir2",))
+
+
 def test_a_curve_has_reached_its_plateau_when_its_last_fifth_gains_under_0_05_db():
     from hybridvision.bench.superres.bench_report import curve_table, plateau_line
     from hybridvision.bench.superres.same_budget import plateau
