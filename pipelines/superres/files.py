@@ -110,7 +110,7 @@ class SuperresFiles(Streaming):
         # GDAL keeps written blocks in a cache of 5% of RAM by default: bounded here so a huge
         # raster streams in flat memory (the value is in bytes); a PNG never loads GDAL
         with gdal_cache(GDAL_CACHE_BYTES) if Path(output).suffix.lower() in RASTER_SUFFIXES else nullcontext():
-            sink = ImageSink(sample.image, paths[output], self.model_cfg.scale)
+            sink = ImageSink(sample.image, paths[output], self.model_cfg.scale, sample.options.png_compression)
             with self.image_sink(sample, sink) as put:
                 yield put
         if "source" in sample.meta:  # a GeoTIFF's or a product's output: its STAC Item beside it

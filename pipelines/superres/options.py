@@ -11,6 +11,13 @@ SPEC = TaskSpec(
         CliOption("tile", int, 256, "tile side in input pixels (memory stays one tile)"),
         CliOption("overlap", int, 16, "context on each tile side, in input pixels"),
         CliOption(
+            "png_compression",
+            int,
+            1,
+            "zlib level of PNG outputs, 0-9: 1 (OpenCV's default) writes a 4096^2 photo about 4x faster than "
+            "Pillow's 6 in files about a quarter larger; lossless at every level",
+        ),
+        CliOption(
             "color",
             str,
             "auto",

@@ -117,6 +117,8 @@ class SuperresPipeline(SuperresFiles, Pipeline):
         parse_area(options.bbox, options.window)
         if options.color not in self.COLOR_MODES:
             raise ValueError(f"--color must be one of {', '.join(self.COLOR_MODES)}")
+        if not 0 <= options.png_compression <= 9:
+            raise ValueError(f"--png-compression must be 0 to 9, got {options.png_compression}")
         if options.tile < 2 * options.overlap + self.window:
             raise ValueError("--tile must exceed twice --overlap plus one attention window")
 

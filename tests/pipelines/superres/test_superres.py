@@ -120,6 +120,26 @@ def test_png_keeps_mode_and_bit_depth_and_jpeg_becomes_png(make_pipeline, tmp_pa
         assert (tmp_path / "out" / "b.png").is_file()
 
 
+def test_png_compression_changes_the_file_size_and_never_a_pixel(make_pipeline, tmp_path):
+    (tmp_path / "in").mkdir()
+    smooth = np.add.outer(np.arange(48), np.arange(64)).astype(np.uint8)  # compressible, as photos are
+    Image.fromarray(np.stack([smooth, smooth[::-1], smooth.T[:48, :48].repeat(2, 1)[:, :64]], -1)).save(
+        tmp_path / "in" / "a.png"
+    )
+    outputs = {}
+    for level in (0, 1, 9):
+        pipeline, model = make_pipeline(scale=2, tile=48, overlap=8, png_compression=level)
+        run_batch(pipeline, model, tmp_path / "in", tmp_path / f"out{level}")
+        outputs[level] = tmp_path / f"out{level}" / "a.png"
+    sizes = {level: path.stat().st_size for level, path in outputs.items()}
+    assert sizes[0] > sizes[1] > sizes[9]  # the level reaches the file
+    pixels = [np.asarray(Image.open(path)) for path in outputs.values()]
+    assert all(np.array_equal(pixels[0], other) for other in pixels[1:])  # lossless at every level
+    assert make_pipeline()[0].default_options().png_compression == 1
+    with pytest.raises(ValueError, match="--png-compression must be 0 to 9, got 10"):
+        make_pipeline(png_compression=10)
+
+
 def test_bad_inputs_are_one_line_and_the_batch_goes_on(make_pipeline, tmp_path):
     pipeline, model = make_pipeline(scale=2)
     inputs = tmp_path / "in"
