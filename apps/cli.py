@@ -195,6 +195,9 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
+    from hybridvision.pipelines.common.allocator import keep_freed_memory
+
+    keep_freed_memory()  # training and prediction reuse freed tensors' pages (allocator.py)
     build_app()(prog_name="hybridvision")
 
 

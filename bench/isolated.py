@@ -31,6 +31,14 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def in_child(target, *args) -> None:
+    """The child's entry: the allocator as ``hybridvision`` runs it (``allocator``), then ``target``."""
+    from hybridvision.pipelines.common.allocator import keep_freed_memory
+
+    keep_freed_memory()
+    target(*args)
+
+
 def isolated(target, *args) -> dict[str, Any]:
     """Run ``target(*args, queue)`` in a fresh process; a crash there is an error here, not a hang.
 
@@ -38,7 +46,7 @@ def isolated(target, *args) -> dict[str, Any]:
     """
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=target, args=(*args, queue))
+    process = context.Process(target=in_child, args=(target, *args, queue))
     process.start()
     while True:
         try:

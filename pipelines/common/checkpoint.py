@@ -109,8 +109,11 @@ def load_pipeline(path: str | Path) -> tuple[Pipeline, dict]:
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tuple[Pipeline, torch.nn.Module, dict]:
     """Rebuild the pipeline and its model from a checkpoint (a path or a shipped name like
-    ``superres/x4``); the model is in eval mode."""
+    ``superres/x4``); the model is in eval mode. This process keeps freed memory from here on
+    (``allocator``): every way of predicting loads its model here."""
+    from .allocator import keep_freed_memory
 
+    keep_freed_memory()
     path = resolve_checkpoint(path)
     pipeline, metadata = load_pipeline(path)
     if path.suffix == ".onnx":  # an INT8 network: ONNX Runtime in the torch network's place
