@@ -87,6 +87,10 @@ class Pipeline(abc.ABC):
     evaluate_options: ClassVar[tuple[CliOption, ...]] = ()
     description: ClassVar[str] = ""
     default_checkpoint_stem: ClassVar[str] = ""  # the shipped checkpoint used without --checkpoint
+    # the batch runner may run ``preprocess`` in its read-ahead thread, beside the previous unit's
+    # network: true where preprocess reads only the sample and its options (not sink or progress)
+    # and costs enough to be worth overlapping
+    preprocess_ahead: ClassVar[bool] = False
 
     # the ONNX operators ``quantize`` runs in INT8 (None: every one ONNX Runtime can)
     int8_operators: ClassVar[tuple[str, ...] | None] = None
@@ -293,7 +297,7 @@ class Pipeline(abc.ABC):
         """
         sample.options = self.default_options() if options is None else options
         with torch.inference_mode():
-            sample = self.preprocess(sample)
+            sample = sample if sample.preprocessed else self.preprocess(sample)
             sample = self.infer(model, sample)
             if sample.pred is None:
                 raise RuntimeError(f"{type(self).__name__}.infer set no pred for {sample.meta.get('name')}")

@@ -41,6 +41,8 @@ class Sample:
             model serves any option set.
         sink: for streamed inputs, ``put(window, output)`` into the output files the files layer
             opened (``Streaming.output_sink``); None: the output stays in memory, in ``pred``.
+        preprocessed: ``preprocess`` has run (the batch runner's read-ahead did it, under
+            ``options``): ``predict_sample`` goes straight to ``infer``.
     """
 
     image: Any
@@ -50,6 +52,7 @@ class Sample:
     progress: Callable[[int, int], None] | None = None
     options: Any = None
     sink: Callable[[Any, Any], None] | None = None
+    preprocessed: bool = False
 
     @property
     def name(self) -> str:

@@ -193,7 +193,7 @@ def run_batch(
             progress.advance(task)
 
         if engine is None:
-            ahead = ReadAhead(pipeline)
+            ahead = ReadAhead(pipeline, options)
             to_run = [unit for unit in units if will_run(unit)]  # once: a resumed folder skips most
             following = dict(zip((u.name for u in to_run), to_run[1:]))
 

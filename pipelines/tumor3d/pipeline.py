@@ -73,6 +73,7 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
     model_config = Tumor3DModelConfig
     data_config = Tumor3DDataConfig
     training = "training:Tumor3DTraining"  # loss, metrics, datasets: training.py, for the harness only
+    preprocess_ahead = True  # reorienting, resampling and normalising a volume: ~1 s a case off the GPU's path
 
     @property
     def io_spec(self) -> IOSpec:

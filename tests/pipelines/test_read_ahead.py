@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import torch
 
 from hybridvision.pipelines.common.batch import run_batch
 from tests.toy_pipeline import ToyDataConfig, ToyModelConfig, ToyPipeline, make_square_image
@@ -68,3 +69,43 @@ def test_skipped_units_are_not_read_and_a_failed_read_is_that_units_failure(tmp_
     assert "b.npy" in report.failed[0].error and "\n" not in report.failed[0].error
     assert [name for kind, name, _ in pipeline.events if kind == "read"] == ["a", "b", "d"]
     np.testing.assert_array_equal(np.load(out / "a_mask.npy").shape, (40, 40))
+
+
+class PreprocessedAhead(ToyPipeline):
+    """The toy task with a preprocess the read-ahead may run: it scales the image by the batch's
+    threshold option (so a wrong option set would show in the masks) and refuses unit "b"."""
+
+    preprocess_ahead = True
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.preprocessed = []
+
+    def preprocess(self, sample):
+        from hybridvision.pipelines.base import InputError
+
+        if sample.meta["name"] == "b":
+            raise InputError("b.npy: refused by preprocess")
+        self.preprocessed.append((sample.meta["name"], threading.current_thread().name, sample.options.threshold))
+        sample.image = sample.image * (1 + sample.options.threshold)
+        return sample
+
+
+def test_preprocess_runs_ahead_under_the_batchs_options_once_and_its_failure_is_that_units(tmp_path):
+    folder = folder_of(tmp_path, "abc")
+    masks = {}
+    for ahead in (True, False):
+        pipeline = PreprocessedAhead(ToyModelConfig(), ToyDataConfig())
+        PreprocessedAhead.preprocess_ahead = ahead
+        out = tmp_path / f"out-{ahead}"
+        options = pipeline.make_options(threshold=0.3)
+        torch.manual_seed(0)
+        report = run_batch(pipeline, pipeline.build_model().eval(), folder, out, options=options)
+        assert {u.name: u.status for u in report.units} == {"a": "done", "b": "failed", "c": "done"}
+        assert report.failed[0].error == "b.npy: refused by preprocess"
+        assert [(name, value) for name, _, value in pipeline.preprocessed] == [("a", 0.3), ("c", 0.3)]  # once each
+        threads = {name: thread for name, thread, _ in pipeline.preprocessed}
+        assert threads["c"].startswith("read-ahead") == ahead and not threads["a"].startswith("read-ahead")
+        masks[ahead] = [np.load(out / f"{name}_mask.npy") for name in "ac"]
+    PreprocessedAhead.preprocess_ahead = True
+    assert all(np.array_equal(x, y) for x, y in zip(masks[True], masks[False]))  # the same outputs either way
