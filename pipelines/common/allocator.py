@@ -1,14 +1,15 @@
 """Keeping freed memory in the process: glibc's malloc, tuned once for large tensors.
 
 PyTorch's CPU allocator takes each activation from ``malloc`` and gives it back after use. With
-glibc's defaults the top of the heap is returned to the kernel as soon as it is free, so the next
-window's activations of the same size fault their pages in again, one 4 KB page at a time: on a
-2-core machine a third of ``predict tumor3d``'s time was the kernel's (1.5M page faults in eight
-network calls). Padding the heap's top by 1 GiB (``M_TOP_PAD``) keeps that memory in the process
-for reuse: the same calls ran 2.1x faster with no faults, for a resident size that stays near its
-peak instead of falling back between windows. Set ``MALLOC_TOP_PAD_`` yourself to choose another
-value (0 restores glibc's behaviour); other C libraries are left alone.
-"""
+glibc's defaults a block of more than 32 MB is mapped from the kernel when asked for and unmapped
+when freed, and the heap's free top is given back, so the next window's activations fault their
+pages in again, 4 KB at a time: on a 2-core machine a third of ``predict tumor3d``'s time was the
+kernel's (1.5M page faults in eight network calls). Serving blocks of up to 32 MB from the heap
+and padding its top by 1 GiB (``M_TOP_PAD``) keeps that memory in the process for reuse: after a
+few calls touch it, the same calls run with no faults, 2.1x faster, for a resident size that stays
+near its peak instead of falling back between windows (a 4-case batch: peak 2.7 against 2.3 GB).
+Set ``MALLOC_TOP_PAD_`` yourself to keep glibc's own behaviour (or to choose another padding);
+other C libraries are left alone."""
 
 from __future__ import annotations
 
