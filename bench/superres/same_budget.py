@@ -206,16 +206,17 @@ def same_budget_psnr(
             log(f"same-budget training: {name} kept from the earlier run at this budget")
             continue
         model, upscale = build_model(key, device)
+        scores: dict[str, float] = {}  # per image at the latest curve point: the last is the final step
 
-        def mean_psnr(_: nn.Module, upscale=upscale) -> float:
-            return float(np.mean([psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for _, low, truth in cases]))
+        def mean_psnr(_: nn.Module, upscale=upscale, scores=scores) -> float:
+            scores.update({image: psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for image, low, truth in cases})
+            return float(np.mean(list(scores.values())))
 
         log(f"same-budget training: {name}, {steps} steps of {batch} patches {patch}x{patch} ...")
         seconds, curve = fit(model, batches, steps, lr, at, mean_psnr, device)
         result["train_seconds"][name], result["curves"][name] = round(seconds, 1), curve
         result["plateau"][name] = plateau(curve)
         result["parameters_m"][name] = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
-        scores = {image: psnr(upscale(low).transpose(1, 2, 0), truth, SCALE) for image, low, truth in cases}
         result["by_model"][name] = {image: round(value, 2) for image, value in scores.items()}
         log(f"  {name}: {curve[-1][1]:.2f} dB; last 20% of steps gained {result['plateau'][name]['gain_db']} dB")
         result |= holdout_table(cases, result["by_model"])
