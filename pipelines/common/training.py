@@ -201,7 +201,9 @@ def train(
     if module.initialised:
         copied, total = module.initialised
         fresh = (
-            f"; the other {total - copied} start fresh (a new head where the classes differ)" if copied < total else ""
+            f"; the other {total - copied} start fresh (layers it lacks or holds in another shape, e.g. a new head)"
+            if copied < total
+            else ""
         )
         log(f"started from {config.train.init_from}: {copied} of {total} tensors{fresh}")
     log(describe_parameters(parameter_report(module.model)))

@@ -84,3 +84,34 @@ def test_unet_widths_project_wide_levels_first():
     assert sum(p.numel() for p in slim.parameters()) < sum(p.numel() for p in full.parameters())
     with pytest.raises(ValueError, match="widths needs 5 entries"):
         build_decoder("unet", encoder.feature_info, 1, 3, widths=[4, 4])
+
+
+def decoder_flops(full_resolution: str) -> tuple[int, torch.Tensor, torch.nn.Module]:
+    """Multiply-adds of the unet decoder (the encoder's left out) at 32^3, its output, and the decoder."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(0)
+    encoder = build_backbone("hybrid_test", in_channels=4, spatial_dims=3)
+    head = build_decoder("unet", encoder.feature_info, 4, 3, out_channels=3, full_resolution=full_resolution)
+    x = torch.randn(2, 4, 32, 32, 32)
+    features = encoder(x)
+    with FlopCounterMode(display=False) as counter:
+        y = head(x, features)
+    return counter.get_total_flops(), y, head
+
+
+def test_unet_light_full_resolution_stage_costs_less_and_trains_end_to_end():
+    light_flops, light, head = decoder_flops("light")
+    refined_flops, refined, _ = decoder_flops("refined")
+    assert light.shape == refined.shape == (2, 3, 32, 32, 32)
+    assert light_flops < refined_flops / 2, (light_flops, refined_flops)
+    full_resolution = (head.input_skip, *head.up_blocks[-1].modules())
+    assert not any(isinstance(m, (torch.nn.LayerNorm, torch.nn.Linear)) for m in full_resolution)
+    light.square().mean().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in head.parameters())
+
+
+def test_unet_refuses_an_unknown_full_resolution_stage():
+    encoder = build_backbone("hybrid_test", in_channels=4, spatial_dims=3)
+    with pytest.raises(ValueError, match="full_resolution must be refined or light"):
+        build_decoder("unet", encoder.feature_info, 4, 3, full_resolution="fast")

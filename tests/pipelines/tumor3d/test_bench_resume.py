@@ -57,3 +57,21 @@ def test_a_budget_split_by_first_seed_runs_its_own_seeds_and_a_later_run_adds_th
     run_benchmark(output, lambda line: None, 128, 0.25, 2, 3, 30)
     assert calls == [("train_and_score", (REFERENCE, 0)), ("train_and_score", (OURS, 0))]
     assert sorted(json.loads(output.read_text())["accuracy"]["dice"][OURS]) == [0.55, 0.65, 0.75]
+
+
+def test_a_json_of_another_bench_model_keeps_the_references_training_but_measures_speed_again(tmp_path, monkeypatch):
+    output, calls = tmp_path / "bench.json", []
+    monkeypatch.setattr(benchmark, "isolated", fake_isolated(calls))
+    run_benchmark(output, lambda line: None, 128, 0.25, 2, 2, 30)
+    earlier = json.loads(output.read_text())  # as if written when our bench model was another one
+    for row in (*earlier["speed"], *earlier["accuracy"]["runs"]):
+        row["model"] = row["model"].replace(OURS, "hybridvision:an-earlier-model")
+    output.write_text(json.dumps(earlier))
+
+    calls.clear()
+    run_benchmark(output, lambda line: None, 128, 0.25, 2, 2, 30)
+    assert [c for c in calls if c[0] == "time_volume"] == [
+        ("time_volume", (REFERENCE, 128)),
+        ("time_volume", (OURS, 128)),
+    ]
+    assert [c[1] for c in calls if c[0] == "train_and_score"] == [(OURS, 0), (OURS, 1)]
