@@ -12,6 +12,9 @@
    1024 x 1024 RGB images (x4) through the batch runner with its read-ahead and write-behind, the
    model on the device: units per second over the whole batch, and steady (the first unit, with
    its warm-up, left out).
+   Then one case predicted on the device and on the CPU, both at the CPU's windows in fp32: the
+   voxels whose labels differ (the check of the device-side steps: inverting the resampling on
+   the device where the prediction is).
 4. **Same-budget PSNR on the device** (``psnr_steps`` > 0): ``bench superres``'s training
    comparison run where steps are cheap (``same_budget.py``).
 
@@ -189,6 +192,33 @@ def throughput(checkpoint: str, inputs: Path, output: Path, device: torch.device
     }
 
 
+def cpu_agreement(checkpoint: str, case: Path, folder: Path, device: torch.device) -> dict:
+    """Part 3's check: ``case`` predicted on ``device`` and on the CPU at the CPU's window settings in
+    fp32; the voxels whose labels differ."""
+    import nibabel as nib
+    import numpy as np
+    from rich.console import Console
+
+    from hybridvision.pipelines.common.batch import run_batch
+    from hybridvision.pipelines.common.checkpoint import load_checkpoint
+
+    inputs = copy_case(case, folder / "agreement-in", 1)
+    labels = []
+    for where in (torch.device("cpu"), device):
+        pipeline, model, _ = load_checkpoint(checkpoint, where)
+        windows = pipeline.data_cfg
+        options = pipeline.make_options(roi=windows.roi[0], window_batch=windows.sw_batch_size, precision="fp32")
+        output = folder / f"agreement-{where.type}"
+        run_batch(pipeline, model, inputs, output, console=Console(stderr=True, quiet=True), options=options)
+        labels.append(np.asarray(nib.load(next(output.rglob("*_seg.nii.gz"))).dataobj))
+    return {
+        "checkpoint": checkpoint,
+        "voxels": int(labels[0].size),
+        "differing_voxels": int(np.count_nonzero(labels[0] != labels[1])),
+        "tumour_voxels_cpu": int(np.count_nonzero(labels[0])),
+    }
+
+
 def bench_device(
     device: str = "cuda",
     case: Path | None = None,
@@ -227,6 +257,9 @@ def bench_device(
         log(f"predict tumor3d: {units} copies of {case.name} on {device} ...")
         volumes = copy_case(case, folder / "tumor3d", units)
         result["predict"] = [throughput(OURS, volumes, folder / "tumor3d-out", target)]
+        keep(result)
+        log(f"predict tumor3d: one case on {device} and on the cpu, the cpu's windows ...")
+        result["agreement"] = cpu_agreement(OURS, case, folder, target)
         keep(result)
         log(f"predict superres x4: {units} RGB images of {image_side}^2 on {device} ...")
         images = write_superres_units(folder / "superres", units, image_side)
@@ -279,6 +312,13 @@ def device_report(result: dict[str, Any], output: Path) -> Report:
         f"{paper / shipped:.2f}x at the CPU's (above 1: ours is faster)",
         f"SwinIR-light / ours, x4 network: {sr['SwinIR-light (spandrel)'] / sr['superres/x4']:.1f}x",
     ]
+    agreement = result.get("agreement")
+    if agreement:
+        lines.append(
+            f"labels on {result['device']} against the cpu's (same windows, fp32): "
+            f"{agreement['differing_voxels']} of {agreement['voxels']} voxels differ "
+            f"({agreement['tumour_voxels_cpu']} tumour voxels on the cpu)"
+        )
     psnr = result.get("psnr")
     if psnr:
         steps = psnr["budget"]["steps"]

@@ -170,16 +170,19 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
         if options.tta:  # mean WT/TC/ET, then their variance over the flips
             flips = options.tta_flips
             mean, variance = flip_tta(lambda x: torch.sigmoid(self.sliding_window(model, x, settings)), batch, flips)
-            pred = torch.cat([mean, variance], dim=1)[0].cpu()
+            pred = torch.cat([mean, variance], dim=1)[0]
         else:
-            pred = torch.sigmoid(self.sliding_window(model, batch, settings))[0].cpu()
+            pred = torch.sigmoid(self.sliding_window(model, batch, settings))[0]
+        # left on the model's device: postprocess inverts the resampling there (MONAI's transforms
+        # run on CUDA tensors), and only the result on the input's grid crosses to the CPU
         sample.pred = MetaTensor(pred, meta=image.meta, applied_operations=image.applied_operations)
         return sample
 
     def postprocess(self, sample: Sample) -> Sample:
-        """The region probabilities back on the input's grid (the preprocessing inverted)."""
+        """The region probabilities back on the input's grid (the preprocessing inverted on the
+        prediction's device), then on the CPU."""
         invert = Invertd(keys="pred", transform=sample.meta["transform"], orig_keys="image", nearest_interp=False)
-        probabilities = invert({"image": sample.image, "pred": sample.pred})["pred"].as_tensor().numpy()
+        probabilities = invert({"image": sample.image, "pred": sample.pred})["pred"].as_tensor().cpu().numpy()
         if probabilities.shape[1:] != sample.meta["input_shape"]:
             raise RuntimeError(f"inverted prediction {probabilities.shape[1:]} != input {sample.meta['input_shape']}")
         options = self.options_of(sample)

@@ -144,3 +144,22 @@ def test_the_same_budget_images_leave_the_atlas_out_where_nilearn_is_missing(mon
     fewer, sources = offline_images()
     assert "MNI152" in everything and sources.endswith("(no nilearn)") and "MNI152" not in sources
     assert 0 < len(fewer) < len(every)
+
+
+def test_the_agreement_check_compares_the_labels_of_one_case_on_both_devices(tmp_path):
+    """On the CPU against itself every voxel agrees: the check reads back the labels both runs wrote,
+    on the case's whole grid."""
+    rng = np.random.default_rng(0)
+    case = tmp_path / "HV_01000"
+    case.mkdir()
+    ball = np.linalg.norm(np.indices((40, 44, 36)) - np.array([20, 22, 18])[:, None, None, None], axis=0) < 12
+    for index, modality in enumerate(("t1", "t1ce", "t2", "flair")):
+        volume = (ball * (300 + 50 * index + 20 * rng.standard_normal(ball.shape))).astype(np.float32)
+        nib.save(nib.Nifti1Image(volume, np.diag([1.5, 1.5, 1.5, 1])), case / f"HV_01000_{modality}.nii.gz")
+    agreement = device_bench.cpu_agreement("tumor3d/demo", case, tmp_path / "work", torch.device("cpu"))
+    assert agreement["voxels"] == 40 * 44 * 36 and agreement["differing_voxels"] == 0
+    assert (tmp_path / "work" / "agreement-cpu").is_dir()
+
+    result = json.loads(json.dumps(REPORTED)) | {"agreement": agreement | {"differing_voxels": 12}}
+    report = device_bench.device_report(result, Path("bench-device.json"))
+    assert f"12 of {40 * 44 * 36} voxels differ" in " ".join(report.notes)
