@@ -134,8 +134,7 @@ class UDecoder(nn.Module):
         for level in reversed(range(len(channels))):
             out = max(input_skip_channels, targets[level])
             if light and level == 0:  # the full-resolution one
-                self.up_blocks.append(LightUpBlock(current, input_skip_channels, spatial_dims))
-                out = input_skip_channels
+                self.up_blocks.append(LightUpBlock(current, out, spatial_dims))
             else:
                 self.up_blocks.append(UpBlock(current, targets[level], out, spatial_dims))
             current = out
