@@ -77,6 +77,9 @@ class TrainConfig:
     split_file: str = ""  # a units_split.json to use instead of DIR's own (bench adapters --data draws them)
     distill_weight: float = 0.5
     distill_temperature: float = 2.0
+    # the only parameters that train, by name prefix (e.g. decoder.head); the rest keep the values
+    # they start with (init_from). Empty: every parameter trains
+    train_only: tuple[str, ...] = ()
     # frozen-trunk feature cache (common/feature_cache.py): each replayed crop's trunk levels
     # computed once, kept in RUN/feature_cache up to feature_cache_gb
     feature_cache: bool = False

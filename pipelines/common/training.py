@@ -28,7 +28,7 @@ from ..registry import PIPELINES
 from .atomic import write_json_atomic
 from .checkpoint import frozen_identity, initialise_from, load_checkpoint, save_checkpoint
 from .composition import adapter_kind, add_adapter, describe_parameters, merge_adapter, parameter_report
-from .config import RunConfig, to_plain
+from .config import ConfigError, RunConfig, to_plain
 from .feature_cache import attach_feature_caches
 from .training_task import TrainingTask, training_task
 
@@ -45,6 +45,8 @@ class PipelineModule(L.LightningModule):
         train = config.train
         init_from = train.init_from
         self.initialised = initialise_from(self.model, init_from, pipeline.migrate_state) if init_from else None
+        if train.train_only:
+            train_only(self.model, train.train_only)
         self.model = add_adapter(config.model, self.model)  # model.adapter: frozen model + the adapter trains
         frozen = frozen_identity(self.model)
         # a frozen pretrained backbone comes from its package: Lightning's checkpoints leave it out
@@ -101,11 +103,25 @@ class PipelineModule(L.LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
 
+def train_only(model: torch.nn.Module, prefixes: tuple[str, ...]) -> None:
+    """``train.train_only``: freeze every parameter whose name starts with none of ``prefixes``.
+
+    Raises:
+        ConfigError: a prefix names no parameter of the model (a typo would freeze everything).
+    """
+    names = [name for name, _ in model.named_parameters()]
+    for prefix in prefixes:
+        if not any(name.startswith(prefix) for name in names):
+            raise ConfigError(f"train.train_only: {prefix!r} names no parameter of the model (e.g. {names[-1]!r})")
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad_(name.startswith(tuple(prefixes)))
+
+
 def load_teacher(task: TrainingTask, teacher: str) -> torch.nn.Module:
-    """The checkpoint a model is distilled from, frozen and in eval mode; for tasks whose outputs are class logits."""
+    """The checkpoint a model is distilled from, frozen and in eval mode; for tasks whose outputs are logits."""
     if not task.distills:
         raise ValueError(
-            f"train.teacher: pipeline {task.pipeline.name} has no distillation loss (its outputs are not class logits)"
+            f"train.teacher: pipeline {task.pipeline.name} has no distillation loss (its outputs are not logits)"
         )
     _, model, _ = load_checkpoint(teacher)
     return model.requires_grad_(False).eval()

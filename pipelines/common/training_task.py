@@ -33,7 +33,8 @@ class TrainingTask(abc.ABC):
 
     Class attributes:
         monitor: the validation metric that picks the best checkpoint, and ``"max"`` or ``"min"``.
-        distills: whether ``train.teacher`` may be set: the model's outputs are class logits.
+        distills: whether ``train.teacher`` may be set: the model's outputs are class (or region)
+            logits, and ``distillation_loss`` compares them.
 
     Args:
         pipeline: the task's pipeline under the run's config (``build_model``, ``model_cfg``, ``data_cfg``).

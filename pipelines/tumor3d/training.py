@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from monai.losses import DiceCELoss
 from torch import nn
 
@@ -26,6 +27,7 @@ from .user_cases import user_case
 class Tumor3DTraining(TrainingTask):
     monitor = ("val/dice", "max")
     replays_crops = True
+    distills = True  # three independent region logits: a sigmoid per region (``distillation_loss``)
     truth_pattern = "truth/<unit>_seg.nii.gz, or <unit>_seg.nii.gz beside its modalities"
 
     def __init__(self, pipeline):
@@ -40,6 +42,12 @@ class Tumor3DTraining(TrainingTask):
 
     def loss(self, pred: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.dice_ce(pred, batch["label"])
+
+    def distillation_loss(self, pred: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+        """Binary cross-entropy from the teacher's softened region probabilities (the regions overlap,
+        so each is its own two-class problem), voxel-averaged, times temperature squared."""
+        target = torch.sigmoid(teacher / temperature)
+        return F.binary_cross_entropy_with_logits(pred / temperature, target) * temperature**2
 
     def metrics(self, pred: torch.Tensor, batch: Batch) -> dict[str, float]:
         return soft_region_dice(pred, batch["label"])

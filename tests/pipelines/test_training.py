@@ -177,3 +177,31 @@ def test_distillation_loss_is_zero_only_where_the_teacher_agrees():
     assert float(loss(None, logits, logits.clone(), 2.0)) == pytest.approx(0, abs=1e-6)
     assert float(loss(None, logits, logits + 5.0, 2.0)) == pytest.approx(0, abs=1e-5)  # softmax ignores a shift
     assert float(loss(None, logits, -logits, 2.0)) > 0.1
+
+
+def test_train_only_trains_the_named_parameters_and_keeps_the_rest(trained, tmp_path):
+    _, result = trained
+    start = load_file(str(result.model_path))
+    settings = {**CONFIG["train"], "max_steps": 3, "val_every_steps": 3, "init_from": str(result.model_path)}
+    config = parse_run_config({**CONFIG, "train": {**settings, "train_only": ["head."]}}, "t")
+    end = load_file(str(train(config, tmp_path / "a", progress_bar=False).model_path))
+    changed = {name for name in start if not torch.equal(start[name], end[name])}
+    assert changed and all(name.startswith("head.") for name in changed)
+    assert any(name.startswith("backbone.") for name in start)
+
+    typo = parse_run_config({**CONFIG, "train": {**settings, "train_only": ["head.", "haed."]}}, "t")
+    with pytest.raises(ValueError, match="train.train_only: 'haed.' names no parameter"):
+        train(typo, tmp_path / "b", progress_bar=False)
+
+
+def test_tumor3d_distills_each_region_as_its_own_sigmoid():
+    from hybridvision.pipelines.tumor3d.training import Tumor3DTraining
+
+    teacher = torch.randn(2, 3, 4, 4, 4) * 3
+    loss = Tumor3DTraining.distillation_loss
+    student = teacher.clone().requires_grad_(True)
+    agreeing = loss(None, student, teacher, 2.0)
+    agreeing.backward()
+    assert float(student.grad.abs().max()) < 1e-7  # agreeing with the teacher is the minimum
+    assert float(loss(None, teacher + 1.0, teacher, 2.0)) > float(agreeing)  # a shift matters: no softmax
+    assert float(loss(None, -teacher, teacher, 2.0)) > float(agreeing) + 0.1
