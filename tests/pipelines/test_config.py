@@ -143,3 +143,14 @@ def test_older_model_keys_migrate_and_a_mix_is_refused_naming_the_new_key(task, 
     mixed = {"pipeline": task, "model": {**older, "decoder": {"name": "x"}}}
     with pytest.raises(ConfigError, match=r"old.yaml: model: .*model\.(decoder|backbone)"):
         parse_run_config(mixed, "old.yaml")
+
+
+def test_every_config_the_package_carries_parses():
+    """Shipped or not (experiments, tiny test configs), each YAML under configs/ is a valid run."""
+    from hybridvision.pipelines.common.checkpoint import shipped_root
+
+    paths = sorted(shipped_root().glob("*/*.yaml"))
+    assert len(paths) > 20 and any(p.name == "light_decoder.yaml" for p in paths)
+    for path in paths:
+        config = load_config(path)
+        assert config.pipeline == path.parent.name, path
