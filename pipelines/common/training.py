@@ -46,6 +46,8 @@ class PipelineModule(L.LightningModule):
         init_from = train.init_from
         self.initialised = initialise_from(self.model, init_from, pipeline.migrate_state) if init_from else None
         if train.train_only:
+            if getattr(config.model, "adapter", None) is not None:  # the adapter freezes the model itself
+                raise ConfigError("train.train_only and model.adapter both choose what trains: keep one")
             train_only(self.model, train.train_only)
         self.model = add_adapter(config.model, self.model)  # model.adapter: frozen model + the adapter trains
         frozen = frozen_identity(self.model)

@@ -193,6 +193,11 @@ def test_train_only_trains_the_named_parameters_and_keeps_the_rest(trained, tmp_
     with pytest.raises(ValueError, match="train.train_only: 'haed.' names no parameter"):
         train(typo, tmp_path / "b", progress_bar=False)
 
+    adapted = {**CONFIG, "model": {**CONFIG["model"], "adapter": {"name": "lora"}}}
+    both = parse_run_config({**adapted, "train": {**settings, "train_only": ["head."]}}, "t")
+    with pytest.raises(ValueError, match="train.train_only and model.adapter both choose what trains"):
+        train(both, tmp_path / "c", progress_bar=False)
+
 
 def test_tumor3d_distills_each_region_as_its_own_sigmoid():
     from hybridvision.pipelines.tumor3d.training import Tumor3DTraining
