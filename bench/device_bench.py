@@ -106,15 +106,13 @@ def network_rows(device: torch.device, shape: tuple[int, ...], big_roi: int, rep
 def light_stage_model(device: torch.device) -> torch.nn.Module:
     """The demo's network with the unet's light full-resolution stage, every other weight the demo's
     (its accuracy is the README's, not this bench's: here it is timed)."""
-    import dataclasses
+    from hybridvision.pipelines.common.checkpoint import initialise_from, read_metadata
+    from hybridvision.pipelines.common.config import apply_overrides, parse_run_config
+    from hybridvision.pipelines.registry import PIPELINES
 
-    from hybridvision.pipelines.common.checkpoint import initialise_from, load_pipeline
-    from hybridvision.pipelines.common.config import Component
-
-    pipeline, _ = load_pipeline(OURS)
-    decoder = pipeline.model_cfg.decoder
-    light = Component(decoder.name, {**decoder.kwargs, "full_resolution": "light"})
-    pipeline.model_cfg = dataclasses.replace(pipeline.model_cfg, decoder=light)
+    current = parse_run_config(read_metadata(OURS)["config"], OURS).to_dict()  # older keys in today's shape
+    config = parse_run_config(apply_overrides(current, ["model.decoder.full_resolution=light"], OURS), OURS)
+    pipeline = PIPELINES.entry(config.pipeline).factory(config.model, config.data)
     model = pipeline.build_model()
     initialise_from(model, OURS, pipeline.migrate_state)
     return model.to(device).eval()

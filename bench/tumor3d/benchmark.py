@@ -39,13 +39,11 @@ def build(name: str):
 
         return SwinUNETR(in_channels=4, out_channels=3, feature_size=12)
     from hybridvision.pipelines.common.composition import build_composed
-    from hybridvision.pipelines.common.config import Component
+    from hybridvision.pipelines.common.config import parse_dataclass
     from hybridvision.pipelines.tumor3d.pipeline import Tumor3DModelConfig
 
-    backbone, decoder = ({k: v for k, v in c.items() if k != "name"} for c in (OURS_BACKBONE, OURS_DECODER))
-    config = Tumor3DModelConfig(
-        backbone=Component(OURS_BACKBONE["name"], backbone), decoder=Component(OURS_DECODER["name"], decoder)
-    )
+    block = {"backbone": OURS_BACKBONE, "decoder": OURS_DECODER}  # read as a config's model block is
+    config = parse_dataclass(Tumor3DModelConfig, block, "model", "bench tumor3d")
     return build_composed(config, 4, 3, {"out_channels": 3})
 
 
