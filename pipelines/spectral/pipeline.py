@@ -157,12 +157,8 @@ class SpectralPipeline(SpectralFiles, Pipeline):
         extra = {"out_channels" if per_pixel else "classes": len(model.classes)}
         return build_composed(model, model.bands, 2, extra, model.patch, facts)
 
-    @classmethod
-    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        return migrate_model_block(block)
-
-    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return migrate_state(state)
+    migrate_model_block = staticmethod(migrate_model_block)  # older configs: model_block.py
+    migrate_state = staticmethod(migrate_state)  # older state dicts: model.py
 
     # -- evaluation ----------------------------------------------------------------------
     @classmethod

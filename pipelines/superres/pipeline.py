@@ -92,12 +92,8 @@ class SuperresPipeline(SuperresFiles, Pipeline):
         head = build_decoder_of(self.model_cfg, body, {"scale": self.model_cfg.scale})
         return SuperResolver(body, head, self.model_cfg.scale)
 
-    @classmethod
-    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        return migrate_model_block(block)
-
-    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return migrate_state(state)
+    migrate_model_block = staticmethod(migrate_model_block)  # older configs: model_block.py
+    migrate_state = staticmethod(migrate_state)  # older state dicts: model.py
 
     # -- options and the in-memory core (the files: files.py) ---------------------------
     @classmethod

@@ -94,9 +94,8 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
     def build_model(self) -> nn.Module:
         return build_composed(self.model_cfg, len(MODALITIES), 3, {"out_channels": len(REGIONS)})
 
-    @classmethod
-    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        return migrate_model_block(block)
+    migrate_model_block = staticmethod(migrate_model_block)  # older configs: model_block.py
+    migrate_state = staticmethod(migrate_state)  # older state dicts: model.py
 
     def sliding_window(self, model: nn.Module, image: torch.Tensor, settings: dict | None = None) -> torch.Tensor:
         """Gaussian-blended sliding-window logits for (B, 4, *S) of any size, under ``settings``
@@ -126,9 +125,6 @@ class Tumor3DPipeline(Tumor3DFiles, Pipeline):
 
     def inference_settings(self, options: Any, device: torch.device | str) -> dict[str, Any]:
         return self.window_settings(options, device)
-
-    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return migrate_state(state)
 
     # -- options and the in-memory core (the files: files.py) ---------------------------
     def check_options(self, options: Any) -> None:

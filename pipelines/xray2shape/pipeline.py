@@ -128,12 +128,8 @@ class X2SPipeline(X2SFiles, Pipeline):
         task = {"grid": model.grid, "classes": len(self.class_names)}
         return BiplanarReconstructor(backbone, build_decoder_of(model, backbone, task, XRAY_DECODERS))
 
-    @classmethod
-    def migrate_model_block(cls, block: dict[str, Any]) -> dict[str, Any]:
-        return migrate_model_block(block)
-
-    def migrate_state(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        return migrate_state(state)
+    migrate_model_block = staticmethod(migrate_model_block)  # older configs: model_block.py
+    migrate_state = staticmethod(migrate_state)  # older state dicts: model.py
 
     # -- options and the in-memory core (the files: files.py) ---------------------------
     @classmethod
