@@ -100,11 +100,12 @@ def decoder_flops(full_resolution: str) -> tuple[int, torch.Tensor, torch.nn.Mod
     return counter.get_total_flops(), y, head
 
 
-def test_unet_light_full_resolution_stage_costs_less_and_trains_end_to_end():
-    light_flops, light, head = decoder_flops("light")
+@pytest.mark.parametrize(("stage", "share"), [("light", 0.5), ("light_mlp", 0.6)])
+def test_unet_light_full_resolution_stage_costs_less_and_trains_end_to_end(stage, share):
+    light_flops, light, head = decoder_flops(stage)
     refined_flops, refined, _ = decoder_flops("refined")
     assert light.shape == refined.shape == (2, 3, 32, 32, 32)
-    assert light_flops < refined_flops / 2, (light_flops, refined_flops)
+    assert light_flops < refined_flops * share, (light_flops, refined_flops)
     full_resolution = (head.input_skip, *head.up_blocks[-1].modules())
     assert not any(isinstance(m, (torch.nn.LayerNorm, torch.nn.Linear)) for m in full_resolution)
     light.square().mean().backward()
@@ -113,5 +114,5 @@ def test_unet_light_full_resolution_stage_costs_less_and_trains_end_to_end():
 
 def test_unet_refuses_an_unknown_full_resolution_stage():
     encoder = build_backbone("hybrid_test", in_channels=4, spatial_dims=3)
-    with pytest.raises(ValueError, match="full_resolution must be refined or light"):
+    with pytest.raises(ValueError, match="full_resolution must be one of refined, light, light_mlp"):
         build_decoder("unet", encoder.feature_info, 4, 3, full_resolution="fast")

@@ -112,7 +112,7 @@ def test_shipped_checkpoints_older_configs_read_as_their_yaml_in_the_current_sha
             expected = dataclasses.replace(expected, adapter=None)
         assert saved.model == expected, path
         checked += 1
-    assert checked == 13
+    assert checked == 14
 
 
 def test_older_adapter_keys_move_to_model_adapter():
@@ -150,7 +150,7 @@ def test_every_config_the_package_carries_parses():
     from hybridvision.pipelines.common.checkpoint import shipped_root
 
     paths = sorted(shipped_root().glob("*/*.yaml"))
-    assert len(paths) > 20 and any(p.name == "light_decoder.yaml" for p in paths)
+    assert len(paths) > 20 and any(p.name == "fast.yaml" for p in paths)
     for path in paths:
         config = load_config(path)
         assert config.pipeline == path.parent.name, path
