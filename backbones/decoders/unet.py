@@ -66,7 +66,9 @@ class InputSkip(nn.Module):
 
 class LightUpBlock(nn.Module):
     """The light last up-block: upsample x2, add the input's projection, GELU, a residual depthwise
-    3x3(x3) convolution. ``(B, C_in, *S)``, ``(B, C_out, *2S)`` -> ``(B, C_out, *2S)``.
+    3x3(x3) convolution, and with ``mlp_ratio`` a residual pointwise MLP (``light_mlp``: the channel
+    mixing after the spatial filter that the plain stage lacks). ``(B, C_in, *S)``, ``(B, C_out, *2S)``
+    -> ``(B, C_out, *2S)``.
 
     Channels-first throughout, no norm, no concatenation: each layer is one pass over the
     full-resolution tensor, which is what the time goes on at this resolution.
@@ -132,7 +134,7 @@ class UDecoder(nn.Module):
                 raise ValueError(f"unet widths needs {len(channels)} entries (one per level), got {list(widths)}")
             self.projections = nn.ModuleList(POINTWISE[spatial_dims](c, w, 1) for c, w in zip(channels, widths))
             channels = list(widths)
-        light = full_resolution.startswith("light")
+        light = full_resolution in ("light", "light_mlp")
         if light:
             self.input_skip = POINTWISE[spatial_dims](in_channels, input_skip_channels, 1)
         else:
