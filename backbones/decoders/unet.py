@@ -26,7 +26,8 @@ from .base import DECODERS, Needs
 
 TRANSPOSED = {2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
 POINTWISE = {2: nn.Conv2d, 3: nn.Conv3d}
-FULL_RESOLUTION = ("refined", "light", "light_mlp")
+LIGHT_MLP_RATIO = {"light": 0, "light_mlp": 2}  # the light stages, by the width of their pointwise MLP
+FULL_RESOLUTION = ("refined", *LIGHT_MLP_RATIO)
 
 
 class UpBlock(nn.Module):
@@ -134,7 +135,7 @@ class UDecoder(nn.Module):
                 raise ValueError(f"unet widths needs {len(channels)} entries (one per level), got {list(widths)}")
             self.projections = nn.ModuleList(POINTWISE[spatial_dims](c, w, 1) for c, w in zip(channels, widths))
             channels = list(widths)
-        light = full_resolution in ("light", "light_mlp")
+        light = full_resolution in LIGHT_MLP_RATIO
         if light:
             self.input_skip = POINTWISE[spatial_dims](in_channels, input_skip_channels, 1)
         else:
@@ -145,8 +146,7 @@ class UDecoder(nn.Module):
         for level in reversed(range(len(channels))):
             out = max(input_skip_channels, targets[level])
             if light and level == 0:  # the full-resolution one
-                mlp_ratio = 2 if full_resolution == "light_mlp" else 0
-                self.up_blocks.append(LightUpBlock(current, out, spatial_dims, mlp_ratio))
+                self.up_blocks.append(LightUpBlock(current, out, spatial_dims, LIGHT_MLP_RATIO[full_resolution]))
             else:
                 self.up_blocks.append(UpBlock(current, targets[level], out, spatial_dims))
             current = out
